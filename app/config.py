@@ -1,0 +1,99 @@
+"""Settings from the environment (and .env); every default works on one laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of QueueChat; defaults are the embedded one-machine mode."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    model_path: Path = PROJECT_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    model_name: str = ""
+    n_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    n_ctx: int = Field(default=2048, ge=256)
+    n_gpu_layers: int = 0
+    n_batch: int = Field(default=256, ge=8)
+
+    jwt_secret_key: str = ""
+    access_token_minutes: int = Field(default=30, ge=1)
+    refresh_token_days: int = Field(default=14, ge=1)
+    registration: Literal["open", "admin"] = "open"
+    admin_username: str = "admin"
+    admin_password: str = ""
+
+    max_request_bytes: int = Field(default=1_000_000, ge=1024)
+    max_message_chars: int = Field(default=8000, ge=1)
+    max_title_chars: int = Field(default=200, ge=1)
+    default_max_tokens: int = Field(default=512, ge=1)
+    max_tokens_limit: int = Field(default=2048, ge=1)
+    max_temperature: float = 2.0
+    default_temperature: float = 0.7
+    default_top_p: float = 0.95
+
+    reply_attempts: int = Field(default=3, ge=1)
+    visibility_timeout_s: int = Field(default=3600, ge=1)
+    stream_ttl_s: int = Field(default=3600, ge=1)
+    stream_live_ttl_s: int = Field(default=86400, ge=60)
+    ws_allowed_origins: list[str] = Field(default_factory=list)
+    ws_ping_interval_s: int = Field(default=25, ge=1)
+    ws_auth_timeout_s: float = 10.0
+
+    flower_user: str = "admin"
+    flower_password: str = ""
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    flower_port: int = 5555
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'queuechat.db'}"
+
+    @property
+    def served_model_name(self) -> str:
+        return self.model_name or self.model_path.stem
+
+    def jwt_secret(self) -> str:
+        """The configured JWT secret, or one generated once and kept under var/."""
+        if self.jwt_secret_key:
+            return self.jwt_secret_key
+        return read_or_create_secret(self.var_dir / "jwt_secret")
+
+    def flower_basic_auth(self) -> str:
+        password = self.flower_password or read_or_create_secret(self.var_dir / "flower_password")
+        return f"{self.flower_user}:{password}"
+
+
+def read_or_create_secret(path: Path) -> str:
+    """Read a secret file, creating it (mode 0600) with a random value the first time."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

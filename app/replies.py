@@ -1,0 +1,66 @@
+"""Reply life-cycle steps shared by the REST API and the WebSocket: enqueue and cancel."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, ServiceUnavailable
+from app.extensions import services
+from app.models import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    ChatSession,
+    Message,
+    MessageRole,
+    MessageStatus,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def cancel_reply(db: Session, message: Message) -> str:
+    """Flags the reply for the worker; a reply no worker has started is cancelled right here."""
+    if message.role != MessageRole.ASSISTANT:
+        raise Conflict("only replies can be cancelled")
+    if message.status in FINAL_STATUSES:
+        raise Conflict(f"the reply is already {message.status}")
+    streams = services().streams
+    streams.request_cancel(message.id)
+    result = db.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.status == MessageStatus.QUEUED)
+        .values(status=MessageStatus.CANCELLED, completed_at=utcnow())
+    )
+    db.commit()
+    if getattr(result, "rowcount", 0) == 1:
+        streams.append(message.id, "cancelled", status=MessageStatus.CANCELLED.value)
+        streams.clear_cancel(message.id)
+        return MessageStatus.CANCELLED.value
+    return "cancelling"
+
+
+def ensure_no_open_reply(db: Session, chat: ChatSession) -> None:
+    open_reply = db.scalar(
+        select(Message.id)
+        .where(Message.session_id == chat.id, Message.status.in_(list(OPEN_STATUSES)))
+        .limit(1)
+    )
+    if open_reply is not None:
+        raise Conflict("a reply is still being generated in this chat; wait or cancel it")
+
+
+def enqueue_reply(db: Session, reply: Message) -> None:
+    """Sends the job after the rows are committed; a broker failure fails the reply visibly."""
+    try:
+        services().jobs.enqueue_reply(reply.id)
+    except Exception as exc:
+        logger.exception("could not enqueue reply %s", reply.id)
+        reply.status = MessageStatus.ERROR
+        reply.error = "the job queue is unavailable"
+        reply.completed_at = utcnow()
+        db.commit()
+        raise ServiceUnavailable("the job queue is unavailable; try again shortly") from exc

@@ -1,0 +1,102 @@
+"""The token-stream protocol on Redis: one stream per assistant message.
+
+Workers append events; the WebSocket relay reads them. Each event is a small JSON
+object with a ``type``; the Redis stream entry id is the event id clients resume from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+STREAM_PREFIX = "qc:stream:"
+CANCEL_PREFIX = "qc:cancel:"
+FINAL_EVENT_TYPES = frozenset({"done", "error", "cancelled"})
+EVENT_TYPES = frozenset({"token", "reset"}) | FINAL_EVENT_TYPES
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    id: str
+    data: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        return str(self.data.get("type", ""))
+
+    @property
+    def is_final(self) -> bool:
+        return self.type in FINAL_EVENT_TYPES
+
+    def as_message(self, message_id: int) -> dict[str, Any]:
+        return {**self.data, "id": self.id, "message_id": message_id}
+
+
+def stream_key(message_id: int) -> str:
+    return f"{STREAM_PREFIX}{message_id}"
+
+
+def cancel_key(message_id: int) -> str:
+    return f"{CANCEL_PREFIX}{message_id}"
+
+
+class TokenStreams:
+    """Writes and reads message streams; used by workers and by the relay alike."""
+
+    def __init__(self, client: redis.Redis, *, final_ttl_s: int, live_ttl_s: int) -> None:
+        self.client = client
+        self.final_ttl_s = final_ttl_s
+        self.live_ttl_s = live_ttl_s
+
+    def append(self, message_id: int, event_type: str, **fields: Any) -> str:
+        """Append one event; final events start the stream's expiry clock."""
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown stream event type {event_type!r}")
+        key = stream_key(message_id)
+        payload = json.dumps({"type": event_type, **fields}, separators=(",", ":"))
+        ttl = self.final_ttl_s if event_type in FINAL_EVENT_TYPES else self.live_ttl_s
+        pipe = self.client.pipeline(transaction=False)
+        pipe.xadd(key, {"data": payload})
+        pipe.expire(key, ttl)
+        entry_id, _ = pipe.execute()
+        return _text(entry_id)
+
+    def append_token(self, message_id: int, text: str) -> str:
+        """The hot path: one XADD, expiry already set by the first event."""
+        payload = json.dumps({"type": "token", "text": text}, separators=(",", ":"))
+        return _text(self.client.xadd(stream_key(message_id), {"data": payload}))
+
+    def read(
+        self, message_id: int, after: str = "0-0", *, block_ms: int | None = None
+    ) -> list[StreamEvent]:
+        """Events strictly after ``after``; blocks up to block_ms for new ones."""
+        response: Any = self.client.xread({stream_key(message_id): after}, block=block_ms)
+        events: list[StreamEvent] = []
+        for _key, entries in response or []:
+            for entry_id, fields in entries:
+                raw = fields.get(b"data") or fields.get("data")
+                events.append(StreamEvent(_text(entry_id), json.loads(raw)))
+        return events
+
+    def exists(self, message_id: int) -> bool:
+        return bool(self.client.exists(stream_key(message_id)))
+
+    def request_cancel(self, message_id: int) -> None:
+        self.client.set(cancel_key(message_id), "1", ex=self.live_ttl_s)
+
+    def cancel_requested(self, message_id: int) -> bool:
+        return bool(self.client.exists(cancel_key(message_id)))
+
+    def clear_cancel(self, message_id: int) -> None:
+        self.client.delete(cancel_key(message_id))
+
+    def delete(self, *message_ids: int) -> None:
+        if message_ids:
+            self.client.delete(*(stream_key(m) for m in message_ids))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,1 @@
+"""WebSocket endpoints (flask-sock)."""

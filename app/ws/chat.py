@@ -1,0 +1,159 @@
+"""/ws: authenticate with the first frame, then subscribe to reply streams, cancel, ping."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, request
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from simple_websocket import ConnectionClosed, Server
+
+from app.api.access import owned_message
+from app.errors import ApiError
+from app.extensions import get_db, services, sock
+from app.models import User
+from app.replies import cancel_reply
+from app.security import user_for_access_token
+from app.ws.relay import Subscription
+
+logger = logging.getLogger(__name__)
+MAX_FRAME_BYTES = 4096
+bp = Blueprint("ws", __name__)
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    type: str
+    token: str | None = None
+    message_id: int | None = None
+    last_event_id: Annotated[str, StringConstraints(pattern=r"^\d{1,20}-\d{1,20}$")] | None = None
+
+
+class Connection:
+    """One socket: serialized sends, and one relay thread per subscribed message."""
+
+    def __init__(self, ws: Server) -> None:
+        self.ws = ws
+        self.lock = threading.Lock()
+        self.subscriptions: dict[int, Subscription] = {}
+
+    def send(self, payload: dict[str, Any]) -> None:
+        with self.lock:
+            try:
+                self.ws.send(json.dumps(payload, separators=(",", ":")))
+            except ConnectionClosed as exc:
+                raise ConnectionError("socket closed") from exc
+
+    def problem(self, code: str, message: str, message_id: int | None = None) -> None:
+        body: dict[str, Any] = {"type": "problem", "code": code, "message": message}
+        if message_id is not None:
+            body["message_id"] = message_id
+        self.send(body)
+
+    def close_all(self) -> None:
+        for subscription in self.subscriptions.values():
+            subscription.stop()
+
+
+@bp.before_request
+def check_origin() -> None:
+    """Browsers send Origin: it must be allowed (or same-origin) to stop cross-site sockets."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    allowed = services().settings.ws_allowed_origins
+    if origin in allowed or (not allowed and urlsplit(origin).netloc == request.host):
+        return
+    abort(403, description="origin not allowed")
+
+
+def read_command(ws: Server, timeout: float | None) -> Command | None:
+    raw = ws.receive(timeout=timeout)
+    if raw is None:
+        return None
+    if len(raw) > MAX_FRAME_BYTES:
+        raise ValueError("frame too large")
+    return Command.model_validate(json.loads(raw))
+
+
+@sock.route("/ws", bp=bp)
+def chat_socket(ws: Server) -> None:
+    connection = Connection(ws)
+    try:
+        user = authenticate(ws, connection)
+        if user is not None:
+            serve(ws, connection, user)
+    except ConnectionClosed:
+        pass
+    except ConnectionError:
+        pass
+    finally:
+        connection.close_all()
+
+
+def authenticate(ws: Server, connection: Connection) -> User | None:
+    try:
+        command = read_command(ws, services().settings.ws_auth_timeout_s)
+    except (ValueError, ValidationError):
+        command = None
+    user = None
+    if command is not None and command.type == "auth" and command.token:
+        user = user_for_access_token(get_db(), command.token)
+    get_db().rollback()  # release the connection while the socket stays open
+    if user is None:
+        connection.problem("unauthorized", "send {type: auth, token} with a valid access token")
+        ws.close(reason=1008, message="unauthorized")
+        return None
+    connection.send({"type": "ready", "user_id": user.id})
+    return user
+
+
+def serve(ws: Server, connection: Connection, user: User) -> None:
+    while True:
+        try:
+            command = read_command(ws, None)
+        except (ValueError, ValidationError):
+            connection.problem("bad_command", "commands are JSON objects with a known type")
+            continue
+        if command is None:
+            continue
+        try:
+            handle(command, connection, user)
+        except ApiError as exc:
+            connection.problem(exc.code, exc.message, command.message_id)
+        finally:
+            get_db().rollback()
+
+
+def handle(command: Command, connection: Connection, user: User) -> None:
+    if command.type == "ping":
+        connection.send({"type": "pong"})
+        return
+    if command.type not in {"subscribe", "unsubscribe", "cancel"} or command.message_id is None:
+        connection.problem("bad_command", "expected subscribe, unsubscribe, cancel or ping")
+        return
+    message = owned_message(get_db(), user.id, command.message_id)
+    previous = connection.subscriptions.pop(message.id, None)
+    if command.type == "cancel":
+        if previous is not None:
+            connection.subscriptions[message.id] = previous
+        status = cancel_reply(get_db(), message)
+        connection.send({"type": "cancel_ack", "message_id": message.id, "status": status})
+        return
+    if previous is not None:
+        previous.stop()
+    if command.type == "subscribe":
+        app_services = services()
+        subscription = Subscription(
+            message_id=message.id,
+            last_event_id=command.last_event_id,
+            streams=app_services.streams,
+            db=app_services.db,
+            send=connection.send,
+        )
+        connection.subscriptions[message.id] = subscription
+        subscription.start()

@@ -1,0 +1,84 @@
+"""Relays one message's Redis stream to a socket, resuming after a given event id."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from app.api.schemas import MessageOut
+from app.db import Database
+from app.models import FINAL_STATUSES, Message
+from app.streams import TokenStreams
+
+logger = logging.getLogger(__name__)
+Send = Callable[[dict[str, Any]], None]
+POLL_MS = 2000
+
+
+class Subscription(threading.Thread):
+    """Forwards events in order until the final one, or until stopped."""
+
+    def __init__(
+        self,
+        *,
+        message_id: int,
+        last_event_id: str | None,
+        streams: TokenStreams,
+        db: Database,
+        send: Send,
+    ) -> None:
+        super().__init__(daemon=True, name=f"relay-{message_id}")
+        self.message_id = message_id
+        self.position = last_event_id or "0-0"
+        self.streams = streams
+        self.db = db
+        self.send = send
+        self.stopped = threading.Event()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def run(self) -> None:
+        try:
+            self.relay()
+        except ConnectionError:
+            pass  # the socket closed; the client resumes from its last event id
+        except Exception:
+            logger.exception("relay for message %s failed", self.message_id)
+
+    def relay(self) -> None:
+        while not self.stopped.is_set():
+            events = self.streams.read(self.message_id, self.position, block_ms=POLL_MS)
+            for event in events:
+                if self.stopped.is_set():
+                    return
+                self.send(event.as_message(self.message_id))
+                self.position = event.id
+                if event.is_final:
+                    return
+            if not events and self.send_stored_if_expired():
+                return
+
+    def send_stored_if_expired(self) -> bool:
+        """After the stream expired (or never existed) a final message is served from the DB."""
+        if self.streams.exists(self.message_id):
+            return False
+        with self.db.session() as session:
+            message = session.get(Message, self.message_id)
+            if message is None:
+                self.send(
+                    {
+                        "type": "problem",
+                        "code": "not_found",
+                        "message": "message not found",
+                        "message_id": self.message_id,
+                    }
+                )
+                return True
+            if message.status not in FINAL_STATUSES:
+                return False
+            stored = MessageOut.model_validate(message).model_dump(mode="json")
+        self.send({"type": "message", "message_id": self.message_id, "message": stored})
+        return True

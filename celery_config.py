@@ -1,0 +1,39 @@
+"""Celery settings: broker, queues, routes and reliability, shared by web (sender) and workers."""
+
+from __future__ import annotations
+
+from kombu import Queue
+
+from app.config import get_settings
+
+_settings = get_settings()
+
+broker_url = _settings.redis_url
+result_backend = None
+task_ignore_result = True
+
+task_queues = (
+    Queue("inference", routing_key="inference"),
+    Queue("batch", routing_key="batch"),
+    Queue("ingest", routing_key="ingest"),
+)
+task_default_queue = "inference"
+task_routes = {
+    "workers.inference.generate_reply": {"queue": "inference"},
+}
+
+# One job at a time per process, acknowledged only when finished, requeued if the
+# process dies: a reply is never lost, and a redelivered one starts over.
+worker_prefetch_multiplier = 1
+task_acks_late = True
+task_reject_on_worker_lost = True
+broker_transport_options = {
+    "visibility_timeout": _settings.visibility_timeout_s,
+    "queue_order_strategy": "priority",
+}
+broker_connection_retry_on_startup = True
+worker_send_task_events = True
+task_send_sent_event = True
+worker_hijack_root_logger = False
+task_serializer = "json"
+accept_content = ["json"]

@@ -1,0 +1,8 @@
+"""The Celery app: `celery -A workers worker -Q inference`."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+celery = Celery("queuechat", include=["workers.inference.tasks"])
+celery.config_from_object("celery_config")

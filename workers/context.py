@@ -1,0 +1,32 @@
+"""Per-process worker resources (database, Redis streams), created once after fork."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import redis
+
+from app.config import Settings, get_settings
+from app.db import Database
+from app.streams import TokenStreams
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    db: Database
+    streams: TokenStreams
+
+
+def build_context(settings: Settings) -> WorkerContext:
+    client = redis.Redis.from_url(settings.redis_url)
+    streams = TokenStreams(
+        client, final_ttl_s=settings.stream_ttl_s, live_ttl_s=settings.stream_live_ttl_s
+    )
+    return WorkerContext(settings=settings, db=Database(settings.sqlalchemy_url), streams=streams)
+
+
+@lru_cache(maxsize=1)
+def get_context() -> WorkerContext:
+    return build_context(get_settings())

@@ -1,0 +1,186 @@
+"""One chat reply: claim the message, stream tokens to Redis, store exactly one final state."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import Message, MessageRole, MessageStatus, utcnow
+from app.prompting import PromptTooLong, Turn, build_chat_messages
+from workers.context import WorkerContext
+from workers.inference.model import ChatModel, Sampling
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    message_id: int
+    attempt: int
+    session_id: int
+    sampling: Sampling
+
+
+@dataclass
+class Outcome:
+    status: MessageStatus
+    content: str = ""
+    error: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    time_to_first_token_ms: float | None = None
+    tokens_per_second: float | None = None
+
+
+def claim_message(session: Session, message_id: int, ctx: WorkerContext) -> Claim | None:
+    """Marks the message generating and counts the attempt; None when nothing is left to do."""
+    attempt = session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .where(Message.status.in_([MessageStatus.QUEUED, MessageStatus.GENERATING]))
+        .values(status=MessageStatus.GENERATING, attempts=Message.attempts + 1)
+        .returning(Message.attempts)
+    ).scalar_one_or_none()
+    if attempt is None:
+        return None
+    message = session.get_one(Message, message_id)
+    settings = ctx.settings
+    params: dict[str, Any] = message.sampling or {}
+    sampling = Sampling(
+        max_tokens=int(params.get("max_tokens", settings.default_max_tokens)),
+        temperature=float(params.get("temperature", settings.default_temperature)),
+        top_p=float(params.get("top_p", settings.default_top_p)),
+        seed=params.get("seed"),
+    )
+    return Claim(message_id, attempt, message.session_id, sampling)
+
+
+def load_history(session: Session, claim: Claim) -> list[Turn]:
+    """The conversation before this reply: user turns and finished assistant turns."""
+    rows = session.scalars(
+        select(Message)
+        .where(Message.session_id == claim.session_id, Message.id < claim.message_id)
+        .order_by(Message.id)
+    )
+    return [
+        Turn(row.role, row.content)
+        for row in rows
+        if row.role == MessageRole.USER or row.status == MessageStatus.DONE
+    ]
+
+
+def store_outcome(ctx: WorkerContext, claim: Claim, outcome: Outcome, model_name: str) -> bool:
+    """Writes the final state once; a stale attempt (a newer one exists) writes nothing."""
+    with ctx.db.session() as session:
+        result = session.execute(
+            update(Message)
+            .where(Message.id == claim.message_id)
+            .where(Message.status == MessageStatus.GENERATING)
+            .where(Message.attempts == claim.attempt)
+            .values(
+                status=outcome.status,
+                content=outcome.content,
+                error=outcome.error,
+                prompt_tokens=outcome.prompt_tokens,
+                completion_tokens=outcome.completion_tokens,
+                time_to_first_token_ms=outcome.time_to_first_token_ms,
+                tokens_per_second=outcome.tokens_per_second,
+                model_name=model_name,
+                completed_at=utcnow(),
+            )
+        )
+        stored = bool(getattr(result, "rowcount", 0) == 1)
+    if stored:
+        final_fields = {
+            "status": outcome.status.value,
+            "prompt_tokens": outcome.prompt_tokens,
+            "completion_tokens": outcome.completion_tokens,
+            "time_to_first_token_ms": outcome.time_to_first_token_ms,
+            "tokens_per_second": outcome.tokens_per_second,
+        }
+        event = {
+            MessageStatus.DONE: "done",
+            MessageStatus.CANCELLED: "cancelled",
+            MessageStatus.ERROR: "error",
+        }[outcome.status]
+        if outcome.error:
+            final_fields["error"] = outcome.error
+        ctx.streams.append(claim.message_id, event, **final_fields)
+        ctx.streams.clear_cancel(claim.message_id)
+    return stored
+
+
+def generate(ctx: WorkerContext, model: ChatModel, claim: Claim, history: list[Turn]) -> Outcome:
+    """Streams the reply token by token, checking the cancel flag before each one."""
+    streams = ctx.streams
+    sampling = claim.sampling
+    try:
+        messages = build_chat_messages(
+            history, fits=lambda candidate: model.fits(candidate, sampling.max_tokens)
+        )
+    except PromptTooLong as exc:
+        return Outcome(MessageStatus.ERROR, error=str(exc))
+    prompt, stop = model.format(messages)
+    prompt_tokens = model.count_tokens(prompt)
+    started = time.perf_counter()
+    first_token_at: float | None = None
+    pieces: list[str] = []
+    status = MessageStatus.DONE
+    chunks = model.stream(prompt, stop, sampling)
+    try:
+        for text in chunks:
+            if streams.cancel_requested(claim.message_id):
+                status = MessageStatus.CANCELLED
+                break
+            if not text:
+                continue
+            if first_token_at is None:
+                first_token_at = time.perf_counter()
+            pieces.append(text)
+            streams.append_token(claim.message_id, text)
+    finally:
+        chunks.close()
+    finished = time.perf_counter()
+    completion_tokens = model.generated_tokens
+    ttft_ms = None if first_token_at is None else (first_token_at - started) * 1000
+    decode_s = finished - (first_token_at or finished)
+    tps = completion_tokens / decode_s if decode_s > 0 and completion_tokens > 1 else None
+    return Outcome(
+        status,
+        content="".join(pieces),
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        time_to_first_token_ms=ttft_ms,
+        tokens_per_second=tps,
+    )
+
+
+def run_reply(ctx: WorkerContext, model: ChatModel, message_id: int) -> None:
+    """The whole job for one assistant message; safe to run again after a redelivery."""
+    with ctx.db.session() as session:
+        claim = claim_message(session, message_id, ctx)
+        history = load_history(session, claim) if claim else []
+    if claim is None:
+        logger.info("message %s is already final; nothing to do", message_id)
+        return
+    if claim.attempt > 1:
+        ctx.streams.append(message_id, "reset", attempt=claim.attempt)
+    if claim.attempt > ctx.settings.reply_attempts:
+        outcome = Outcome(
+            MessageStatus.ERROR,
+            error=f"the reply failed after {ctx.settings.reply_attempts} attempts",
+        )
+    elif ctx.streams.cancel_requested(message_id):
+        outcome = Outcome(MessageStatus.CANCELLED)
+    else:
+        try:
+            outcome = generate(ctx, model, claim, history)
+        except Exception:
+            logger.exception("generation failed for message %s", message_id)
+            outcome = Outcome(MessageStatus.ERROR, error="generation failed in the worker")
+    store_outcome(ctx, claim, outcome, model.name)

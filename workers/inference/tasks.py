@@ -1,0 +1,28 @@
+"""Celery tasks of the inference workers; thin: they take ids and call the reply logic."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery.signals import worker_process_init
+
+from workers import celery
+from workers.context import get_context
+from workers.inference.model import get_model
+from workers.inference.replies import run_reply
+
+logger = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def load_on_start(**_kwargs: Any) -> None:
+    """Open connections, and load the model in inference pool processes, before the first job."""
+    get_context()
+    if "inference" in (celery.amqp.queues.consume_from or {}):
+        get_model()
+
+
+@celery.task(name="workers.inference.generate_reply")
+def generate_reply(message_id: int) -> None:
+    run_reply(get_context(), get_model(), message_id)
