@@ -59,7 +59,9 @@ class ChatModel:
     def fits(self, messages: list[ChatMessage], reply_tokens: int) -> bool:
         return self.count_tokens(self.format(messages)[0]) + reply_tokens <= self.n_ctx
 
-    def stream(self, prompt: str, stop: list[str], sampling: Sampling) -> Generator[str, None, None]:
+    def stream(
+        self, prompt: str, stop: list[str], sampling: Sampling
+    ) -> Generator[str, None, None]:
         """Yields text pieces; ``generated_tokens`` counts every sampled token exactly."""
         self.generated_tokens = 0
 

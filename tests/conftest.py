@@ -1,0 +1,135 @@
+"""Fixtures: real Redis, SQLite and PostgreSQL, a live web server and a real Celery worker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.config import Settings
+from app.migrate import upgrade
+from scripts.fetch_model import fetch
+from tests.services import LiveServer, WorkerProcess, postgres_database, redis_server
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    return fetch()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
+def make_settings(
+    var_dir: Path, database_url: str, redis_url: str, model_path: Path, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "var_dir": var_dir,
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "model_path": model_path,
+        "n_threads": 2,
+        "n_ctx": 2048,
+        "jwt_secret_key": "test-secret-" + uuid.uuid4().hex,
+        "registration": "open",
+        "visibility_timeout_s": 30,
+        "default_temperature": 0.0,
+        "ws_auth_timeout_s": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, redis_url: str, model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    upgrade(database_url)
+    redis_lib.Redis.from_url(redis_url).flushdb()
+    return make_settings(tmp_path_factory.mktemp("var"), database_url, redis_url, model_path)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[Flask]:
+    flask_app = create_app(settings)
+    yield flask_app
+    flask_app.extensions["queuechat"].db.dispose()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def redis(settings: Settings) -> redis_lib.Redis:
+    return redis_lib.Redis.from_url(settings.redis_url)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(settings: Settings) -> Iterator[WorkerProcess]:
+    worker = WorkerProcess(settings)
+    yield worker
+    worker.stop()
+
+
+def register_and_login(
+    client: FlaskClient, username: str | None = None, password: str = "correct horse battery"
+) -> dict[str, str]:
+    username = username or f"user{uuid.uuid4().hex[:8]}"
+    response = client.post("/api/auth/register", json={"username": username, "password": password})
+    assert response.status_code == 201, response.json
+    tokens = client.post("/api/auth/login", json={"username": username, "password": password}).json
+    assert tokens is not None
+    return {
+        "Authorization": f"Bearer {tokens['access_token']}",
+        "X-Refresh": tokens["refresh_token"],
+        "X-Username": username,
+    }
+
+
+@pytest.fixture()
+def auth_headers(client: FlaskClient) -> dict[str, str]:
+    return register_and_login(client)
+
+
+@pytest.fixture()
+def other_headers(client: FlaskClient) -> dict[str, str]:
+    return register_and_login(client)
+
+
+@pytest.fixture()
+def chat_id(client: FlaskClient, auth_headers: dict[str, str]) -> int:
+    response = client.post("/api/sessions", json={"title": "test chat"}, headers=auth_headers)
+    assert response.status_code == 201
+    return int(response.json["id"])  # type: ignore[index]

