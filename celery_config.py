@@ -27,8 +27,12 @@ task_routes = {
 worker_prefetch_multiplier = 1
 task_acks_late = True
 task_reject_on_worker_lost = True
+# A job whose worker vanished becomes visible again after visibility_timeout (longer than
+# the longest reply); unacked messages are swept for that every restore interval.
 broker_transport_options = {
     "visibility_timeout": _settings.visibility_timeout_s,
+    "unacked_restore_interval": max(1, min(10, _settings.visibility_timeout_s // 2)),
+    "unacked_restore_throttle": 1,
     "queue_order_strategy": "priority",
 }
 broker_connection_retry_on_startup = True

@@ -79,6 +79,22 @@ def app(settings: Settings) -> Iterator[Flask]:
     flask_app.extensions["queuechat"].db.dispose()
 
 
+def isolated_settings(settings: Settings, redis_db: int, **overrides: Any) -> Settings:
+    """Same database, another Redis database: no session worker sees these jobs."""
+    base = settings.redis_url.rsplit("/", 1)[0]
+    isolated = settings.model_copy(update={"redis_url": f"{base}/{redis_db}", **overrides})
+    redis_lib.Redis.from_url(isolated.redis_url).flushdb()
+    return isolated
+
+
+@pytest.fixture()
+def idle_app(settings: Settings) -> Iterator[Flask]:
+    """The app with a queue that no worker consumes: replies stay queued."""
+    flask_app = create_app(isolated_settings(settings, 11))
+    yield flask_app
+    flask_app.extensions["queuechat"].db.dispose()
+
+
 @pytest.fixture()
 def client(app: Flask) -> FlaskClient:
     return app.test_client()

@@ -121,7 +121,8 @@ class SamplingParams(Body):
         return value
 
     def as_stored(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+        """The sampling parameters alone, as stored on the reply."""
+        return self.model_dump(include=set(SamplingParams.model_fields), exclude_none=True)
 
 
 class MessageCreate(SamplingParams):
