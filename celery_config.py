@@ -37,7 +37,7 @@ broker_transport_options = {
 }
 broker_connection_retry_on_startup = True
 worker_send_task_events = True
-task_send_sent_event = True
+task_send_sent_event = False  # one Redis round trip less per POST; Flower sees received/started
 worker_hijack_root_logger = False
 task_serializer = "json"
 accept_content = ["json"]

@@ -35,10 +35,11 @@ def create_app(config: Settings | None = None) -> Flask:
     register_jwt_handlers(app)
     app.teardown_appcontext(close_db)
 
+    from app import frontend
     from app.api import auth, messages, meta, sessions
     from app.ws import chat
 
-    for blueprint in (auth.bp, sessions.bp, messages.bp, meta.bp, chat.bp):
+    for blueprint in (auth.bp, sessions.bp, messages.bp, meta.bp, chat.bp, frontend.bp):
         app.register_blueprint(blueprint)
     logging.getLogger(__name__).debug("app created with database %s", settings.sqlalchemy_url)
     return app

@@ -18,7 +18,10 @@ def ensure_admin(db: Database, username: str, password: str) -> str | None:
             return None
         generated = None if password else secrets.token_urlsafe(12)
         session.add(
-            User(username=username, password_hash=hash_password(password or str(generated)),
-                 role=Role.ADMIN)
+            User(
+                username=username,
+                password_hash=hash_password(password or str(generated)),
+                role=Role.ADMIN,
+            )
         )
     return generated

@@ -21,18 +21,26 @@ EVENT_TYPES = frozenset({"token", "reset"}) | FINAL_EVENT_TYPES
 @dataclass(frozen=True)
 class StreamEvent:
     id: str
-    data: dict[str, Any]
+    type: str
+    raw: str  # the event's JSON object, as the worker wrote it
 
     @property
-    def type(self) -> str:
-        return str(self.data.get("type", ""))
+    def data(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.raw)
+        return parsed
 
     @property
     def is_final(self) -> bool:
         return self.type in FINAL_EVENT_TYPES
 
-    def as_message(self, message_id: int) -> dict[str, Any]:
-        return {**self.data, "id": self.id, "message_id": message_id}
+    def as_frame(self, message_id: int) -> str:
+        """The client frame: the event plus its id and message id, spliced without re-parsing."""
+        return f'{self.raw[:-1]},"id":"{self.id}","message_id":{message_id}}}'
+
+
+def encode(event_type: str, fields: dict[str, Any]) -> dict[str, str]:
+    payload = json.dumps({"type": event_type, **fields}, separators=(",", ":"))
+    return {"type": event_type, "data": payload}
 
 
 def stream_key(message_id: int) -> str:
@@ -56,18 +64,22 @@ class TokenStreams:
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown stream event type {event_type!r}")
         key = stream_key(message_id)
-        payload = json.dumps({"type": event_type, **fields}, separators=(",", ":"))
         ttl = self.final_ttl_s if event_type in FINAL_EVENT_TYPES else self.live_ttl_s
         pipe = self.client.pipeline(transaction=False)
-        pipe.xadd(key, {"data": payload})
+        pipe.xadd(key, encode(event_type, fields))  # type: ignore[arg-type]
         pipe.expire(key, ttl)
         entry_id, _ = pipe.execute()
         return _text(entry_id)
 
-    def append_token(self, message_id: int, text: str) -> str:
-        """The hot path: one XADD, expiry already set by the first event."""
-        payload = json.dumps({"type": "token", "text": text}, separators=(",", ":"))
-        return _text(self.client.xadd(stream_key(message_id), {"data": payload}))
+    def append_tokens(self, message_id: int, texts: list[str]) -> bool:
+        """The hot path: appends tokens and says, in the same round trip, if cancel was asked."""
+        key = stream_key(message_id)
+        pipe = self.client.pipeline(transaction=False)
+        for text in texts:
+            pipe.xadd(key, encode("token", {"text": text}))  # type: ignore[arg-type]
+        pipe.expire(key, self.live_ttl_s, nx=True)
+        pipe.exists(cancel_key(message_id))
+        return bool(pipe.execute()[-1])
 
     def read(
         self, message_id: int, after: str = "0-0", *, block_ms: int | None = None
@@ -77,8 +89,9 @@ class TokenStreams:
         events: list[StreamEvent] = []
         for _key, entries in response or []:
             for entry_id, fields in entries:
-                raw = fields.get(b"data") or fields.get("data")
-                events.append(StreamEvent(_text(entry_id), json.loads(raw)))
+                events.append(
+                    StreamEvent(_text(entry_id), _text(fields[b"type"]), _text(fields[b"data"]))
+                )
         return events
 
     def exists(self, message_id: int) -> bool:

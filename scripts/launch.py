@@ -65,15 +65,18 @@ def main() -> None:
     )
     manager = Manager(Printer(sys.stdout))
     if not redis_answers(settings.redis_url):
-        manager.add_process("redis", bundled_redis_command(settings.redis_url,
-                                                           settings.var_dir / "redis"), env=env)
+        manager.add_process(
+            "redis", bundled_redis_command(settings.redis_url, settings.var_dir / "redis"), env=env
+        )
     procfile = parse_procfile((ROOT / "Procfile").read_text())
     for name, command in procfile.processes.items():
         manager.add_process(name, command, env=env)
     print(f"QueueChat: http://{settings.web_host}:{settings.web_port}/")
-    print(f"Flower:    http://{settings.web_host}:{settings.flower_port}/ "
-          f"(user '{settings.flower_user}', password in {settings.var_dir / 'flower_password'}"
-          " unless FLOWER_PASSWORD is set)")
+    print(
+        f"Flower:    http://{settings.web_host}:{settings.flower_port}/ "
+        f"(user '{settings.flower_user}', password in {settings.var_dir / 'flower_password'}"
+        " unless FLOWER_PASSWORD is set)"
+    )
     manager.loop()
     sys.exit(manager.returncode)
 

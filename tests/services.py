@@ -98,13 +98,15 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class WorkerProcess:
     """A real `celery -A workers worker` process, in its own process group."""
 
-    def __init__(self, settings: Settings, queues: str = "inference", log_dir: Path | None = None):
+    def __init__(self, settings: Settings, queues: str = "inference", log_dir: Path | None = None,
+                 pool: str = "threads"):
+        self.pool = pool
         self.name = f"test-{uuid.uuid4().hex[:6]}@%h"
         self.log_path = (log_dir or settings.var_dir) / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers", "worker", "-Q", queues,
-             "-c", "1", "-P", "prefork", "--without-gossip", "--without-mingle",
+             "-c", "1", "-P", self.pool, "--without-gossip", "--without-mingle",
              "--without-heartbeat", "-n", self.name, "--loglevel", "INFO"],
             cwd=PROJECT_ROOT, env=settings_env(settings), stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True,

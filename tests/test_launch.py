@@ -20,8 +20,14 @@ from tests.wsclient import ChatSocket
 
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "scripts/launch.py"], cwd=PROJECT_ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "scripts/launch.py"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def healthy(url: str) -> bool:
@@ -44,9 +50,15 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
 def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: Path) -> None:
     web, flower, redis_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(VAR_DIR=str(tmp_path / "var"), WEB_PORT=str(web), FLOWER_PORT=str(flower),
-               REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", N_THREADS="2",
-               MODEL_PATH=str(model_path), WEB_WORKERS="1")
+    env.update(
+        VAR_DIR=str(tmp_path / "var"),
+        WEB_PORT=str(web),
+        FLOWER_PORT=str(flower),
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        N_THREADS="2",
+        MODEL_PATH=str(model_path),
+        WEB_WORKERS="1",
+    )
     env.pop("DATABASE_URL", None)
     base = f"http://127.0.0.1:{web}"
     log = tmp_path / "first.log"
@@ -57,8 +69,9 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         assert "redis " in output or "redis  " in output, "bundled redis-server was not started"
         password = re.search(r"Created admin 'admin' with password: (\S+)", output)
         assert password, output[-2000:]
-        login = httpx.post(f"{base}/api/auth/login",
-                           json={"username": "admin", "password": password.group(1)})
+        login = httpx.post(
+            f"{base}/api/auth/login", json={"username": "admin", "password": password.group(1)}
+        )
         assert login.status_code == 200
         token = login.json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
@@ -66,11 +79,16 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         assert me["role"] == "admin"
         assert httpx.get(f"http://127.0.0.1:{flower}/", timeout=5).status_code == 401
         chat = httpx.post(f"{base}/api/sessions", json={}, headers=headers).json()
-        reply = httpx.post(f"{base}/api/sessions/{chat['id']}/messages",
-                           json={"content": "Say hello.", "max_tokens": 12},
-                           headers=headers).json()
-        wait_until(lambda: "inference@" in log.read_text() and " ready." in log.read_text(),
-                   timeout=60, what="inference worker")
+        reply = httpx.post(
+            f"{base}/api/sessions/{chat['id']}/messages",
+            json={"content": "Say hello.", "max_tokens": 12},
+            headers=headers,
+        ).json()
+        wait_until(
+            lambda: "inference@" in log.read_text() and " ready." in log.read_text(),
+            timeout=60,
+            what="inference worker",
+        )
         sock = ChatSocket(f"ws://127.0.0.1:{web}/ws", token)
         sock.subscribe(reply["assistant_message_id"])
         events = sock.until_final()
@@ -86,8 +104,9 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
     try:
         wait_until(lambda: healthy(f"{base}/healthz"), timeout=120, what="web server again")
         assert "Created admin" not in second_log.read_text()
-        again = httpx.post(f"{base}/api/auth/login",
-                           json={"username": "admin", "password": password.group(1)})
+        again = httpx.post(
+            f"{base}/api/auth/login", json={"username": "admin", "password": password.group(1)}
+        )
         assert again.status_code == 200
         time.sleep(0.5)
     finally:

@@ -41,10 +41,11 @@ class Connection:
         self.lock = threading.Lock()
         self.subscriptions: dict[int, Subscription] = {}
 
-    def send(self, payload: dict[str, Any]) -> None:
+    def send(self, payload: dict[str, Any] | str) -> None:
+        frame = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
         with self.lock:
             try:
-                self.ws.send(json.dumps(payload, separators=(",", ":")))
+                self.ws.send(frame)
             except ConnectionClosed as exc:
                 raise ConnectionError("socket closed") from exc
 

@@ -13,7 +13,7 @@ from app.models import FINAL_STATUSES, Message
 from app.streams import TokenStreams
 
 logger = logging.getLogger(__name__)
-Send = Callable[[dict[str, Any]], None]
+Send = Callable[[dict[str, Any] | str], None]
 POLL_MS = 2000
 
 
@@ -54,7 +54,7 @@ class Subscription(threading.Thread):
             for event in events:
                 if self.stopped.is_set():
                     return
-                self.send(event.as_message(self.message_id))
+                self.send(event.as_frame(self.message_id))
                 self.position = event.id
                 if event.is_final:
                     return

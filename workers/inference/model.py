@@ -53,14 +53,15 @@ class ChatModel:
         stop = response.stop if isinstance(response.stop, list) else [response.stop or ""]
         return response.prompt, [s for s in stop if s]
 
-    def count_tokens(self, prompt: str) -> int:
-        return len(self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+    def tokenize(self, prompt: str) -> list[int]:
+        """Tokens exactly as create_completion would make them from the prompt text."""
+        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def fits(self, messages: list[ChatMessage], reply_tokens: int) -> bool:
-        return self.count_tokens(self.format(messages)[0]) + reply_tokens <= self.n_ctx
+        return len(self.tokenize(self.format(messages)[0])) + reply_tokens <= self.n_ctx
 
     def stream(
-        self, prompt: str, stop: list[str], sampling: Sampling
+        self, prompt: list[int], stop: list[str], sampling: Sampling
     ) -> Generator[str, None, None]:
         """Yields text pieces; ``generated_tokens`` counts every sampled token exactly."""
         self.generated_tokens = 0

@@ -14,6 +14,7 @@ from app.models import Message, MessageRole, MessageStatus, utcnow
 from app.prompting import PromptTooLong, Turn, build_chat_messages
 from workers.context import WorkerContext
 from workers.inference.model import ChatModel, Sampling
+from workers.inference.token_writer import TokenWriter
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,6 @@ def store_outcome(ctx: WorkerContext, claim: Claim, outcome: Outcome, model_name
 
 def generate(ctx: WorkerContext, model: ChatModel, claim: Claim, history: list[Turn]) -> Outcome:
     """Streams the reply token by token, checking the cancel flag before each one."""
-    streams = ctx.streams
     sampling = claim.sampling
     try:
         messages = build_chat_messages(
@@ -126,15 +126,16 @@ def generate(ctx: WorkerContext, model: ChatModel, claim: Claim, history: list[T
     except PromptTooLong as exc:
         return Outcome(MessageStatus.ERROR, error=str(exc))
     prompt, stop = model.format(messages)
-    prompt_tokens = model.count_tokens(prompt)
+    prompt_tokens = model.tokenize(prompt)
     started = time.perf_counter()
     first_token_at: float | None = None
     pieces: list[str] = []
     status = MessageStatus.DONE
-    chunks = model.stream(prompt, stop, sampling)
+    chunks = model.stream(prompt_tokens, stop, sampling)
+    writer = TokenWriter(ctx.streams, claim.message_id)
     try:
         for text in chunks:
-            if streams.cancel_requested(claim.message_id):
+            if writer.cancelled.is_set():
                 status = MessageStatus.CANCELLED
                 break
             if not text:
@@ -142,9 +143,10 @@ def generate(ctx: WorkerContext, model: ChatModel, claim: Claim, history: list[T
             if first_token_at is None:
                 first_token_at = time.perf_counter()
             pieces.append(text)
-            streams.append_token(claim.message_id, text)
+            writer.put(text)
     finally:
         chunks.close()
+        writer.close()
     finished = time.perf_counter()
     completion_tokens = model.generated_tokens
     ttft_ms = None if first_token_at is None else (first_token_at - started) * 1000
@@ -153,7 +155,7 @@ def generate(ctx: WorkerContext, model: ChatModel, claim: Claim, history: list[T
     return Outcome(
         status,
         content="".join(pieces),
-        prompt_tokens=prompt_tokens,
+        prompt_tokens=len(prompt_tokens),
         completion_tokens=completion_tokens,
         time_to_first_token_ms=ttft_ms,
         tokens_per_second=tps,

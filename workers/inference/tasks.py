@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery.signals import worker_process_init
+from celery.signals import worker_init
 
 from workers import celery
 from workers.context import get_context
@@ -15,9 +15,13 @@ from workers.inference.replies import run_reply
 logger = logging.getLogger(__name__)
 
 
-@worker_process_init.connect
+@worker_init.connect
 def load_on_start(**_kwargs: Any) -> None:
-    """Open connections, and load the model in inference pool processes, before the first job."""
+    """Open connections, and load the model in inference workers, before the first job.
+
+    Workers run the threads pool with concurrency 1: one model per process, no fork after
+    the model is loaded, and heartbeats keep flowing while llama.cpp computes.
+    """
     get_context()
     if "inference" in (celery.amqp.queues.consume_from or {}):
         get_model()

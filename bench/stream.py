@@ -1,0 +1,122 @@
+"""Streaming throughput and queue overhead of QueueChat against raw llama-cpp-python.
+
+Run: .venv/bin/python -m bench.stream
+Both sides use the same model file, prompt, threads, seed and temperature 0, in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+from app.prompting import DEFAULT_SYSTEM_PROMPT
+from bench.harness import Stack, running_stack
+from tests.wsclient import ChatSocket
+from workers.inference.model import ChatModel, load_model
+
+STORY = "Write a very long and detailed story about a lighthouse keeper and a storm."
+
+
+def raw_run(model: ChatModel, prompt_text: str, max_tokens: int) -> tuple[float, float, int]:
+    """Time to first token, decode rate and token count of raw llama-cpp-python."""
+    messages = [
+        {"role": "system", "content": DEFAULT_SYSTEM_PROMPT},
+        {"role": "user", "content": prompt_text},
+    ]
+    prompt, stop = model.format(messages)
+    started = time.perf_counter()
+    times = []
+    chunks: Any = model.llm.create_completion(
+        prompt, max_tokens=max_tokens, temperature=0.0, top_p=1.0, seed=42, stop=stop, stream=True
+    )
+    for chunk in chunks:
+        if chunk["choices"][0]["text"]:
+            times.append(time.perf_counter())
+    return times[0] - started, _rate(times), len(times)
+
+
+def pipeline_run(
+    stack: Stack, sock: ChatSocket, prompt_text: str, max_tokens: int
+) -> tuple[float, float, int]:
+    """POST → first token over the WebSocket, then the decode rate the client receives."""
+    chat = stack.http.post("/api/sessions", json={}).json()
+    started = time.perf_counter()
+    reply = stack.http.post(
+        f"/api/sessions/{chat['id']}/messages",
+        json={
+            "content": prompt_text,
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "seed": 42,
+        },
+    ).json()
+    sock.subscribe(reply["assistant_message_id"])
+    times = []
+    while True:
+        event = sock.recv()
+        if event["type"] == "token":
+            times.append(time.perf_counter())
+        elif event["type"] in {"done", "error", "cancelled"}:
+            break
+    return times[0] - started, _rate(times), len(times)
+
+
+def _rate(times: list[float]) -> float:
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with running_stack(n_threads=args.threads) as stack:
+        model = load_model(stack.settings)
+        sock = ChatSocket(stack.ws_url, stack.token)
+        raw_rates, pipe_rates, counts = [], [], []
+        for _ in range(args.rounds):  # interleaved so drift hits both sides alike
+            _, rate, n_raw = raw_run(model, STORY, 256)
+            raw_rates.append(rate)
+            _, rate, n_pipe = pipeline_run(stack, sock, STORY, 256)
+            pipe_rates.append(rate)
+            counts.append((n_raw, n_pipe))
+        overheads, raw_ttfts, pipe_ttfts = [], [], []
+        for i in range(args.requests):
+            question = f"Question {i}: name one animal that lives in the sea."
+            raw_ttft, _, _ = raw_run(model, question, 4)
+            pipe_ttft, _, _ = pipeline_run(stack, sock, question, 4)
+            raw_ttfts.append(raw_ttft * 1000)
+            pipe_ttfts.append(pipe_ttft * 1000)
+            overheads.append((pipe_ttft - raw_ttft) * 1000)
+        sock.close()
+    raw_rate, pipe_rate = statistics.median(raw_rates), statistics.median(pipe_rates)
+    print(
+        f"model {stack.settings.model_path.name}, threads {args.threads}, "
+        f"tokens per reply (raw, websocket): {counts}"
+    )
+    print(
+        f"stream rate: raw llama-cpp-python {raw_rate:.1f} tok/s, "
+        f"websocket {pipe_rate:.1f} tok/s, ratio {pipe_rate / raw_rate:.3f}x (target >= 0.97x)"
+    )
+    print(
+        f"time to first token over {args.requests} requests: raw p50 "
+        f"{percentile(raw_ttfts, 0.5):.1f} ms, pipeline p50 {percentile(pipe_ttfts, 0.5):.1f} ms"
+    )
+    print(
+        f"queue overhead (POST -> first token minus raw TTFT): p50 "
+        f"{percentile(overheads, 0.5):.1f} ms, p95 {percentile(overheads, 0.95):.1f} ms "
+        "(target <= 5 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
