@@ -1,4 +1,4 @@
-"""ORM models: users, chat sessions, messages, revoked tokens."""
+"""ORM models: users, chat sessions, messages, prompt templates, documents, revoked tokens."""
 
 from __future__ import annotations
 
@@ -6,7 +6,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -61,6 +73,10 @@ class ChatSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
+    use_knowledge_base: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prompt_templates.id", ondelete="SET NULL", name="fk_chat_sessions_template_id")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -85,6 +101,8 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sampling: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    use_knowledge_base: Mapped[bool | None] = mapped_column(Boolean)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     time_to_first_token_ms: Mapped[float | None] = mapped_column(Float)
@@ -94,6 +112,73 @@ class Message(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
+
+
+class PromptTemplate(Base):
+    """A system prompt with ordered few-shot examples; one template is the default."""
+
+    __tablename__ = "prompt_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    system_prompt: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    examples: Mapped[list[PromptExample]] = relationship(
+        back_populates="template",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PromptExample.position",
+    )
+
+
+class PromptExample(Base):
+    __tablename__ = "prompt_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("prompt_templates.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    user_input: Mapped[str] = mapped_column(Text)
+    assistant_output: Mapped[str] = mapped_column(Text)
+
+    template: Mapped[PromptTemplate] = relationship(back_populates="examples")
+
+
+class DocumentStatus(StrEnum):
+    QUEUED = "queued"
+    EXTRACTING = "extracting"
+    EMBEDDING = "embedding"
+    READY = "ready"
+    ERROR = "error"
+
+
+class RagDocument(Base):
+    """An uploaded knowledge-base file; stored under var/ by its generated storage name."""
+
+    __tablename__ = "rag_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(300))
+    original_name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.QUEUED)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class RevokedToken(Base):
