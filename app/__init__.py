@@ -41,5 +41,9 @@ def create_app(config: Settings | None = None) -> Flask:
 
     for blueprint in (auth.bp, sessions.bp, messages.bp, meta.bp, chat.bp, frontend.bp):
         app.register_blueprint(blueprint)
+    from app.api import system, users
+
+    app.register_blueprint(users.bp)
+    app.register_blueprint(system.bp)
     logging.getLogger(__name__).debug("app created with database %s", settings.sqlalchemy_url)
     return app

@@ -1,0 +1,36 @@
+"""Bodies of the admin API (users, system); the OpenAPI spec is generated from these."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, model_validator
+
+from app.api.schemas import Body, UserOut
+
+
+class UserList(BaseModel):
+    items: list[UserOut]
+
+
+class UserPatch(Body):
+    role: Literal["user", "admin"] | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def changes_something(self) -> UserPatch:
+        if self.role is None and self.active is None:
+            raise ValueError("give role and/or active")
+        return self
+
+
+class QueueDepths(BaseModel):
+    inference: int
+    batch: int
+    ingest: int
+
+
+class SystemOut(BaseModel):
+    queues: QueueDepths
+    workers: list[str]
+    flower_url: str
