@@ -3,7 +3,7 @@
 # PostgreSQL with a real Redis, real Celery workers and the real model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh dev,inference
+bash scripts/install.sh dev,inference,ingest
 bash scripts/test-services.sh
 .venv/bin/ruff check .
 .venv/bin/mypy
