@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,34 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     flower_port: int = 5555
+
+    # Batches, per-user caps and the OpenAI-compatible API (issue 6)
+    batch_max_lines: int = Field(default=5000, ge=1)
+    batch_max_bytes: int = Field(default=5_000_000, ge=1024)
+    max_open_replies_per_user: int = Field(default=5, ge=1)
+    max_open_batch_items_per_user: int = Field(default=5000, ge=1)
+    cap_retry_after_s: int = Field(default=5, ge=1)
+    api_wait_timeout_s: float = Field(default=600.0, gt=0)
+    embed_timeout_s: float = Field(default=60.0, gt=0)
+    # flask-limiter (Redis storage); "limits" syntax, e.g. "10/minute;100/hour"
+    rate_limits_enabled: bool = True
+    rate_limit_login_ip: str = "30/minute"
+    rate_limit_login_username: str = "10/minute"
+    rate_limit_messages: str = "30/minute"
+    rate_limit_uploads: str = "60/hour"
+    # prometheus-client multiprocess files; the run command exports it for every process
+    prometheus_multiproc_dir: Path | None = None
+    readyz_timeout_s: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _derived_paths(self) -> Settings:
+        if self.prometheus_multiproc_dir is None:
+            self.prometheus_multiproc_dir = self.var_dir / "prometheus"
+        return self
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.prometheus_multiproc_dir or self.var_dir / "prometheus"
 
     @property
     def sqlalchemy_url(self) -> str:
