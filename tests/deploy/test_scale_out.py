@@ -1,0 +1,236 @@
+"""Scale-out without Docker: two gunicorn web processes and two inference workers share one
+Redis and one PostgreSQL database, as the docker-compose deployment does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis as redis_lib
+
+from app.config import PROJECT_ROOT, Settings
+from app.db import Database
+from app.migrate import upgrade
+from app.models import Message
+from tests.conftest import make_settings
+from tests.services import (
+    WorkerProcess,
+    free_port,
+    postgres_database,
+    redis_server,
+    settings_env,
+    wait_until,
+)
+from tests.wsclient import ChatSocket, text_of
+
+# A worker that vanished has its job restored this many seconds after it was handed out (plus
+# up to half of it: the restore interval). Every reply here must finish well within it, or a
+# live job would be handed out twice: 300 tokens take about 3.5 s with both workers busy here.
+VISIBILITY_TIMEOUT_S = 10
+LONG_REPLY = {"content": "Write a long story about a dragon and a knight.", "max_tokens": 300}
+SHORT_REPLY = {"content": "Say hello.", "max_tokens": 16}
+
+
+class WebProcess:
+    """`gunicorn app.wsgi:app` with gthread workers, as the Procfile and docker-compose run it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.log_path = settings.var_dir / f"web-{self.port}.log"
+        self.log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
+             "--threads", "16", "--bind", f"127.0.0.1:{self.port}", "app.wsgi:app"],
+            cwd=PROJECT_ROOT, env=settings_env(settings), stdout=self.log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+        wait_until(self.healthy, timeout=60, what=f"gunicorn (log: {self.log_path})")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def healthy(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
+        try:
+            return self.http.get("/healthz").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(20)
+        self.log.close()
+
+
+@dataclass
+class Cluster:
+    settings: Settings
+    web_a: WebProcess
+    web_b: WebProcess
+    workers: list[WorkerProcess]
+    db: Database
+    started: list[WebProcess | WorkerProcess]
+    token: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def new_chat(self, web: WebProcess) -> int:
+        response = web.http.post("/api/sessions", json={}, headers=self.headers)
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    def send(self, web: WebProcess, body: dict[str, Any]) -> int:
+        chat_id = self.new_chat(web)
+        response = web.http.post(
+            f"/api/sessions/{chat_id}/messages", json=body, headers=self.headers
+        )
+        assert response.status_code == 202, response.text
+        return int(response.json()["assistant_message_id"])
+
+    def message(self, web: WebProcess, message_id: int) -> dict[str, Any]:
+        response = web.http.get(f"/api/messages/{message_id}", headers=self.headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def attempts(self, message_id: int) -> int:
+        with self.db.session() as session:
+            return session.get_one(Message, message_id).attempts
+
+
+@pytest.fixture(scope="module")
+def cluster(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with redis_server() as redis_url, postgres_database() as database_url:
+        redis_url = redis_url.rsplit("/", 1)[0] + "/13"
+        redis_lib.Redis.from_url(redis_url).flushdb()
+        upgrade(database_url)
+        settings = make_settings(
+            tmp_path_factory.mktemp("scale-out"), database_url, redis_url, model_path,
+            n_threads=1, visibility_timeout_s=VISIBILITY_TIMEOUT_S,
+        )  # fmt: skip
+        started: list[WebProcess | WorkerProcess] = []
+        db = Database(database_url)
+        try:
+            web_a = WebProcess(settings)
+            started.append(web_a)
+            web_b = WebProcess(settings)
+            started.append(web_b)
+            workers: list[WorkerProcess] = []
+            for _ in range(2):
+                workers.append(WorkerProcess(settings))
+                started.append(workers[-1])
+            cluster = Cluster(settings, web_a, web_b, workers, db, started)
+            account = {"username": f"scale{uuid.uuid4().hex[:6]}", "password": "scale out pw"}
+            assert web_a.http.post("/api/auth/register", json=account).status_code == 201
+            login = web_b.http.post("/api/auth/login", json=account)
+            assert login.status_code == 200, login.text
+            cluster.token = login.json()["access_token"]
+            cluster.headers = {"Authorization": f"Bearer {cluster.token}"}
+            yield cluster
+        finally:
+            for process in reversed(started):
+                process.stop()
+            db.dispose()
+
+
+def test_posted_on_web_a_streams_on_web_b(cluster: Cluster) -> None:
+    message_id = cluster.send(cluster.web_a, SHORT_REPLY)
+    sock = ChatSocket(cluster.web_b.ws_url, cluster.token)
+    sock.subscribe(message_id)
+    events = sock.until_final()
+    sock.close()
+    assert [e["type"] for e in events].count("done") == 1
+    assert events[-1]["type"] == "done", events
+    streamed = text_of(events)
+    assert streamed.strip()
+    for web in (cluster.web_a, cluster.web_b):
+        stored = cluster.message(web, message_id)
+        assert stored["status"] == "done"
+        assert stored["content"] == streamed
+
+
+def test_a_third_reply_waits_for_a_free_worker(cluster: Cluster) -> None:
+    first = cluster.send(cluster.web_a, LONG_REPLY)
+    second = cluster.send(cluster.web_b, LONG_REPLY)
+    wait_until(
+        lambda: all(cluster.message(cluster.web_a, m)["status"] == "generating"
+                    for m in (first, second)),
+        timeout=20, what="both workers generating",
+    )  # fmt: skip
+    third = cluster.send(cluster.web_a, SHORT_REPLY)
+    samples: list[tuple[str, str, str]] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        sample = tuple(cluster.message(cluster.web_b, m)["status"] for m in (first, second, third))
+        samples.append(sample)  # type: ignore[arg-type]
+        if sample == ("done", "done", "done"):
+            break
+        time.sleep(0.05)
+    assert samples[-1] == ("done", "done", "done"), samples[-5:]
+    assert samples[0][2] == "queued", samples[0]
+    # The third reply started only after one of the first two had finished.
+    for first_status, second_status, third_status in samples:
+        if third_status != "queued":
+            assert "done" in (first_status, second_status), samples
+    assert sum(1 for sample in samples if sample[2] == "queued" and "done" not in sample) >= 2
+    for message_id in (first, second, third):
+        assert cluster.attempts(message_id) == 1
+        assert cluster.message(cluster.web_a, message_id)["content"].strip()
+
+
+def received_jobs(worker: WorkerProcess) -> int:
+    lines = worker.log_path.read_text().splitlines()
+    return sum(1 for line in lines if "generate_reply[" in line and line.endswith("received"))
+
+
+def test_a_worker_killed_mid_reply_loses_nothing(cluster: Cluster) -> None:
+    first_worker, second_worker = cluster.workers
+    before = {worker: received_jobs(worker) for worker in (first_worker, second_worker)}
+    message_id = cluster.send(cluster.web_a, LONG_REPLY)
+    sock = ChatSocket(cluster.web_b.ws_url, cluster.token)
+    sock.subscribe(message_id)
+    first_tokens = sock.take(5)
+    busy = [worker for worker, count in before.items() if received_jobs(worker) > count]
+    assert len(busy) == 1, "exactly one worker took the job"
+    victim = busy[0]
+    survivor = second_worker if victim is first_worker else first_worker
+    victim.kill()
+    cluster.workers.remove(victim)
+    rest = sock.until_final()
+    sock.close()
+    types = [e["type"] for e in rest]
+    assert types.count("reset") == 1, types
+    assert types.count("done") == 1 and types[-1] == "done", types
+    assert received_jobs(survivor) == before[survivor] + 1, "the survivor finished the reply"
+    stored = cluster.message(cluster.web_a, message_id)
+    assert stored["status"] == "done"
+    assert stored["content"] == text_of(first_tokens + rest)
+    assert stored["content"] == text_of(rest[types.index("reset") :])
+    assert cluster.attempts(message_id) == 2
+    # The pool is whole again: a restarted worker and the survivor both serve.
+    restarted = WorkerProcess(cluster.settings)
+    cluster.started.append(restarted)
+    cluster.workers.append(restarted)
+    follow_up = cluster.send(cluster.web_b, SHORT_REPLY)
+    wait_until(
+        lambda: cluster.message(cluster.web_a, follow_up)["status"] == "done",
+        timeout=30, what="a reply after the restart",
+    )  # fmt: skip
