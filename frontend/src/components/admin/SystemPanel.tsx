@@ -1,0 +1,73 @@
+import OpenInNewIcon from "@mui/icons-material/OpenInNew";
+import { Alert, Box, Button, Chip, Paper, Typography } from "@mui/material";
+import { useEffect, useState } from "react";
+import type { SystemOut } from "../../api/types";
+import { useAuth } from "../../auth";
+
+const REFRESH_MS = 5000;
+
+export function SystemPanel() {
+  const { client } = useAuth();
+  const [system, setSystem] = useState<SystemOut | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let alive = true;
+    const load = () =>
+      client
+        .get<SystemOut>("/api/admin/system")
+        .then((body) => alive && (setSystem(body), setError(null)))
+        .catch((e: Error) => alive && setError(e.message));
+    void load();
+    const timer = setInterval(load, REFRESH_MS);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, [client]);
+
+  return (
+    <>
+      <Typography variant="h6" gutterBottom>
+        System
+      </Typography>
+      {error && <Alert severity="error" sx={{ mb: 2 }}>{error}</Alert>}
+      {system && (
+        <Box sx={{ display: "flex", flexDirection: "column", gap: 3 }}>
+          <Box sx={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(160px, 1fr))", gap: 2 }}>
+            {Object.entries(system.queues).map(([name, depth]) => (
+              <Paper key={name} sx={{ p: 2 }} data-queue={name}>
+                <Typography variant="overline" color="text.secondary">
+                  {name} queue
+                </Typography>
+                <Typography variant="h4">{depth}</Typography>
+                <Typography variant="caption" color="text.secondary">
+                  jobs waiting
+                </Typography>
+              </Paper>
+            ))}
+          </Box>
+          <Paper sx={{ p: 2 }}>
+            <Typography variant="subtitle1" gutterBottom>
+              Workers ({system.workers.length})
+            </Typography>
+            {system.workers.length === 0 ? (
+              <Typography color="text.secondary">No worker answered. Replies wait in the queue until one starts.</Typography>
+            ) : (
+              <Box sx={{ display: "flex", flexWrap: "wrap", gap: 1 }}>
+                {system.workers.map((name) => (
+                  <Chip key={name} label={name} color="success" variant="outlined" />
+                ))}
+              </Box>
+            )}
+          </Paper>
+          <Box>
+            <Button variant="outlined" endIcon={<OpenInNewIcon />} href={system.flower_url} target="_blank" rel="noopener noreferrer">
+              Open Flower
+            </Button>
+          </Box>
+        </Box>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,193 @@
+import AddIcon from "@mui/icons-material/Add";
+import ArrowDownwardIcon from "@mui/icons-material/ArrowDownward";
+import ArrowUpwardIcon from "@mui/icons-material/ArrowUpward";
+import DeleteOutlinedIcon from "@mui/icons-material/DeleteOutlined";
+import StarIcon from "@mui/icons-material/Star";
+import {
+  Alert,
+  Box,
+  Button,
+  Chip,
+  FormControlLabel,
+  IconButton,
+  List,
+  ListItemButton,
+  ListItemText,
+  Paper,
+  Switch,
+  TextField,
+  Typography,
+} from "@mui/material";
+import { useCallback, useEffect, useState } from "react";
+import type { ExampleIn, TemplateOut } from "../../api/types";
+import { useAuth } from "../../auth";
+
+interface Draft {
+  id: number | null;
+  name: string;
+  system_prompt: string;
+  active: boolean;
+  examples: ExampleIn[];
+}
+
+const blank: Draft = { id: null, name: "", system_prompt: "", active: true, examples: [] };
+
+function toDraft(t: TemplateOut): Draft {
+  const examples = [...t.examples].sort((a, b) => a.position - b.position);
+  return {
+    id: t.id,
+    name: t.name,
+    system_prompt: t.system_prompt,
+    active: t.active,
+    examples: examples.map((e) => ({ user_input: e.user_input, assistant_output: e.assistant_output })),
+  };
+}
+
+export function TemplatesPanel() {
+  const { client } = useAuth();
+  const [templates, setTemplates] = useState<TemplateOut[]>([]);
+  const [draft, setDraft] = useState<Draft>(blank);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      setTemplates((await client.get<{ items: TemplateOut[] }>("/api/templates")).items);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, [client]);
+  useEffect(() => void load(), [load]);
+
+  const run = async (action: () => Promise<void>) => {
+    setError(null);
+    setSaved(false);
+    try {
+      await action();
+      await load();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const save = () =>
+    run(async () => {
+      const body = { name: draft.name, system_prompt: draft.system_prompt, active: draft.active };
+      const template =
+        draft.id === null
+          ? await client.post<TemplateOut>("/api/templates", body)
+          : await client.patch<TemplateOut>(`/api/templates/${draft.id}`, body);
+      const updated = await client.put<TemplateOut>(`/api/templates/${template.id}/examples`, { examples: draft.examples });
+      setDraft(toDraft(updated ?? template));
+      setSaved(true);
+    });
+
+  const setExample = (index: number, change: Partial<ExampleIn>) =>
+    setDraft((d) => ({ ...d, examples: d.examples.map((e, i) => (i === index ? { ...e, ...change } : e)) }));
+  const move = (index: number, by: number) =>
+    setDraft((d) => {
+      const examples = [...d.examples];
+      const [item] = examples.splice(index, 1);
+      examples.splice(index + by, 0, item);
+      return { ...d, examples };
+    });
+
+  const current = templates.find((t) => t.id === draft.id);
+  return (
+    <Box sx={{ display: "flex", gap: 2, flexDirection: { xs: "column", md: "row" } }}>
+      <Paper sx={{ width: { md: 280 }, flexShrink: 0, alignSelf: "flex-start" }}>
+        <Box sx={{ p: 1.5, display: "flex", alignItems: "center" }}>
+          <Typography variant="h6" sx={{ flex: 1 }}>
+            Templates
+          </Typography>
+          <Button size="small" startIcon={<AddIcon />} onClick={() => setDraft(blank)}>
+            New
+          </Button>
+        </Box>
+        <List dense aria-label="Templates">
+          {templates.map((t) => (
+            <ListItemButton key={t.id} selected={t.id === draft.id} onClick={() => setDraft(toDraft(t))}>
+              <ListItemText primary={t.name} secondary={`${t.examples.length} examples${t.active ? "" : " · inactive"}`} />
+              {t.is_default && <StarIcon fontSize="small" color="warning" aria-label="default" />}
+            </ListItemButton>
+          ))}
+          {templates.length === 0 && (
+            <Typography variant="body2" color="text.secondary" sx={{ px: 2, pb: 1 }}>
+              No templates yet.
+            </Typography>
+          )}
+        </List>
+      </Paper>
+      <Paper sx={{ p: 2, flex: 1, display: "flex", flexDirection: "column", gap: 2, minWidth: 0 }}>
+        <Box sx={{ display: "flex", alignItems: "center", gap: 1, flexWrap: "wrap" }}>
+          <Typography variant="h6" sx={{ flex: 1 }}>
+            {draft.id === null ? "New template" : "Edit template"}
+          </Typography>
+          {current?.is_default ? (
+            <Chip icon={<StarIcon />} label="Default" color="warning" variant="outlined" />
+          ) : (
+            draft.id !== null && (
+              <Button size="small" onClick={() => run(async () => void (await client.post(`/api/templates/${draft.id}/default`)))}>
+                Set as default
+              </Button>
+            )
+          )}
+          {draft.id !== null && (
+            <Button
+              size="small"
+              color="error"
+              onClick={() =>
+                run(async () => {
+                  await client.delete(`/api/templates/${draft.id}`);
+                  setDraft(blank);
+                })
+              }
+            >
+              Delete
+            </Button>
+          )}
+        </Box>
+        {error && <Alert severity="error" onClose={() => setError(null)}>{error}</Alert>}
+        {saved && <Alert severity="success" onClose={() => setSaved(false)}>Saved.</Alert>}
+        <TextField label="Name" value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
+        <TextField
+          label="System prompt"
+          multiline
+          minRows={3}
+          value={draft.system_prompt}
+          onChange={(e) => setDraft({ ...draft, system_prompt: e.target.value })}
+        />
+        <FormControlLabel control={<Switch checked={draft.active} onChange={(e) => setDraft({ ...draft, active: e.target.checked })} />} label="Active (offered in chats)" />
+        <Typography variant="subtitle1">Few-shot examples</Typography>
+        {draft.examples.map((example, index) => (
+          <Paper key={index} variant="outlined" sx={{ p: 1.5, display: "flex", gap: 1 }} data-example={index}>
+            <Box sx={{ flex: 1, display: "flex", flexDirection: "column", gap: 1, minWidth: 0 }}>
+              <TextField size="small" label={`User ${index + 1}`} multiline value={example.user_input} onChange={(e) => setExample(index, { user_input: e.target.value })} />
+              <TextField size="small" label={`Assistant ${index + 1}`} multiline value={example.assistant_output} onChange={(e) => setExample(index, { assistant_output: e.target.value })} />
+            </Box>
+            <Box sx={{ display: "flex", flexDirection: "column" }}>
+              <IconButton size="small" aria-label={`Move example ${index + 1} up`} disabled={index === 0} onClick={() => move(index, -1)}>
+                <ArrowUpwardIcon fontSize="small" />
+              </IconButton>
+              <IconButton size="small" aria-label={`Move example ${index + 1} down`} disabled={index === draft.examples.length - 1} onClick={() => move(index, 1)}>
+                <ArrowDownwardIcon fontSize="small" />
+              </IconButton>
+              <IconButton size="small" aria-label={`Remove example ${index + 1}`} onClick={() => setDraft({ ...draft, examples: draft.examples.filter((_, i) => i !== index) })}>
+                <DeleteOutlinedIcon fontSize="small" />
+              </IconButton>
+            </Box>
+          </Paper>
+        ))}
+        <Box sx={{ display: "flex", gap: 1 }}>
+          <Button startIcon={<AddIcon />} onClick={() => setDraft({ ...draft, examples: [...draft.examples, { user_input: "", assistant_output: "" }] })}>
+            Add example
+          </Button>
+          <Box sx={{ flex: 1 }} />
+          <Button variant="contained" onClick={() => void save()} disabled={!draft.name.trim()}>
+            Save
+          </Button>
+        </Box>
+      </Paper>
+    </Box>
+  );
+}

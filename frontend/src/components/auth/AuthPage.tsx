@@ -1,0 +1,73 @@
+import { Alert, Box, Button, Link, Paper, TextField, Typography } from "@mui/material";
+import { useState, type FormEvent } from "react";
+import { Link as RouterLink, useNavigate } from "react-router-dom";
+import { useAuth } from "../../auth";
+
+export function AuthPage({ mode }: { mode: "login" | "register" }) {
+  const { login, register } = useAuth();
+  const navigate = useNavigate();
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [email, setEmail] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const registering = mode === "register";
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      if (registering) await register(username.trim(), password, email.trim() || undefined);
+      else await login(username.trim(), password);
+      navigate("/");
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Box sx={{ minHeight: "100%", display: "grid", placeItems: "center", p: 2 }}>
+      <Paper component="form" onSubmit={submit} sx={{ p: 4, width: "100%", maxWidth: 380, display: "flex", flexDirection: "column", gap: 2 }} elevation={2}>
+        <Typography variant="h5" component="h1" sx={{ fontWeight: 700 }}>
+          QueueChat
+        </Typography>
+        <Typography variant="body2" color="text.secondary">
+          {registering ? "Create an account" : "Sign in to continue"}
+        </Typography>
+        {error && (
+          <Alert severity="error" role="alert">
+            {error}
+          </Alert>
+        )}
+        <TextField label="Username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete={registering ? "new-password" : "current-password"}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+          helperText={registering ? "At least 8 characters" : undefined}
+        />
+        {registering && <TextField label="Email (optional)" type="email" value={email} onChange={(e) => setEmail(e.target.value)} />}
+        <Button type="submit" variant="contained" size="large" disabled={busy}>
+          {registering ? "Create account" : "Log in"}
+        </Button>
+        <Typography variant="body2">
+          {registering ? (
+            <>
+              Have an account? <Link component={RouterLink} to="/login">Log in</Link>
+            </>
+          ) : (
+            <>
+              No account? <Link component={RouterLink} to="/register">Register</Link>
+            </>
+          )}
+        </Typography>
+      </Paper>
+    </Box>
+  );
+}

@@ -1,0 +1,100 @@
+import TuneIcon from "@mui/icons-material/Tune";
+import {
+  Box,
+  FormControl,
+  FormControlLabel,
+  IconButton,
+  InputLabel,
+  MenuItem,
+  Popover,
+  Select,
+  Switch,
+  TextField,
+  Tooltip,
+  Typography,
+} from "@mui/material";
+import { useState } from "react";
+import type { SessionOut, TemplateOut } from "../../api/types";
+
+const MAX_TOKENS_KEY = "qc.maxTokens";
+
+export function storedMaxTokens(): number | undefined {
+  const value = Number(localStorage.getItem(MAX_TOKENS_KEY));
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+interface Props {
+  session: SessionOut | null;
+  templates: TemplateOut[] | null;
+  onChange: (patch: { use_knowledge_base?: boolean; template_id?: number | null }) => void;
+}
+
+/** Per-chat knowledge-base switch and template picker (when the server has them), reply length. */
+export function ChatSettings({ session, templates, onChange }: Props) {
+  const [anchor, setAnchor] = useState<HTMLElement | null>(null);
+  const [maxTokens, setMaxTokens] = useState(() => String(storedMaxTokens() ?? ""));
+  const hasKnowledgeBase = session !== null && session.use_knowledge_base !== undefined;
+  const hasTemplates = session !== null && session.template_id !== undefined && templates !== null && templates.length > 0;
+  return (
+    <Box sx={{ display: "flex", alignItems: "center", gap: 1, flexWrap: "wrap", minHeight: 40 }}>
+      {hasKnowledgeBase && (
+        <FormControlLabel
+          control={
+            <Switch
+              size="small"
+              checked={Boolean(session.use_knowledge_base)}
+              onChange={(e) => onChange({ use_knowledge_base: e.target.checked })}
+            />
+          }
+          label={<Typography variant="body2">Knowledge base</Typography>}
+        />
+      )}
+      {hasTemplates && (
+        <FormControl size="small" sx={{ minWidth: 160 }}>
+          <InputLabel id="template-label">Template</InputLabel>
+          <Select
+            labelId="template-label"
+            label="Template"
+            value={session.template_id ?? ""}
+            onChange={(e) => onChange({ template_id: String(e.target.value) === "" ? null : Number(e.target.value) })}
+          >
+            <MenuItem value="">
+              <em>Default</em>
+            </MenuItem>
+            {templates
+              .filter((t) => t.active || t.id === session.template_id)
+              .map((t) => (
+                <MenuItem key={t.id} value={t.id}>
+                  {t.name}
+                  {t.is_default ? " (default)" : ""}
+                </MenuItem>
+              ))}
+          </Select>
+        </FormControl>
+      )}
+      <Box sx={{ flex: 1 }} />
+      <Tooltip title="Reply settings">
+        <IconButton size="small" aria-label="Reply settings" onClick={(e) => setAnchor(e.currentTarget)}>
+          <TuneIcon fontSize="small" />
+        </IconButton>
+      </Tooltip>
+      <Popover open={anchor !== null} anchorEl={anchor} onClose={() => setAnchor(null)} anchorOrigin={{ vertical: "top", horizontal: "right" }} transformOrigin={{ vertical: "bottom", horizontal: "right" }}>
+        <Box sx={{ p: 2, width: 240 }}>
+          <TextField
+            label="Max reply tokens"
+            type="number"
+            size="small"
+            fullWidth
+            value={maxTokens}
+            helperText="Empty: the server's default"
+            onChange={(e) => {
+              setMaxTokens(e.target.value);
+              if (Number(e.target.value) > 0) localStorage.setItem(MAX_TOKENS_KEY, String(Number(e.target.value)));
+              else localStorage.removeItem(MAX_TOKENS_KEY);
+            }}
+          />
+        </Box>
+      </Popover>
+    </Box>
+  );
+}

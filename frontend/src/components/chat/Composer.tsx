@@ -1,0 +1,61 @@
+import SendIcon from "@mui/icons-material/Send";
+import StopIcon from "@mui/icons-material/Stop";
+import { Box, Button, TextField } from "@mui/material";
+import { useState } from "react";
+
+interface Props {
+  busy: boolean;
+  disabled?: boolean;
+  onSend: (text: string) => Promise<boolean>;
+  onStop: () => void;
+}
+
+/** Enter sends, Shift+Enter adds a line; while a reply runs the button stops it. */
+export function Composer({ busy, disabled, onSend, onStop }: Props) {
+  const [text, setText] = useState("");
+  const [sending, setSending] = useState(false);
+  const submit = async () => {
+    if (!text.trim() || busy || sending) return;
+    setSending(true);
+    try {
+      if (await onSend(text)) setText("");
+    } finally {
+      setSending(false);
+    }
+  };
+  return (
+    <Box sx={{ display: "flex", gap: 1, alignItems: "flex-end" }}>
+      <TextField
+        fullWidth
+        multiline
+        maxRows={8}
+        placeholder="Message QueueChat"
+        value={text}
+        disabled={disabled}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+            e.preventDefault();
+            void submit();
+          }
+        }}
+        slotProps={{ htmlInput: { "aria-label": "Message" } }}
+      />
+      {busy ? (
+        <Button variant="contained" color="warning" onClick={onStop} startIcon={<StopIcon />} sx={{ flexShrink: 0, height: 56 }}>
+          Stop
+        </Button>
+      ) : (
+        <Button
+          variant="contained"
+          onClick={() => void submit()}
+          disabled={!text.trim() || sending || disabled}
+          startIcon={<SendIcon />}
+          sx={{ flexShrink: 0, height: 56 }}
+        >
+          Send
+        </Button>
+      )}
+    </Box>
+  );
+}
