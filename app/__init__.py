@@ -45,5 +45,11 @@ def create_app(config: Settings | None = None) -> Flask:
 
     app.register_blueprint(users.bp)
     app.register_blueprint(system.bp)
+    from app.api import batches, health, keys, metrics, v1
+    from app.limits import init_limits
+
+    for blueprint in (batches.bp, keys.bp, v1.bp, health.bp, metrics.bp):
+        app.register_blueprint(blueprint)
+    init_limits(app, settings)  # after every blueprint: it wraps the limited views
     logging.getLogger(__name__).debug("app created with database %s", settings.sqlalchemy_url)
     return app

@@ -49,6 +49,17 @@ class InvalidInput(ApiError):
     code = "invalid_input"
 
 
+class TooManyRequests(ApiError):
+    """Over a per-user cap or a rate limit; the client should retry after ``retry_after`` s."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(ApiError):
     status = 503
     code = "unavailable"
@@ -73,7 +84,10 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException) -> Response:

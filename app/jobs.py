@@ -7,6 +7,9 @@ from celery import Celery
 from app.config import Settings
 
 GENERATE_REPLY = "workers.inference.generate_reply"
+GENERATE_BATCH_ITEM = "workers.inference.generate_batch_item"
+GENERATE_COMPLETION = "workers.inference.generate_completion"
+EMBED_TEXTS = "workers.ingest.embed_texts"
 
 
 class JobQueue:
@@ -26,3 +29,21 @@ class JobQueue:
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
         )
+
+    def enqueue_batch_items(self, item_ids: list[int]) -> None:
+        """One task per item on queue ``batch``, sent over one broker connection."""
+        with self.celery.producer_or_acquire() as producer:
+            for item_id in item_ids:
+                self.celery.send_task(GENERATE_BATCH_ITEM, args=[item_id], producer=producer)
+
+    def enqueue_completion(self, item_id: int) -> None:
+        self.celery.send_task(
+            GENERATE_COMPLETION,
+            args=[item_id],
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+        )
+
+    def enqueue_embedding(self, request_id: str, texts: list[str]) -> None:
+        """The ingest workers hold the embedding model; the vectors come back through Redis."""
+        self.celery.send_task(EMBED_TEXTS, args=[request_id, texts])

@@ -14,6 +14,7 @@ import redis
 
 STREAM_PREFIX = "qc:stream:"
 CANCEL_PREFIX = "qc:cancel:"
+ITEM_STREAM_NAMESPACE = "item:"  # OpenAI API completions: qc:stream:item:{batch item id}
 FINAL_EVENT_TYPES = frozenset({"done", "error", "cancelled"})
 EVENT_TYPES = frozenset({"token", "reset"}) | FINAL_EVENT_TYPES
 
@@ -54,16 +55,26 @@ def cancel_key(message_id: int) -> str:
 class TokenStreams:
     """Writes and reads message streams; used by workers and by the relay alike."""
 
-    def __init__(self, client: redis.Redis, *, final_ttl_s: int, live_ttl_s: int) -> None:
+    def __init__(
+        self, client: redis.Redis, *, final_ttl_s: int, live_ttl_s: int, namespace: str = ""
+    ) -> None:
+        """``namespace`` keeps other id spaces apart (API completions use "item:")."""
         self.client = client
         self.final_ttl_s = final_ttl_s
         self.live_ttl_s = live_ttl_s
+        self.namespace = namespace
+
+    def _stream_key(self, message_id: int) -> str:
+        return f"{STREAM_PREFIX}{self.namespace}{message_id}"
+
+    def _cancel_key(self, message_id: int) -> str:
+        return f"{CANCEL_PREFIX}{self.namespace}{message_id}"
 
     def append(self, message_id: int, event_type: str, **fields: Any) -> str:
         """Append one event; final events start the stream's expiry clock."""
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown stream event type {event_type!r}")
-        key = stream_key(message_id)
+        key = self._stream_key(message_id)
         ttl = self.final_ttl_s if event_type in FINAL_EVENT_TYPES else self.live_ttl_s
         pipe = self.client.pipeline(transaction=False)
         pipe.xadd(key, encode(event_type, fields))  # type: ignore[arg-type]
@@ -73,19 +84,19 @@ class TokenStreams:
 
     def append_tokens(self, message_id: int, texts: list[str]) -> bool:
         """The hot path: appends tokens and says, in the same round trip, if cancel was asked."""
-        key = stream_key(message_id)
+        key = self._stream_key(message_id)
         pipe = self.client.pipeline(transaction=False)
         for text in texts:
             pipe.xadd(key, encode("token", {"text": text}))  # type: ignore[arg-type]
         pipe.expire(key, self.live_ttl_s, nx=True)
-        pipe.exists(cancel_key(message_id))
+        pipe.exists(self._cancel_key(message_id))
         return bool(pipe.execute()[-1])
 
     def read(
         self, message_id: int, after: str = "0-0", *, block_ms: int | None = None
     ) -> list[StreamEvent]:
         """Events strictly after ``after``; blocks up to block_ms for new ones."""
-        response: Any = self.client.xread({stream_key(message_id): after}, block=block_ms)
+        response: Any = self.client.xread({self._stream_key(message_id): after}, block=block_ms)
         events: list[StreamEvent] = []
         for _key, entries in response or []:
             for entry_id, fields in entries:
@@ -95,20 +106,20 @@ class TokenStreams:
         return events
 
     def exists(self, message_id: int) -> bool:
-        return bool(self.client.exists(stream_key(message_id)))
+        return bool(self.client.exists(self._stream_key(message_id)))
 
     def request_cancel(self, message_id: int) -> None:
-        self.client.set(cancel_key(message_id), "1", ex=self.live_ttl_s)
+        self.client.set(self._cancel_key(message_id), "1", ex=self.live_ttl_s)
 
     def cancel_requested(self, message_id: int) -> bool:
-        return bool(self.client.exists(cancel_key(message_id)))
+        return bool(self.client.exists(self._cancel_key(message_id)))
 
     def clear_cancel(self, message_id: int) -> None:
-        self.client.delete(cancel_key(message_id))
+        self.client.delete(self._cancel_key(message_id))
 
     def delete(self, *message_ids: int) -> None:
         if message_ids:
-            self.client.delete(*(stream_key(m) for m in message_ids))
+            self.client.delete(*(self._stream_key(m) for m in message_ids))
 
 
 def _text(value: bytes | str) -> str:

@@ -58,6 +58,7 @@ def make_settings(
         "visibility_timeout_s": 30,
         "default_temperature": 0.0,
         "ws_auth_timeout_s": 5.0,
+        "rate_limits_enabled": False,  # tests/api/test_limits.py turns them on
     }
     values.update(overrides)
     return Settings(**values)
@@ -114,7 +115,7 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def celery_worker(settings: Settings) -> Iterator[WorkerProcess]:
-    worker = WorkerProcess(settings)
+    worker = WorkerProcess(settings, queues="inference,batch")
     yield worker
     worker.stop()
 

@@ -20,6 +20,7 @@ from app.api.validation import parse_body, respond
 from app.errors import Conflict
 from app.extensions import get_db, services
 from app.models import OPEN_STATUSES, Message, MessageRole, MessageStatus, utcnow
+from app.quotas import ensure_reply_capacity
 from app.replies import cancel_reply, enqueue_reply, ensure_no_open_reply
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
@@ -46,6 +47,7 @@ def send_message(session_id: int) -> tuple[Response, int]:
     db = get_db()
     chat = owned_session(db, current_user.id, session_id)
     ensure_no_open_reply(db, chat)
+    ensure_reply_capacity(db, current_user.id, services().settings)
     user_message = Message(session_id=chat.id, role=MessageRole.USER, content=body.content)
     reply = Message(
         session_id=chat.id,
@@ -84,6 +86,7 @@ def regenerate(session_id: int) -> tuple[Response, int]:
         raise Conflict("there is no reply to regenerate")
     if last.status in OPEN_STATUSES:
         raise Conflict("the last reply is still being generated; cancel it first")
+    ensure_reply_capacity(db, current_user.id, services().settings)
     reply = Message(
         session_id=chat.id,
         role=MessageRole.ASSISTANT,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.metrics import observe_generation
 from app.models import Message, MessageRole, MessageStatus, utcnow
 from app.prompting import PromptTooLong, Turn, build_chat_messages
 from workers.context import WorkerContext
@@ -185,4 +186,11 @@ def run_reply(ctx: WorkerContext, model: ChatModel, message_id: int) -> None:
         except Exception:
             logger.exception("generation failed for message %s", message_id)
             outcome = Outcome(MessageStatus.ERROR, error="generation failed in the worker")
-    store_outcome(ctx, claim, outcome, model.name)
+    if store_outcome(ctx, claim, outcome, model.name):
+        observe_generation(
+            "chat",
+            outcome.status.value,
+            outcome.completion_tokens,
+            outcome.time_to_first_token_ms,
+            outcome.tokens_per_second,
+        )

@@ -9,6 +9,7 @@ from celery.signals import worker_init
 
 from workers import celery
 from workers.context import get_context
+from workers.inference.batch import run_item
 from workers.inference.model import get_model
 from workers.inference.replies import run_reply
 
@@ -30,3 +31,13 @@ def load_on_start(**_kwargs: Any) -> None:
 @celery.task(name="workers.inference.generate_reply")
 def generate_reply(message_id: int) -> None:
     run_reply(get_context(), get_model(), message_id)
+
+
+@celery.task(name="workers.inference.generate_batch_item")
+def generate_batch_item(item_id: int) -> None:
+    run_item(get_context(), get_model(), item_id, stream=False)
+
+
+@celery.task(name="workers.inference.generate_completion")
+def generate_completion(item_id: int) -> None:
+    run_item(get_context(), get_model(), item_id, stream=True)

@@ -1,0 +1,47 @@
+"""Bodies of the batch API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ItemCounts(BaseModel):
+    queued: int = 0
+    running: int = 0
+    done: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+class TokenTotals(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class BatchOut(BaseModel):
+    id: int
+    name: str
+    status: str = Field(description="queued, running, done or cancelled")
+    total: int
+    counts: ItemCounts
+    progress: float = Field(description="finished items / total, 0..1")
+    usage: TokenTotals
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    elapsed_s: float | None
+
+
+class BatchList(BaseModel):
+    items: list[BatchOut]
+
+
+class BatchQuery(BaseModel):
+    name: str | None = Field(default=None, max_length=300)
+
+
+class PageQuery(BaseModel):
+    limit: int = Field(default=20, ge=1, le=100)
+    offset: int = Field(default=0, ge=0)

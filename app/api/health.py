@@ -1,0 +1,65 @@
+"""/readyz: the database answers, Redis answers, and every queue has a worker consuming it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.api.system import QUEUES
+from app.errors import error_response
+from app.extensions import services
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+
+def database_ok() -> bool:
+    try:
+        with services().db.session() as db:
+            db.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        logger.warning("readiness: database check failed", exc_info=True)
+        return False
+
+
+def redis_ok() -> bool:
+    try:
+        return bool(services().redis.ping())
+    except RedisError:
+        logger.warning("readiness: Redis check failed", exc_info=True)
+        return False
+
+
+def workers_by_queue() -> dict[str, list[str]]:
+    """Workers answering a broadcast within the timeout, grouped by the queues they consume."""
+    found: dict[str, list[str]] = {name: [] for name in QUEUES}
+    inspect = services().jobs.celery.control.inspect(timeout=services().settings.readyz_timeout_s)
+    try:
+        replies: dict[str, list[dict[str, Any]]] = inspect.active_queues() or {}
+    except (OperationalError, RedisError, OSError):
+        logger.warning("readiness: worker broadcast failed", exc_info=True)
+        return found
+    for worker, queues in replies.items():
+        for queue in queues:
+            found.setdefault(queue["name"], []).append(worker)
+    return found
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    checks: dict[str, Any] = {"database": database_ok(), "redis": redis_ok()}
+    workers = workers_by_queue() if checks["redis"] else {name: [] for name in QUEUES}
+    checks["workers"] = {name: sorted(workers.get(name, [])) for name in QUEUES}
+    missing = [name for name in QUEUES if not workers.get(name)]
+    problems = [name for name in ("database", "redis") if not checks[name]]
+    problems += [f"no worker consumes queue '{name}'" for name in missing]
+    if problems:
+        return error_response(503, "not_ready", "not ready: " + "; ".join(problems), checks)
+    return jsonify({"status": "ready", "checks": checks})

@@ -1,0 +1,116 @@
+"""/metrics in Prometheus format: this process's figures, the files every worker process writes
+under the metrics directory, and gauges read at scrape time (queue depths, jobs by state).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import values as prometheus_values
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.api.system import QUEUES, queue_depth
+from app.extensions import services
+from app.metrics import HTTP_LATENCY
+from app.models import BatchItem, Message, MessageRole, RagDocument
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("metrics", __name__)
+
+
+@bp.before_app_request
+def start_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+@bp.after_app_request
+def observe_latency(response: Response) -> Response:
+    started = g.pop("request_started", None)
+    if started is not None:
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+    return response
+
+
+class ScrapeTimeCollector(Collector):
+    """Figures that live in Redis and the database, read when Prometheus asks."""
+
+    def collect(self) -> Iterator[Metric]:
+        depth = GaugeMetricFamily(
+            "queuechat_queue_depth", "Jobs waiting in each Celery queue", labels=["queue"]
+        )
+        try:
+            for name in QUEUES:
+                depth.add_metric([name], queue_depth(name))
+        except RedisError:
+            logger.warning("queue depths unavailable", exc_info=True)
+        yield depth
+        jobs = GaugeMetricFamily(
+            "queuechat_jobs", "Jobs by kind and state (from the database)", labels=["kind", "state"]
+        )
+        chunks = GaugeMetricFamily(
+            "queuechat_ingest_chunks_stored", "Document chunks embedded and stored"
+        )
+        try:
+            with services().db.session() as db:
+                replies = db.execute(
+                    select(Message.status, func.count())
+                    .where(Message.role == MessageRole.ASSISTANT)
+                    .group_by(Message.status)
+                )
+                for state, count in replies:
+                    jobs.add_metric(["reply", state], count)
+                items = db.execute(
+                    select(BatchItem.batch_id.is_(None), BatchItem.status, func.count()).group_by(
+                        BatchItem.batch_id.is_(None), BatchItem.status
+                    )
+                )
+                for is_api, state, count in items:
+                    jobs.add_metric(["api" if is_api else "batch_item", state], count)
+                documents = db.execute(
+                    select(RagDocument.status, func.count()).group_by(RagDocument.status)
+                )
+                for state, count in documents:
+                    jobs.add_metric(["document", state], count)
+                chunks.add_metric([], db.scalar(select(func.sum(RagDocument.chunks_done))) or 0)
+        except SQLAlchemyError:
+            logger.warning("job counts unavailable", exc_info=True)
+        yield jobs
+        yield chunks
+
+
+class InProcessCollector(Collector):
+    """This process's in-memory figures (a server not started with PROMETHEUS_MULTIPROC_DIR)."""
+
+    def collect(self) -> Iterator[Metric]:
+        for family in REGISTRY.collect():
+            if family.samples:
+                yield family
+
+
+def file_backed() -> bool:
+    """True when this process writes its metrics to the multiprocess directory."""
+    return bool(getattr(prometheus_values.ValueClass, "_multiprocess", False))
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    registry = CollectorRegistry()
+    directory = services().settings.metrics_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
+    registry.register(ScrapeTimeCollector())
+    if not file_backed():
+        registry.register(InProcessCollector())
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,57 @@
+"""Prometheus metrics, multiprocess-safe: workers and gunicorn workers write under the metrics
+directory (PROMETHEUS_MULTIPROC_DIR, set by the run command) and /metrics merges the files.
+
+Every metric here has labels, so importing this module creates no file: values appear on the
+first observation, after the process has its environment.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+GENERATIONS = Counter(
+    "queuechat_generations",
+    "Finished generations by kind (chat, batch, api) and final status",
+    ["kind", "status"],
+)
+TOKENS_GENERATED = Counter(
+    "queuechat_tokens_generated", "Tokens generated, by kind of generation", ["kind"]
+)
+TIME_TO_FIRST_TOKEN = Histogram(
+    "queuechat_time_to_first_token_seconds",
+    "Time from the start of generation to the first token",
+    ["kind"],
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+TOKENS_PER_SECOND = Histogram(
+    "queuechat_tokens_per_second",
+    "Decoding speed of one generation",
+    ["kind"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
+INGEST_CHUNKS = Counter(
+    "queuechat_ingest_chunks", "Document chunks embedded and stored by ingest workers", ["status"]
+)
+HTTP_LATENCY = Histogram(
+    "queuechat_http_request_duration_seconds",
+    "HTTP request latency by method, route and status",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def observe_generation(
+    kind: str,
+    status: str,
+    completion_tokens: int | None,
+    time_to_first_token_ms: float | None,
+    tokens_per_second: float | None,
+) -> None:
+    """Called once per finished generation (never per token): the hot loop stays cheap."""
+    GENERATIONS.labels(kind, status).inc()
+    if completion_tokens:
+        TOKENS_GENERATED.labels(kind).inc(completion_tokens)
+    if time_to_first_token_ms is not None:
+        TIME_TO_FIRST_TOKEN.labels(kind).observe(time_to_first_token_ms / 1000)
+    if tokens_per_second is not None:
+        TOKENS_PER_SECOND.labels(kind).observe(tokens_per_second)

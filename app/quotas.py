@@ -1,0 +1,75 @@
+"""Per-user caps on open work, so that one user cannot flood the queues (429 + Retry-After)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.errors import TooManyRequests
+from app.models import (
+    OPEN_ITEM_STATUSES,
+    OPEN_STATUSES,
+    BatchItem,
+    ChatSession,
+    Message,
+    MessageRole,
+)
+
+
+def open_replies(db: Session, user_id: int) -> int:
+    """Queued or generating chat replies plus unfinished OpenAI API completions."""
+    chat = db.scalar(
+        select(func.count())
+        .select_from(Message)
+        .join(ChatSession, ChatSession.id == Message.session_id)
+        .where(
+            ChatSession.owner_id == user_id,
+            Message.role == MessageRole.ASSISTANT,
+            Message.status.in_(list(OPEN_STATUSES)),
+        )
+    )
+    api = db.scalar(
+        select(func.count())
+        .select_from(BatchItem)
+        .where(
+            BatchItem.owner_id == user_id,
+            BatchItem.batch_id.is_(None),
+            BatchItem.status.in_(list(OPEN_ITEM_STATUSES)),
+        )
+    )
+    return int(chat or 0) + int(api or 0)
+
+
+def open_batch_items(db: Session, user_id: int) -> int:
+    count = db.scalar(
+        select(func.count())
+        .select_from(BatchItem)
+        .where(
+            BatchItem.owner_id == user_id,
+            BatchItem.batch_id.is_not(None),
+            BatchItem.status.in_(list(OPEN_ITEM_STATUSES)),
+        )
+    )
+    return int(count or 0)
+
+
+def ensure_reply_capacity(db: Session, user_id: int, settings: Settings) -> None:
+    cap = settings.max_open_replies_per_user
+    if open_replies(db, user_id) >= cap:
+        raise TooManyRequests(
+            f"you have {cap} replies queued or generating, the most allowed; "
+            "wait for one to finish",
+            retry_after=settings.cap_retry_after_s,
+        )
+
+
+def ensure_batch_capacity(db: Session, user_id: int, new_items: int, settings: Settings) -> None:
+    cap = settings.max_open_batch_items_per_user
+    already = open_batch_items(db, user_id)
+    if already + new_items > cap:
+        raise TooManyRequests(
+            f"this batch would put {already + new_items} of your batch items in the queue; "
+            f"the most allowed is {cap}",
+            retry_after=settings.cap_retry_after_s * 12,
+        )
