@@ -20,6 +20,7 @@ task_queues = (
 task_default_queue = "inference"
 task_routes = {
     "workers.inference.generate_reply": {"queue": "inference"},
+    "workers.ingest.*": {"queue": "ingest"},
     "workers.inference.generate_completion": {"queue": "inference"},
     "workers.inference.generate_batch_item": {"queue": "batch"},
     "workers.ingest.embed_texts": {"queue": "ingest"},

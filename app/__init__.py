@@ -36,10 +36,19 @@ def create_app(config: Settings | None = None) -> Flask:
     app.teardown_appcontext(close_db)
 
     from app import frontend
-    from app.api import auth, messages, meta, sessions
+    from app.api import auth, documents, messages, meta, sessions, templates
     from app.ws import chat
 
-    for blueprint in (auth.bp, sessions.bp, messages.bp, meta.bp, chat.bp, frontend.bp):
+    for blueprint in (
+        auth.bp,
+        sessions.bp,
+        messages.bp,
+        meta.bp,
+        chat.bp,
+        documents.bp,
+        templates.bp,
+        frontend.bp,
+    ):
         app.register_blueprint(blueprint)
     from app.api import system, users
 

@@ -7,6 +7,8 @@ from celery import Celery
 from app.config import Settings
 
 GENERATE_REPLY = "workers.inference.generate_reply"
+INGEST_DOCUMENT = "workers.ingest.ingest_document"
+DELETE_VECTORS = "workers.ingest.delete_document_vectors"
 GENERATE_BATCH_ITEM = "workers.inference.generate_batch_item"
 GENERATE_COMPLETION = "workers.inference.generate_completion"
 EMBED_TEXTS = "workers.ingest.embed_texts"
@@ -22,13 +24,22 @@ class JobQueue:
             "visibility_timeout": settings.visibility_timeout_s,
         }
 
-    def enqueue_reply(self, message_id: int) -> None:
+    def _send(self, name: str, *args: object) -> None:
         self.celery.send_task(
-            GENERATE_REPLY,
-            args=[message_id],
+            name,
+            args=list(args),
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
         )
+
+    def enqueue_reply(self, message_id: int) -> None:
+        self._send(GENERATE_REPLY, message_id)
+
+    def enqueue_ingest(self, document_id: int) -> None:
+        self._send(INGEST_DOCUMENT, document_id)
+
+    def enqueue_vector_delete(self, document_id: int) -> None:
+        self._send(DELETE_VECTORS, document_id)
 
     def enqueue_batch_items(self, item_ids: list[int]) -> None:
         """One task per item on queue ``batch``, sent over one broker connection."""

@@ -15,8 +15,16 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.config import Settings
 from app.migrate import upgrade
+from app.models import Role, User
+from app.security import hash_password
 from scripts.fetch_model import fetch
-from tests.services import LiveServer, WorkerProcess, postgres_database, redis_server
+from tests.services import (
+    LiveServer,
+    WorkerProcess,
+    chroma_server,
+    postgres_database,
+    redis_server,
+)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -24,6 +32,12 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with chroma_server(tmp_path_factory.mktemp("chroma") / "data") as url:
         yield url
 
 
@@ -66,11 +80,22 @@ def make_settings(
 
 @pytest.fixture(scope="session")
 def settings(
-    database_url: str, redis_url: str, model_path: Path, tmp_path_factory: pytest.TempPathFactory
+    database_url: str,
+    redis_url: str,
+    model_path: Path,
+    chroma_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     upgrade(database_url)
     redis_lib.Redis.from_url(redis_url).flushdb()
-    return make_settings(tmp_path_factory.mktemp("var"), database_url, redis_url, model_path)
+    return make_settings(
+        tmp_path_factory.mktemp("var"),
+        database_url,
+        redis_url,
+        model_path,
+        chroma_url=chroma_url,
+        chroma_collection=f"chunks-{uuid.uuid4().hex}",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +139,13 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
+def ingest_worker(settings: Settings) -> Iterator[WorkerProcess]:
+    worker = WorkerProcess(settings, queues="ingest")
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
 def celery_worker(settings: Settings) -> Iterator[WorkerProcess]:
     worker = WorkerProcess(settings, queues="inference,batch")
     yield worker
@@ -138,6 +170,17 @@ def register_and_login(
 @pytest.fixture()
 def auth_headers(client: FlaskClient) -> dict[str, str]:
     return register_and_login(client)
+
+
+@pytest.fixture()
+def admin_headers(app: Flask, client: FlaskClient) -> dict[str, str]:
+    username = f"admin{uuid.uuid4().hex[:6]}"
+    with app.extensions["queuechat"].db.session() as db:
+        db.add(User(username=username, password_hash=hash_password("admin password"),
+                    role=Role.ADMIN))
+    tokens = client.post("/api/auth/login",
+                         json={"username": username, "password": "admin password"}).json
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 @pytest.fixture()

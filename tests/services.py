@@ -163,3 +163,32 @@ def wait_until(predicate: object, *, timeout: float, what: str, interval: float 
             return
         time.sleep(interval)
     raise TimeoutError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def chroma_server(data_dir: Path) -> Iterator[str]:
+    """A real Chroma server (the `chroma run` bundled with chromadb) on a free port."""
+    port = free_port()
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    chroma = Path(sys.executable).parent / "chroma"
+    with (data_dir.parent / "chroma.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [str(chroma), "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port",
+             str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: chroma_answers(url), timeout=60, what="chroma server")
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+
+
+def chroma_answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

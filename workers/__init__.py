@@ -4,5 +4,5 @@ from __future__ import annotations
 
 from celery import Celery
 
-celery = Celery("queuechat", include=["workers.inference.tasks"])
+celery = Celery("queuechat", include=["workers.inference.tasks", "workers.ingest.tasks"])
 celery.config_from_object("celery_config")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
-from app.models import ChatSession, Message
+from app.errors import InvalidInput, NotFound
+from app.models import ChatSession, Message, PromptTemplate
 
 
 def owned_session(db: Session, user_id: int, session_id: int) -> ChatSession:
@@ -25,3 +25,13 @@ def owned_message(db: Session, user_id: int, message_id: int) -> Message:
     if message is None:
         raise NotFound("message not found")
     return message
+
+
+def usable_template(db: Session, template_id: int | None) -> int | None:
+    """A template a chat may use: it must exist and be active."""
+    if template_id is None:
+        return None
+    template = db.get(PromptTemplate, template_id)
+    if template is None or not template.active:
+        raise InvalidInput("template_id does not name an active template")
+    return template.id

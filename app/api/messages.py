@@ -54,6 +54,7 @@ def send_message(session_id: int) -> tuple[Response, int]:
         role=MessageRole.ASSISTANT,
         status=MessageStatus.QUEUED,
         sampling=body.as_stored(),
+        use_knowledge_base=body.use_knowledge_base,
     )
     chat.updated_at = utcnow()
     db.add_all([user_message, reply])

@@ -12,6 +12,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from app.config import Settings
@@ -72,15 +73,27 @@ class UserOut(Out):
 
 class SessionCreate(Body):
     title: Title = "New chat"
+    use_knowledge_base: bool = False
+    template_id: int | None = None
 
 
-class SessionRename(Body):
-    title: Title
+class SessionUpdate(Body):
+    title: Title | None = None
+    use_knowledge_base: bool | None = None
+    template_id: int | None = None
+
+    @model_validator(mode="after")
+    def something_to_change(self) -> SessionUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of title, use_knowledge_base, template_id")
+        return self
 
 
 class SessionOut(Out):
     id: int
     title: str
+    use_knowledge_base: bool
+    template_id: int | None
     created_at: datetime
     updated_at: datetime
 
@@ -127,6 +140,7 @@ class SamplingParams(Body):
 
 class MessageCreate(SamplingParams):
     content: str
+    use_knowledge_base: bool | None = None
 
     @field_validator("content")
     @classmethod
@@ -143,6 +157,16 @@ class RegenerateBody(SamplingParams):
     pass
 
 
+class Citation(BaseModel):
+    document_id: int
+    title: str
+    page: int | None = None
+    heading: str | None = None
+    chunk_index: int
+    snippet: str
+    score: float
+
+
 class MessageOut(Out):
     id: int
     session_id: int
@@ -155,6 +179,7 @@ class MessageOut(Out):
     time_to_first_token_ms: float | None
     tokens_per_second: float | None
     model_name: str | None
+    citations: list[Citation]
     created_at: datetime
     completed_at: datetime | None
 
@@ -172,3 +197,74 @@ class ReplyQueued(BaseModel):
 class CancelResult(BaseModel):
     message_id: int
     status: str
+
+
+class DocumentOut(Out):
+    id: int
+    title: str
+    original_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    metadata: dict[str, Any] = Field(validation_alias="meta")
+    status: str
+    progress: float
+    chunks_done: int
+    chunk_count: int
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentOut]
+
+
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+class ExampleIn(Body):
+    user_input: LongText
+    assistant_output: LongText
+
+
+class ExampleOut(Out):
+    id: int
+    position: int
+    user_input: str
+    assistant_output: str
+
+
+class TemplateCreate(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    system_prompt: LongText
+    active: bool = True
+    examples: list[ExampleIn] = Field(default_factory=list, max_length=50)
+
+
+class TemplateUpdate(Body):
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    system_prompt: LongText | None = None
+    active: bool | None = None
+
+
+class ExamplesReplace(Body):
+    examples: list[ExampleIn] = Field(max_length=50)
+
+
+class TemplateOut(Out):
+    id: int
+    name: str
+    system_prompt: str
+    active: bool
+    is_default: bool
+    examples: list[ExampleOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplateList(BaseModel):
+    items: list[TemplateOut]

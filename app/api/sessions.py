@@ -6,9 +6,9 @@ from flask import Blueprint, Response
 from flask_jwt_extended import current_user, jwt_required
 from sqlalchemy import func, select
 
-from app.api.access import owned_session
+from app.api.access import owned_session, usable_template
 from app.api.openapi import documented
-from app.api.schemas import Page, SessionCreate, SessionOut, SessionPage, SessionRename
+from app.api.schemas import Page, SessionCreate, SessionOut, SessionPage, SessionUpdate
 from app.api.validation import parse_body, parse_query, respond
 from app.extensions import get_db, services
 from app.models import ChatSession, Message, utcnow
@@ -41,7 +41,12 @@ def list_sessions() -> tuple[Response, int]:
 def create_session() -> tuple[Response, int]:
     body = parse_body(SessionCreate)
     db = get_db()
-    chat = ChatSession(owner_id=current_user.id, title=body.title)
+    chat = ChatSession(
+        owner_id=current_user.id,
+        title=body.title,
+        use_knowledge_base=body.use_knowledge_base,
+        template_id=usable_template(db, body.template_id),
+    )
     db.add(chat)
     db.commit()
     return respond(SessionOut.model_validate(chat), 201)
@@ -56,12 +61,19 @@ def show_session(session_id: int) -> tuple[Response, int]:
 
 @bp.patch("/<int:session_id>")
 @jwt_required()
-@documented(summary="Rename a chat session", body=SessionRename, response=SessionOut)
-def rename_session(session_id: int) -> tuple[Response, int]:
-    body = parse_body(SessionRename)
+@documented(
+    summary="Rename a chat session or change its settings", body=SessionUpdate, response=SessionOut
+)
+def update_session(session_id: int) -> tuple[Response, int]:
+    body = parse_body(SessionUpdate)
     db = get_db()
     chat = owned_session(db, current_user.id, session_id)
-    chat.title = body.title
+    if body.title is not None:
+        chat.title = body.title
+    if body.use_knowledge_base is not None:
+        chat.use_knowledge_base = body.use_knowledge_base
+    if "template_id" in body.model_fields_set:
+        chat.template_id = usable_template(db, body.template_id)
     chat.updated_at = utcnow()
     db.commit()
     return respond(SessionOut.model_validate(chat))

@@ -13,12 +13,12 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from simple_websocket import ConnectionClosed, Server
 
 from app.api.access import owned_message
-from app.errors import ApiError
+from app.errors import ApiError, Forbidden
 from app.extensions import get_db, services, sock
-from app.models import User
+from app.models import Role, User
 from app.replies import cancel_reply
 from app.security import user_for_access_token
-from app.ws.relay import Subscription
+from app.ws.relay import DocumentFeed, Subscription
 
 logger = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 4096
@@ -40,6 +40,7 @@ class Connection:
         self.ws = ws
         self.lock = threading.Lock()
         self.subscriptions: dict[int, Subscription] = {}
+        self.document_feed: DocumentFeed | None = None
 
     def send(self, payload: dict[str, Any] | str) -> None:
         frame = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
@@ -58,6 +59,8 @@ class Connection:
     def close_all(self) -> None:
         for subscription in self.subscriptions.values():
             subscription.stop()
+        if self.document_feed is not None:
+            self.document_feed.stop()
 
 
 @bp.before_request
@@ -134,8 +137,18 @@ def handle(command: Command, connection: Connection, user: User) -> None:
     if command.type == "ping":
         connection.send({"type": "pong"})
         return
+    if command.type == "subscribe_documents":
+        if user.role != Role.ADMIN:
+            raise Forbidden("administrators only")
+        if connection.document_feed is None:
+            connection.document_feed = DocumentFeed(services().redis, connection.send)
+            connection.document_feed.start()
+        connection.send({"type": "subscribed", "channel": "documents"})
+        return
     if command.type not in {"subscribe", "unsubscribe", "cancel"} or command.message_id is None:
-        connection.problem("bad_command", "expected subscribe, unsubscribe, cancel or ping")
+        connection.problem(
+            "bad_command", "expected subscribe, unsubscribe, cancel, subscribe_documents or ping"
+        )
         return
     message = owned_message(get_db(), user.id, command.message_id)
     previous = connection.subscriptions.pop(message.id, None)

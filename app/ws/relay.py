@@ -7,8 +7,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import redis
+
 from app.api.schemas import MessageOut
 from app.db import Database
+from app.events import DOCUMENT_CHANNEL
 from app.models import FINAL_STATUSES, Message
 from app.streams import TokenStreams
 
@@ -82,3 +85,31 @@ class Subscription(threading.Thread):
             stored = MessageOut.model_validate(message).model_dump(mode="json")
         self.send({"type": "message", "message_id": self.message_id, "message": stored})
         return True
+
+
+class DocumentFeed(threading.Thread):
+    """Forwards document progress events (Redis pub/sub) to an admin's socket."""
+
+    def __init__(self, client: redis.Redis, send: Send) -> None:
+        super().__init__(daemon=True, name="document-feed")
+        self.pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        self.pubsub.subscribe(DOCUMENT_CHANNEL)
+        self.send = send
+        self.stopped = threading.Event()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.is_set():
+                event = self.pubsub.get_message(timeout=POLL_MS / 1000)
+                if event is not None and event["type"] == "message":
+                    data = event["data"]
+                    self.send(data.decode() if isinstance(data, bytes) else str(data))
+        except ConnectionError:
+            pass
+        except Exception:
+            logger.exception("document feed failed")
+        finally:
+            self.pubsub.close()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,7 +16,12 @@ from app.models import Message, MessageRole, MessageStatus, utcnow
 from app.prompting import PromptTooLong, Turn, build_chat_messages
 from workers.context import WorkerContext
 from workers.inference.model import ChatModel, Sampling
+from workers.inference.prompt_setup import PromptSetup, load_prompt_setup
 from workers.inference.token_writer import TokenWriter
+from workers.retrieval import as_citations, as_context
+from workers.vectors import Hit
+
+Retriever = Callable[[str], list[Hit]]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +32,7 @@ class Claim:
     attempt: int
     session_id: int
     sampling: Sampling
+    setup: PromptSetup = field(default_factory=PromptSetup)
 
 
 @dataclass
@@ -37,6 +44,7 @@ class Outcome:
     completion_tokens: int | None = None
     time_to_first_token_ms: float | None = None
     tokens_per_second: float | None = None
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def claim_message(session: Session, message_id: int, ctx: WorkerContext) -> Claim | None:
@@ -59,7 +67,8 @@ def claim_message(session: Session, message_id: int, ctx: WorkerContext) -> Clai
         top_p=float(params.get("top_p", settings.default_top_p)),
         seed=params.get("seed"),
     )
-    return Claim(message_id, attempt, message.session_id, sampling)
+    setup = load_prompt_setup(session, message)
+    return Claim(message_id, attempt, message.session_id, sampling, setup)
 
 
 def load_history(session: Session, claim: Claim) -> list[Turn]:
@@ -92,18 +101,20 @@ def store_outcome(ctx: WorkerContext, claim: Claim, outcome: Outcome, model_name
                 completion_tokens=outcome.completion_tokens,
                 time_to_first_token_ms=outcome.time_to_first_token_ms,
                 tokens_per_second=outcome.tokens_per_second,
+                citations=outcome.citations,
                 model_name=model_name,
                 completed_at=utcnow(),
             )
         )
         stored = bool(getattr(result, "rowcount", 0) == 1)
     if stored:
-        final_fields = {
+        final_fields: dict[str, Any] = {
             "status": outcome.status.value,
             "prompt_tokens": outcome.prompt_tokens,
             "completion_tokens": outcome.completion_tokens,
             "time_to_first_token_ms": outcome.time_to_first_token_ms,
             "tokens_per_second": outcome.tokens_per_second,
+            "citations": outcome.citations,
         }
         event = {
             MessageStatus.DONE: "done",
@@ -117,16 +128,29 @@ def store_outcome(ctx: WorkerContext, claim: Claim, outcome: Outcome, model_name
     return stored
 
 
-def generate(ctx: WorkerContext, model: ChatModel, claim: Claim, history: list[Turn]) -> Outcome:
+def generate(
+    ctx: WorkerContext,
+    model: ChatModel,
+    claim: Claim,
+    history: list[Turn],
+    retriever: Retriever | None = None,
+) -> Outcome:
     """Streams the reply token by token, checking the cancel flag before each one."""
     sampling = claim.sampling
+    setup = claim.setup
+    hits = retriever(history[-1].content) if retriever and setup.use_knowledge_base else []
     try:
-        messages = build_chat_messages(
-            history, fits=lambda candidate: model.fits(candidate, sampling.max_tokens)
+        built = build_chat_messages(
+            history,
+            fits=lambda candidate: model.fits(candidate, sampling.max_tokens),
+            system_prompt=setup.system_prompt,
+            examples=setup.examples,
+            context=as_context(hits),
         )
     except PromptTooLong as exc:
         return Outcome(MessageStatus.ERROR, error=str(exc))
-    prompt, stop = model.format(messages)
+    used = hits[: built.context_used]
+    prompt, stop = model.format(built.messages)
     prompt_tokens = model.tokenize(prompt)
     started = time.perf_counter()
     first_token_at: float | None = None
@@ -160,10 +184,13 @@ def generate(ctx: WorkerContext, model: ChatModel, claim: Claim, history: list[T
         completion_tokens=completion_tokens,
         time_to_first_token_ms=ttft_ms,
         tokens_per_second=tps,
+        citations=as_citations(used),
     )
 
 
-def run_reply(ctx: WorkerContext, model: ChatModel, message_id: int) -> None:
+def run_reply(
+    ctx: WorkerContext, model: ChatModel, message_id: int, retriever: Retriever | None = None
+) -> None:
     """The whole job for one assistant message; safe to run again after a redelivery."""
     with ctx.db.session() as session:
         claim = claim_message(session, message_id, ctx)
@@ -182,7 +209,7 @@ def run_reply(ctx: WorkerContext, model: ChatModel, message_id: int) -> None:
         outcome = Outcome(MessageStatus.CANCELLED)
     else:
         try:
-            outcome = generate(ctx, model, claim, history)
+            outcome = generate(ctx, model, claim, history, retriever)
         except Exception:
             logger.exception("generation failed for message %s", message_id)
             outcome = Outcome(MessageStatus.ERROR, error="generation failed in the worker")

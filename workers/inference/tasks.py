@@ -12,6 +12,9 @@ from workers.context import get_context
 from workers.inference.batch import run_item
 from workers.inference.model import get_model
 from workers.inference.replies import run_reply
+from workers.ingest.embedder import get_embedder
+from workers.retrieval import retrieve
+from workers.vectors import Hit, get_vector_store
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +31,13 @@ def load_on_start(**_kwargs: Any) -> None:
         get_model()
 
 
+def knowledge_base(query: str) -> list[Hit]:
+    return retrieve(get_context(), get_embedder(), get_vector_store(), query)
+
+
 @celery.task(name="workers.inference.generate_reply")
 def generate_reply(message_id: int) -> None:
-    run_reply(get_context(), get_model(), message_id)
+    run_reply(get_context(), get_model(), message_id, knowledge_base)
 
 
 @celery.task(name="workers.inference.generate_batch_item")

@@ -1,0 +1,116 @@
+"""Chat replies that draw on the knowledge base and cite it; templates with few-shot examples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import register_and_login
+from tests.rag.helpers import upload, wait_for_status
+from tests.services import LiveServer
+from tests.wsclient import ChatSocket, text_of, token_of
+
+pytestmark = pytest.mark.usefixtures("ingest_worker", "celery_worker")
+FACT = (
+    "The Qorvath lighthouse on Brenna island was built in 1887 by the engineer "
+    "Ilsa Marrow and its lamp is green."
+)
+
+
+def ask(
+    client: FlaskClient,
+    live_server: LiveServer,
+    headers: dict[str, str],
+    chat_id: int,
+    question: str,
+    **extra: Any,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    reply = client.post(
+        f"/api/sessions/{chat_id}/messages",
+        json={"content": question, "max_tokens": 40, **extra},
+        headers=headers,
+    )
+    assert reply.status_code == 202, reply.json
+    message_id = reply.json["assistant_message_id"]
+    sock = ChatSocket(live_server.ws_url, token_of(headers))
+    sock.subscribe(message_id)
+    events = sock.until_final()
+    sock.close()
+    stored = client.get(f"/api/messages/{message_id}", headers=headers).json
+    return events, stored
+
+
+def test_question_about_a_document_is_answered_with_a_citation(
+    client: FlaskClient, admin_headers: dict[str, str], live_server: LiveServer
+) -> None:
+    filler = "\n\n".join(
+        f"## Note {i}\nThe harbour market sells fish on day {i}." for i in range(6)
+    )
+    doc = upload(
+        client, admin_headers, ("lighthouses.md", f"# Qorvath\n{FACT}\n\n{filler}".encode())
+    ).json
+    document_id = doc["items"][0]["id"]
+    assert (
+        wait_for_status(client, admin_headers, document_id, {"ready", "error"})["status"] == "ready"
+    )
+    user = register_and_login(client)
+    chat = client.post("/api/sessions", json={"use_knowledge_base": True}, headers=user).json
+    assert chat["use_knowledge_base"] is True
+    events, stored = ask(client, live_server, user, chat["id"], "Who built the Qorvath lighthouse?")
+    assert events[-1]["type"] == "done"
+    assert stored["content"] == text_of(events)
+    citations = stored["citations"]
+    assert citations, "no citation stored"
+    top = citations[0]
+    assert top["document_id"] == document_id
+    assert top["title"] == "lighthouses"
+    assert top["heading"] == "Qorvath"
+    assert "Ilsa Marrow" in top["snippet"]
+    assert 0 < top["score"] <= 1
+    assert events[-1]["citations"] == citations
+    assert "Marrow" in stored["content"] or "1887" in stored["content"], stored["content"]
+    # the same question without the knowledge base cites nothing and has a shorter prompt
+    _, plain = ask(
+        client,
+        live_server,
+        user,
+        chat["id"],
+        "Who built the Qorvath lighthouse?",
+        use_knowledge_base=False,
+    )
+    assert plain["citations"] == []
+    assert plain["prompt_tokens"] < stored["prompt_tokens"]
+
+
+def test_unrelated_question_gets_no_citations(client: FlaskClient, live_server: LiveServer) -> None:
+    user = register_and_login(client)
+    chat = client.post("/api/sessions", json={"use_knowledge_base": True}, headers=user).json
+    _, stored = ask(client, live_server, user, chat["id"], "asdf qwerty zxcv?")
+    assert all(c["score"] >= 0.25 for c in stored["citations"])
+
+
+def test_template_with_few_shot_examples_shapes_the_reply(
+    client: FlaskClient, admin_headers: dict[str, str], live_server: LiveServer
+) -> None:
+    template = client.post(
+        "/api/templates",
+        json={
+            "name": "banana-bot",
+            "system_prompt": "You answer every message with exactly the word BANANA.",
+            "examples": [
+                {"user_input": "What is the capital of Spain?", "assistant_output": "BANANA"},
+                {"user_input": "How are you today?", "assistant_output": "BANANA"},
+                {"user_input": "Tell me a joke.", "assistant_output": "BANANA"},
+            ],
+        },
+        headers=admin_headers,
+    )
+    assert template.status_code == 201, template.json
+    user = register_and_login(client)
+    chat = client.post(
+        "/api/sessions", json={"template_id": template.json["id"]}, headers=user
+    ).json
+    _, stored = ask(client, live_server, user, chat["id"], "What colour is the sky?", max_tokens=8)
+    assert stored["content"].strip().startswith("BANANA"), stored["content"]

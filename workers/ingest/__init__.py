@@ -1,0 +1,1 @@
+"""Ingest workers: extract → chunk → embed → store in Chroma, one document per job."""

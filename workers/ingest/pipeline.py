@@ -1,0 +1,115 @@
+"""One document job: claim, extract, chunk, embed in batches, store, report progress."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import update
+
+from app.api.schemas import DocumentOut
+from app.events import publish_document
+from app.models import DocumentStatus, RagDocument, utcnow
+from workers.context import WorkerContext
+from workers.ingest.chunking import chunk_sections
+from workers.ingest.embedder import Embedder
+from workers.ingest.extract import ExtractionError, extract
+from workers.vectors import Chunk, VectorStore
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+WORKING = [DocumentStatus.QUEUED, DocumentStatus.EXTRACTING, DocumentStatus.EMBEDDING]
+
+
+def set_state(ctx: WorkerContext, document_id: int, **values: Any) -> bool:
+    """Updates the row (unless deleted meanwhile) and publishes it to admins."""
+    with ctx.db.session() as session:
+        changed = session.execute(
+            update(RagDocument)
+            .where(RagDocument.id == document_id)
+            .values(updated_at=utcnow(), **values)
+        )
+        document = session.get(RagDocument, document_id)
+        payload = DocumentOut.model_validate(document).model_dump(mode="json") if document else None
+    if payload is not None:
+        publish_document(ctx.streams.client, payload)
+    return bool(getattr(changed, "rowcount", 0))
+
+
+def claim(ctx: WorkerContext, document_id: int) -> tuple[RagDocument, int] | None:
+    with ctx.db.session() as session:
+        attempt = session.execute(
+            update(RagDocument)
+            .where(RagDocument.id == document_id, RagDocument.status.in_(WORKING))
+            .values(
+                status=DocumentStatus.EXTRACTING,
+                attempts=RagDocument.attempts + 1,
+                progress=0.0,
+                chunks_done=0,
+                error=None,
+                updated_at=utcnow(),
+            )
+            .returning(RagDocument.attempts)
+        ).scalar_one_or_none()
+        document = session.get(RagDocument, document_id) if attempt is not None else None
+    return (document, attempt) if document is not None and attempt is not None else None
+
+
+def ingest_document(
+    ctx: WorkerContext, embedder: Embedder, store: VectorStore, document_id: int
+) -> None:
+    claimed = claim(ctx, document_id)
+    if claimed is None:
+        logger.info("document %s is gone or already indexed", document_id)
+        return
+    document, attempt = claimed
+    set_state(ctx, document_id)  # announce "extracting"
+    if attempt > MAX_ATTEMPTS:
+        set_state(
+            ctx,
+            document_id,
+            status=DocumentStatus.ERROR,
+            error=f"indexing failed after {MAX_ATTEMPTS} attempts",
+        )
+        return
+    try:
+        data = (ctx.settings.uploads_dir / document.storage_name).read_bytes()
+        sections = extract(data, document.content_type)
+    except ExtractionError as exc:
+        set_state(ctx, document_id, status=DocumentStatus.ERROR, error=str(exc))
+        return
+    except OSError:
+        set_state(ctx, document_id, status=DocumentStatus.ERROR, error="the stored file is missing")
+        return
+    settings = ctx.settings
+    size = min(settings.chunk_tokens, embedder.max_tokens - 2)
+    chunks = [
+        Chunk(document_id, index, text, document.title, section.page, section.heading)
+        for index, (section, text) in enumerate(
+            chunk_sections(
+                sections,
+                embedder.tokenizer,
+                size=size,
+                overlap=min(settings.chunk_overlap_tokens, size // 2),
+            )
+        )
+    ]
+    pages = max((s.page or 0 for s in sections), default=0)
+    if not set_state(
+        ctx,
+        document_id,
+        status=DocumentStatus.EMBEDDING,
+        chunk_count=len(chunks),
+        meta={"sections": len(sections), "pages": pages or None},
+    ):
+        return  # deleted meanwhile
+    batch = max(1, settings.embed_batch_size)
+    for start in range(0, len(chunks), batch):
+        part = chunks[start : start + batch]
+        store.upsert(part, embedder.encode([c.text for c in part]))
+        done = start + len(part)
+        if not set_state(ctx, document_id, chunks_done=done, progress=done / len(chunks)):
+            store.delete_document(document_id)  # deleted while embedding: leave nothing
+            return
+    store.delete_document(document_id, from_index=len(chunks))  # a shorter re-index
+    set_state(ctx, document_id, status=DocumentStatus.READY, progress=1.0)
