@@ -42,6 +42,25 @@ def bundled_redis_command(url: str, data_dir: Path) -> str:
     )
 
 
+def chroma_answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def bundled_chroma_command(url: str, data_dir: Path) -> str:
+    """The Chroma server shipped in the chromadb wheel, data under var/chroma."""
+    parts = urlsplit(url)
+    if parts.hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise SystemExit(f"nothing answers at CHROMA_URL={url} and it is not local")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    chroma = ROOT / ".venv" / "bin" / "chroma"
+    return f"{chroma} run --path {data_dir} --host 127.0.0.1 --port {parts.port or 8000}"
+
+
 def main() -> None:
     settings = get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -67,6 +86,13 @@ def main() -> None:
     if not redis_answers(settings.redis_url):
         manager.add_process(
             "redis", bundled_redis_command(settings.redis_url, settings.var_dir / "redis"), env=env
+        )
+    if not chroma_answers(settings.chroma_url):
+        chroma_env = {**env, "ANONYMIZED_TELEMETRY": "False"}
+        manager.add_process(
+            "chroma",
+            bundled_chroma_command(settings.chroma_url, settings.var_dir / "chroma"),
+            env=chroma_env,
         )
     procfile = parse_procfile((ROOT / "Procfile").read_text())
     for name, command in procfile.processes.items():

@@ -48,7 +48,7 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
 
 @pytest.mark.timeout(400)
 def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: Path) -> None:
-    web, flower, redis_port = free_port(), free_port(), free_port()
+    web, flower, redis_port, chroma = free_port(), free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(
         VAR_DIR=str(tmp_path / "var"),
@@ -58,6 +58,7 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         N_THREADS="2",
         MODEL_PATH=str(model_path),
         WEB_WORKERS="1",
+        CHROMA_URL=f"http://127.0.0.1:{chroma}",
     )
     env.pop("DATABASE_URL", None)
     base = f"http://127.0.0.1:{web}"
@@ -67,6 +68,7 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         wait_until(lambda: healthy(f"{base}/healthz"), timeout=120, what="web server")
         output = log.read_text()
         assert "redis " in output or "redis  " in output, "bundled redis-server was not started"
+        assert "chroma started" in output, "the bundled Chroma server was not started"
         password = re.search(r"Created admin 'admin' with password: (\S+)", output)
         assert password, output[-2000:]
         login = httpx.post(
@@ -94,6 +96,21 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         events = sock.until_final()
         sock.close()
         assert events[-1]["type"] == "done"
+        uploaded = httpx.post(
+            f"{base}/api/documents",
+            headers=headers,
+            files={"files": ("fact.txt", b"The launch test fact is blue.")},
+        )
+        assert uploaded.status_code == 202, uploaded.text
+        document_id = uploaded.json()["items"][0]["id"]
+        wait_until(
+            lambda: (
+                httpx.get(f"{base}/api/documents/{document_id}", headers=headers).json()["status"]
+                == "ready"
+            ),
+            timeout=120,
+            what="document indexed by the ingest worker",
+        )
     finally:
         assert stop(proc) == 0 or proc.returncode is not None
     assert not healthy(f"{base}/healthz"), "Ctrl-C left the web server running"
