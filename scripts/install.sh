@@ -16,3 +16,15 @@ case ",$extras," in *,ingest,*) .venv/bin/python -m pip install -q torch==2.13.0
 CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
   .venv/bin/python -m pip install -q -e ".[${extras}]"
 .venv/bin/python scripts/fetch_model.py
+# The web UI, built into frontend/dist (the web process serves it), when Node.js 20+ is there.
+if command -v npm >/dev/null 2>&1; then
+  (
+    cd frontend
+    if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+      npm ci --no-audit --no-fund --loglevel=error
+    fi
+    npm run build --silent
+  )
+else
+  echo "npm not found: the web UI is not built (install Node.js 20+, then run this again)" >&2
+fi

@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh dev,inference,ingest
 bash scripts/test-services.sh
+# Debian's Chromium for the browser tests in tests/e2e (Playwright drives it; no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+command -v npm >/dev/null || { echo "the frontend tests need Node.js 20+ and npm" >&2; exit 1; }
+(cd frontend && npm test --silent)
 .venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/pytest "$@"

@@ -1,12 +1,24 @@
-"""The committed frontend/openapi.json (the frontend's API types come from it) is current."""
+"""The committed frontend/openapi.json and the API types generated from it are current."""
 
 from __future__ import annotations
 
-from scripts.dump_openapi import SPEC_PATH, generate
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scripts.dump_openapi import GENERATOR, SPEC_PATH, TYPES_PATH, generate, generate_types
+
+FIX = "run `.venv/bin/python scripts/dump_openapi.py` (it rewrites both files)"
 
 
 def test_committed_spec_matches_the_app() -> None:
-    assert SPEC_PATH.read_text() == generate(), (
-        "frontend/openapi.json is stale: run `.venv/bin/python scripts/dump_openapi.py` and "
-        "`npm run gen:api` in frontend/"
-    )
+    assert SPEC_PATH.read_text() == generate(), f"frontend/openapi.json is stale: {FIX}"
+
+
+def test_committed_types_match_the_spec(tmp_path: Path) -> None:
+    if not GENERATOR.exists() or shutil.which("node") is None:
+        pytest.skip("frontend/node_modules is not installed (scripts/install.sh installs it)")
+    fresh = tmp_path / "schema.d.ts"
+    generate_types(SPEC_PATH, fresh)
+    assert TYPES_PATH.read_text() == fresh.read_text(), f"schema.d.ts is stale: {FIX}"

@@ -5,6 +5,7 @@ import type { SystemOut } from "../../api/types";
 import { useAuth } from "../../auth";
 
 const REFRESH_MS = 5000;
+const QUEUE_ORDER = ["inference", "batch", "ingest"] as const;
 
 export function SystemPanel() {
   const { client } = useAuth();
@@ -35,7 +36,7 @@ export function SystemPanel() {
       {system && (
         <Box sx={{ display: "flex", flexDirection: "column", gap: 3 }}>
           <Box sx={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(160px, 1fr))", gap: 2 }}>
-            {Object.entries(system.queues).map(([name, depth]) => (
+            {QUEUE_ORDER.map((name) => [name, system.queues[name]] as const).map(([name, depth]) => (
               <Paper key={name} sx={{ p: 2 }} data-queue={name}>
                 <Typography variant="overline" color="text.secondary">
                   {name} queue

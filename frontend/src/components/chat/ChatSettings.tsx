@@ -39,6 +39,7 @@ export function ChatSettings({ session, templates, onChange }: Props) {
     <Box sx={{ display: "flex", alignItems: "center", gap: 1, flexWrap: "wrap", minHeight: 40 }}>
       {hasKnowledgeBase && (
         <FormControlLabel
+          sx={{ ml: 0 }}
           control={
             <Switch
               size="small"

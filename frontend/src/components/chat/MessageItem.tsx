@@ -1,7 +1,7 @@
 import ContentCopyIcon from "@mui/icons-material/ContentCopy";
 import ReplayIcon from "@mui/icons-material/Replay";
 import { Alert, Box, Button, CircularProgress, IconButton, Paper, Tooltip, Typography } from "@mui/material";
-import { FINAL_STATUSES, type MessageOut } from "../../api/types";
+import type { MessageOut } from "../../api/types";
 import { Markdown } from "../../markdown/Markdown";
 import { useReply } from "../../streaming";
 import { Citations } from "./Citations";
@@ -13,7 +13,8 @@ interface Props {
 }
 
 export function MessageItem({ message, isLast, onRegenerate }: Props) {
-  const live = useReply(message.role === "assistant" && !FINAL_STATUSES.has(message.status) ? message.id : null);
+  // a reply followed live keeps its streamed text; the stored one is shown after a reload
+  const live = useReply(message.role === "assistant" ? message.id : null);
   if (message.role === "user") {
     return (
       <Box sx={{ display: "flex", justifyContent: "flex-end" }} data-role="user">
@@ -34,8 +35,8 @@ export function MessageItem({ message, isLast, onRegenerate }: Props) {
     );
   }
   const status = live?.status ?? message.status;
-  const text = live && !FINAL_STATUSES.has(message.status) ? live.text : message.content;
-  const citations = (FINAL_STATUSES.has(message.status) ? message.citations : live?.citations) ?? [];
+  const text = live ? live.text : message.content;
+  const citations = (live?.citations.length ? live.citations : message.citations) ?? [];
   const error = live?.error ?? message.error;
   const streaming = status === "generating" || status === "queued";
   return (

@@ -1,0 +1,36 @@
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { Composer } from "./Composer";
+
+describe("Composer", () => {
+  it("sends on Enter, adds a line on Shift+Enter, and clears after sending", async () => {
+    const onSend = vi.fn(async () => true);
+    render(<Composer busy={false} onSend={onSend} onStop={vi.fn()} />);
+    const box = screen.getByLabelText("Message");
+    await userEvent.type(box, "first line{Shift>}{Enter}{/Shift}second line");
+    expect(onSend).not.toHaveBeenCalled();
+    expect(box).toHaveValue("first line\nsecond line");
+    await userEvent.type(box, "{Enter}");
+    expect(onSend).toHaveBeenCalledWith("first line\nsecond line");
+    expect(box).toHaveValue("");
+  });
+
+  it("keeps the text when sending failed, and never sends blank text", async () => {
+    const onSend = vi.fn(async () => false);
+    render(<Composer busy={false} onSend={onSend} onStop={vi.fn()} />);
+    const box = screen.getByLabelText("Message");
+    await userEvent.type(box, "   {Enter}");
+    expect(onSend).not.toHaveBeenCalled();
+    expect(screen.getByRole("button", { name: "Send" })).toBeDisabled();
+    await userEvent.type(box, "hello{Enter}");
+    expect(box).toHaveValue("   hello");
+  });
+
+  it("shows Stop while a reply runs", async () => {
+    const onStop = vi.fn();
+    render(<Composer busy onSend={vi.fn(async () => true)} onStop={onStop} />);
+    expect(screen.queryByRole("button", { name: "Send" })).toBeNull();
+    await userEvent.click(screen.getByRole("button", { name: "Stop" }));
+    expect(onStop).toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,134 @@
+"""The chat UI in a real Chromium against the whole system: real worker, real model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask.testing import FlaskClient
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.conftest import log_in
+from tests.services import WorkerProcess
+
+LONG_PROMPT = "Write a long story about a brave knight, a dragon and a village, with many details."
+# every render of a reply's text, recorded in the page, to see it grow token by token
+RECORD_RENDERS = """() => {
+  window.__renders = [];
+  new MutationObserver(() => {
+    const reply = [...document.querySelectorAll('.assistant-message')].pop();
+    const text = reply?.querySelector('.reply-text')?.textContent ?? '';
+    if (text && window.__renders[window.__renders.length - 1] !== text) window.__renders.push(text);
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def messages(client: FlaskClient, account: dict[str, str]) -> list[dict[str, Any]]:
+    sessions = client.get("/api/sessions", headers=account).json["items"]  # type: ignore[index]
+    assert len(sessions) == 1, sessions
+    response = client.get(f"/api/sessions/{sessions[0]['id']}/messages", headers=account)
+    return response.json["items"]  # type: ignore[index,no-any-return]
+
+
+def last_reply(page: Page) -> Locator:
+    return page.locator(".assistant-message").last
+
+
+def send(page: Page, text: str) -> None:
+    box = page.get_by_label("Message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def wait_for_text(page: Page, min_chars: int) -> None:
+    page.wait_for_function(
+        "n => ([...document.querySelectorAll('.assistant-message .reply-text')].pop()"
+        "?.textContent.length ?? 0) >= n",
+        arg=min_chars,
+        timeout=60_000,
+    )
+
+
+def test_log_in_send_and_watch_the_reply_stream_in(
+    page: Page, client: FlaskClient, account: dict[str, str], celery_worker: WorkerProcess
+) -> None:
+    log_in(page, account["X-Username"], max_tokens=40)
+    page.evaluate(RECORD_RENDERS)
+    box = page.get_by_label("Message")
+    box.fill("Name three colours of the sea.")
+    box.press("Shift+Enter")  # a new line, not a send
+    box.type("Answer briefly.")
+    expect(page.locator(".assistant-message")).to_have_count(0)
+    box.press("Enter")
+    expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=60_000)
+    expect(box).to_have_value("")
+    stored = messages(client, account)
+    assert stored[0]["content"] == "Name three colours of the sea.\nAnswer briefly."
+    assert stored[1]["status"] == "done" and stored[1]["content"].strip()
+    renders = page.evaluate("window.__renders")
+    assert len(renders) >= 4, renders  # many renders as tokens arrived, not one at the end
+    assert len(renders[0]) < len(renders[-1])
+    expect(page.get_by_test_id("chat-title")).to_have_text("Name three colours of the sea.")
+    # the title was given from the first line, and the chat is listed in the sidebar
+    sidebar = page.get_by_role("navigation", name="Chats")
+    expect(sidebar.get_by_text("Name three colours")).to_be_visible()
+
+
+def test_reload_mid_reply_shows_the_full_reply_exactly_once(
+    page: Page, client: FlaskClient, account: dict[str, str], celery_worker: WorkerProcess
+) -> None:
+    log_in(page, account["X-Username"], max_tokens=120)
+    send(page, LONG_PROMPT)
+    wait_for_text(page, 40)
+    reply_id = last_reply(page).get_attribute("data-message-id")
+    snapshot = page.evaluate("id => sessionStorage.getItem('qc.reply.' + id)", reply_id)
+    assert snapshot is not None, "the reply finished before the reload"
+    page.reload()
+    expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=120_000)
+    streamed = last_reply(page).locator(".reply-text").inner_text()
+    stored = messages(client, account)[-1]
+    assert stored["status"] == "done"
+    assert stored["content"].startswith(json.loads(snapshot)["text"])
+    assert len(stored["content"]) > len(json.loads(snapshot)["text"])
+    # a fresh page shows the stored reply: the resumed stream rendered exactly the same
+    page.reload()
+    expect(last_reply(page)).to_have_attribute("data-status", "done")
+    assert last_reply(page).locator(".reply-text").inner_text() == streamed
+    assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('qc.reply.'))") == []
+
+
+def test_stop_a_reply_with_the_button_and_with_escape(
+    page: Page, client: FlaskClient, account: dict[str, str], celery_worker: WorkerProcess
+) -> None:
+    log_in(page, account["X-Username"], max_tokens=400)
+    send(page, LONG_PROMPT)
+    wait_for_text(page, 20)
+    page.get_by_role("button", name="Stop").click()
+    expect(last_reply(page)).to_have_attribute("data-status", "cancelled", timeout=30_000)
+    expect(last_reply(page).get_by_text("Stopped.")).to_be_visible()
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    stopped = messages(client, account)[-1]
+    assert stopped["status"] == "cancelled"
+    assert stopped["content"].strip() and (stopped["completion_tokens"] or 0) < 400
+
+    send(page, "Now tell me a different long story about a ship at sea, in great detail.")
+    expect(page.locator(".assistant-message")).to_have_count(2)
+    wait_for_text(page, 20)
+    page.keyboard.press("Escape")
+    expect(last_reply(page)).to_have_attribute("data-status", "cancelled", timeout=30_000)
+    assert messages(client, account)[-1]["status"] == "cancelled"
+
+
+def test_regenerate_replaces_the_last_reply(
+    page: Page, client: FlaskClient, account: dict[str, str], celery_worker: WorkerProcess
+) -> None:
+    log_in(page, account["X-Username"], max_tokens=16)
+    send(page, "Say hello.")
+    expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=60_000)
+    first_id = last_reply(page).get_attribute("data-message-id")
+    page.get_by_role("button", name="Regenerate").click()
+    expect(last_reply(page)).not_to_have_attribute("data-message-id", first_id or "")
+    expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=60_000)
+    stored = messages(client, account)
+    assert [m["role"] for m in stored] == ["user", "assistant"]
+    assert str(stored[1]["id"]) != first_id and stored[1]["status"] == "done"

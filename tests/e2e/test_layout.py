@@ -1,0 +1,129 @@
+"""Rendering in a real Chromium: sanitized markdown, and the layouts at phone, tablet, desktop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from app.api.schemas import MessageOut
+from app.models import ChatSession, Message, MessageRole, MessageStatus, User
+from tests.e2e.conftest import log_in, promote, screenshot
+from tests.services import WorkerProcess
+
+HOSTILE_REPLY = """Here is a **sorted** list and some code:
+
+1. first item
+2. second item with `inline code`
+
+```python
+def add(a: int, b: int) -> int:
+    \"\"\"Adds two numbers.\"\"\"
+    return a + b
+```
+
+<img src="x" onerror="window.__pwned = 1">
+
+<script>window.__pwned = 2</script>
+
+Links: [click me](javascript:window.__pwned=3) and [data link](data:text/html,<b>x</b>)
+and a [real link](https://example.org/docs).
+
+| name | value |
+| --- | --- |
+| alpha | 1 |
+"""
+CITATIONS: list[dict[str, Any]] = [
+    {"document_id": 1, "title": "Operations handbook", "page": 4, "heading": "Queues",
+     "chunk_index": 2, "snippet": "Interactive replies always go first.", "score": 0.82},
+]  # fmt: skip
+
+
+def seed_chat(app: Flask, username: str) -> int:
+    """A chat with a reply written straight to the database: the same bytes every run."""
+    with app.extensions["queuechat"].db.session() as session:
+        owner = session.scalars(select(User).where(User.username == username)).one()
+        chat = ChatSession(owner_id=owner.id, title="Markdown, code and hostile HTML")
+        session.add(chat)
+        session.flush()
+        session.add_all(
+            [
+                Message(session_id=chat.id, role=MessageRole.USER,
+                        content="Show me markdown with code, a table and some HTML."),
+                Message(session_id=chat.id, role=MessageRole.ASSISTANT, content=HOSTILE_REPLY,
+                        status=MessageStatus.DONE, citations=CITATIONS, completion_tokens=96,
+                        tokens_per_second=41.5),
+            ]
+        )  # fmt: skip
+        session.flush()
+        return chat.id
+
+
+def test_markdown_is_rendered_and_sanitized(
+    page: Page, app: Flask, account: dict[str, str]
+) -> None:
+    chat_id = seed_chat(app, account["X-Username"])
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, account["X-Username"])
+    page.goto(f"/c/{chat_id}")
+    reply = page.locator(".assistant-message")
+    expect(reply.locator("pre code")).to_contain_text("return a + b")
+    expect(reply.locator("pre .hljs-keyword").first).to_be_visible()  # highlighted
+    expect(reply.get_by_role("button", name="Copy code")).to_be_visible()
+    expect(reply.locator("table td").first).to_have_text("alpha")
+    expect(reply.locator("strong")).to_have_text("sorted")
+    # raw HTML is shown as text and never runs; unsafe links keep their text but lose the href
+    expect(reply.get_by_text('<img src="x" onerror="window.__pwned = 1">')).to_be_visible()
+    assert reply.locator("img, script, iframe").count() == 0
+    assert reply.get_by_text("click me").get_attribute("href") is None
+    assert reply.get_by_text("data link").get_attribute("href") is None
+    assert reply.get_by_text("real link").get_attribute("href") == "https://example.org/docs"
+    reply.get_by_text("click me").click()
+    assert page.evaluate("window.__pwned") is None and dialogs == []
+    if "citations" in MessageOut.model_fields:
+        reply.get_by_text("Operations handbook").click()
+        expect(page.get_by_role("dialog", name="Source")).to_contain_text(
+            "Interactive replies always go first."
+        )
+
+
+def test_screenshots_at_phone_tablet_and_desktop_widths(
+    page: Page, app: Flask, account: dict[str, str], celery_worker: WorkerProcess
+) -> None:
+    chat_id = seed_chat(app, account["X-Username"])
+    promote(app, account["X-Username"])
+    log_in(page, account["X-Username"])
+    for width, height in ((1440, 900), (820, 1180), (375, 812)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"/c/{chat_id}")
+        expect(page.locator(".assistant-message pre")).to_be_visible()
+        phone = width <= 768
+        menu = page.get_by_role("button", name="Open chats")
+        sidebar = page.get_by_role("navigation", name="Chats")
+        if phone:
+            expect(menu).to_be_visible()
+            expect(sidebar).to_be_hidden()
+        else:
+            expect(menu).to_have_count(0)
+            expect(sidebar).to_be_visible()
+        screenshot(page, f"chat-{width}")
+        if phone:
+            menu.click()
+            expect(sidebar.get_by_text("Markdown, code and hostile HTML")).to_be_visible()
+            page.wait_for_timeout(400)  # the drawer's slide-in transition
+            screenshot(page, f"chat-{width}-drawer")
+            page.keyboard.press("Escape")
+        # no horizontal scrolling of the page itself at any width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.goto("/admin/system")
+        expect(page.get_by_text("inference queue")).to_be_visible()
+        expect(page.get_by_role("link", name="Open Flower")).to_be_visible()
+        screenshot(page, f"admin-system-{width}")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"/c/{chat_id}")
+    page.get_by_role("button", name="Toggle dark mode").click()
+    expect(page.locator(".assistant-message pre")).to_be_visible()
+    screenshot(page, "chat-1440-dark")
