@@ -1,0 +1,31 @@
+"""The compose `migrate` one-shot: apply the alembic migrations and create the first admin."""
+
+from __future__ import annotations
+
+import logging
+
+from app.admin import ensure_admin
+from app.config import get_settings
+from app.db import Database
+from app.migrate import upgrade
+
+logger = logging.getLogger("queuechat.migrate")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    if not settings.admin_password:
+        raise SystemExit("ADMIN_PASSWORD must be set: the first admin is created with it")
+    upgrade(settings.sqlalchemy_url)
+    logger.info("database schema is at head")
+    database = Database(settings.sqlalchemy_url)
+    try:
+        ensure_admin(database, settings.admin_username, settings.admin_password)
+    finally:
+        database.dispose()
+    logger.info("admin account '%s' is present", settings.admin_username)
+
+
+if __name__ == "__main__":
+    main()
