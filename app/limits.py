@@ -20,8 +20,6 @@ from app.config import Settings
 from app.errors import error_response
 from app.extensions import services
 
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
-
 
 def login_username() -> str:
     body: Any = request.get_json(silent=True)
@@ -63,7 +61,11 @@ LIMITS: dict[str, list[tuple[str, Callable[[], str], str]]] = {
 
 
 def init_limits(app: Flask, settings: Settings) -> None:
-    """Binds the limiter and wraps the limited views; call after the blueprints are registered."""
+    """A limiter for this app (its own storage and switch) wrapping the limited views.
+
+    Call it after the blueprints are registered. One Limiter per app, not per module: each
+    app's settings choose its Redis and whether limits are on.
+    """
     app.config.update(
         RATELIMIT_ENABLED=settings.rate_limits_enabled,
         RATELIMIT_STORAGE_URI=settings.redis_url,
@@ -72,6 +74,7 @@ def init_limits(app: Flask, settings: Settings) -> None:
         RATELIMIT_KEY_PREFIX="qc-limits",
         RATELIMIT_SWALLOW_ERRORS=True,  # Redis down: serve rather than fail every request
     )
+    limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
     limiter.init_app(app)
     for endpoint, limits in LIMITS.items():
         view: Callable[..., Any] | None = app.view_functions.get(endpoint)

@@ -7,7 +7,12 @@ first observation, after the process has its environment.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from prometheus_client import Counter, Histogram
+
+logger = logging.getLogger(__name__)
 
 GENERATIONS = Counter(
     "queuechat_generations",
@@ -48,10 +53,18 @@ def observe_generation(
     tokens_per_second: float | None,
 ) -> None:
     """Called once per finished generation (never per token): the hot loop stays cheap."""
-    GENERATIONS.labels(kind, status).inc()
-    if completion_tokens:
-        TOKENS_GENERATED.labels(kind).inc(completion_tokens)
-    if time_to_first_token_ms is not None:
-        TIME_TO_FIRST_TOKEN.labels(kind).observe(time_to_first_token_ms / 1000)
-    if tokens_per_second is not None:
-        TOKENS_PER_SECOND.labels(kind).observe(tokens_per_second)
+    try:
+        GENERATIONS.labels(kind, status).inc()
+        if completion_tokens:
+            TOKENS_GENERATED.labels(kind).inc(completion_tokens)
+        if time_to_first_token_ms is not None:
+            TIME_TO_FIRST_TOKEN.labels(kind).observe(time_to_first_token_ms / 1000)
+        if tokens_per_second is not None:
+            TOKENS_PER_SECOND.labels(kind).observe(tokens_per_second)
+    except OSError:  # an unwritable metrics directory must not fail the job
+        logger.warning("could not record generation metrics", exc_info=True)
+
+
+def prepare_metrics_dir(directory: Path) -> None:
+    """The multiprocess directory must exist before a process records its first value."""
+    directory.mkdir(parents=True, exist_ok=True)

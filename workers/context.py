@@ -9,6 +9,7 @@ import redis
 
 from app.config import Settings, get_settings
 from app.db import Database
+from app.metrics import prepare_metrics_dir
 from app.streams import TokenStreams
 
 
@@ -20,6 +21,7 @@ class WorkerContext:
 
 
 def build_context(settings: Settings) -> WorkerContext:
+    prepare_metrics_dir(settings.metrics_dir)
     client = redis.Redis.from_url(settings.redis_url)
     streams = TokenStreams(
         client, final_ttl_s=settings.stream_ttl_s, live_ttl_s=settings.stream_live_ttl_s

@@ -23,6 +23,7 @@ from app.completions import CompletionTimeout, follow, item_streams, queue_compl
 from app.errors import ApiError, InvalidInput, NotFound, ServiceUnavailable, validation_details
 from app.extensions import get_db, services
 from app.models import BatchItem, ItemStatus
+from app.streams import TokenStreams
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 EMBED_RESULT_PREFIX = "qc:embed:"
@@ -107,7 +108,8 @@ def chat_completions() -> Response:
     meta = {"id": f"chatcmpl-{item.id}", "created": int(time.time()), "model": body.model}
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        response = Response(sse(item.id, meta, include_usage), mimetype="text/event-stream")
+        events = sse(item_streams(), settings.api_wait_timeout_s, item.id, meta, include_usage)
+        response = Response(events, mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"
         return response
@@ -141,10 +143,17 @@ def sse_error(message: str, kind: str) -> str:
     return f"data: {json.dumps({'error': {'message': message, 'type': kind}})}\n\n"
 
 
-def sse(item_id: int, meta: dict[str, Any], include_usage: bool) -> Iterator[str]:
-    """Chunks in OpenAI's format; a client that disconnects cancels the generation."""
-    streams = item_streams()
-    timeout_s = services().settings.api_wait_timeout_s
+def sse(
+    streams: TokenStreams,
+    timeout_s: float,
+    item_id: int,
+    meta: dict[str, Any],
+    include_usage: bool,
+) -> Iterator[str]:
+    """Chunks in OpenAI's format; a client that disconnects cancels the generation.
+
+    Runs after the view returned (outside the app context): it gets everything it needs.
+    """
     finished = False
 
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> str:

@@ -36,9 +36,8 @@ SECRETS = {
 }
 APP_SERVICES = {"migrate", "web", "inference", "inference-gpu", "ingest", "flower"}
 WORKERS = {"inference", "inference-gpu", "ingest"}
-# Environment names that are not Settings fields: read by Flower, by prometheus-client, and the
-# Chroma server URL of the RAG settings.
-NOT_SETTINGS = {"FLOWER_BASIC_AUTH", "PROMETHEUS_MULTIPROC_DIR", "CHROMA_URL"}
+# Environment names that are not Settings fields: read by Flower and by the chromadb client.
+NOT_SETTINGS = {"FLOWER_BASIC_AUTH", "ANONYMIZED_TELEMETRY"}
 
 
 def run_compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

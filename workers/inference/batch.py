@@ -249,6 +249,8 @@ def run_item(ctx: WorkerContext, model: ChatModel, item_id: int, *, stream: bool
             logger.exception("generation failed for item %s", item_id)
             outcome = ItemOutcome(ItemStatus.FAILED, error="generation failed in the worker")
     if store_item(ctx, claim, outcome):
+        if streams is not None:
+            announce(streams, claim, outcome)
         observe_generation(
             "batch" if claim.batch_id is not None else "api",
             outcome.status.value,
@@ -256,5 +258,3 @@ def run_item(ctx: WorkerContext, model: ChatModel, item_id: int, *, stream: bool
             outcome.time_to_first_token_ms,
             outcome.tokens_per_second,
         )
-        if streams is not None:
-            announce(streams, claim, outcome)

@@ -1,0 +1,75 @@
+"""Rate limits (flask-limiter on Redis): 429 with Retry-After and the JSON error envelope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.config import Settings
+from tests.conftest import isolated_settings, register_and_login
+
+
+@pytest.fixture()
+def limited(settings: Settings) -> Iterator[FlaskClient]:
+    app: Flask = create_app(
+        isolated_settings(
+            settings,
+            13,
+            rate_limits_enabled=True,
+            rate_limit_login_ip="6/minute",
+            rate_limit_login_username="2/minute",
+            rate_limit_messages="2/minute",
+        )
+    )
+    yield app.test_client()
+    app.extensions["queuechat"].db.dispose()
+
+
+def assert_limited(response: object, what: str) -> None:
+    assert response.status_code == 429, response.json  # type: ignore[attr-defined]
+    assert 0 < int(response.headers["Retry-After"]) <= 60  # type: ignore[attr-defined]
+    error = response.json["error"]  # type: ignore[attr-defined]
+    assert error["code"] == "rate_limited"
+    assert f"too many {what}" in error["message"]
+
+
+def test_login_is_limited_per_username_and_per_address(limited: FlaskClient) -> None:
+    register_and_login(limited, "alice")  # one login for alice
+    wrong = {"username": "alice", "password": "not her password"}
+    assert limited.post("/api/auth/login", json=wrong).status_code == 401
+    assert_limited(limited.post("/api/auth/login", json=wrong), "login attempts for this username")
+    right = {"username": "alice", "password": "correct horse battery"}
+    assert_limited(limited.post("/api/auth/login", json=right), "login attempts for this username")
+    # every attempt counts against the address, refused ones too: 6 per minute in all
+    for name in ("bob", "carol"):
+        response = limited.post("/api/auth/login", json={"username": name, "password": "x"})
+        assert response.status_code == 401
+    assert_limited(
+        limited.post("/api/auth/login", json={"username": "dave", "password": "x"}),
+        "login attempts from this address",
+    )
+    # the other limits are untouched: registering still works
+    assert (
+        limited.post(
+            "/api/auth/register", json={"username": "erin", "password": "long enough"}
+        ).status_code
+        == 201
+    )
+
+
+def test_messages_are_limited_per_user(limited: FlaskClient, settings: Settings) -> None:
+    first = register_and_login(limited)
+    chats = [limited.post("/api/sessions", json={}, headers=first).json["id"] for _ in range(3)]
+    for chat in chats[:2]:
+        sent = limited.post(f"/api/sessions/{chat}/messages", json={"content": "hi"}, headers=first)
+        assert sent.status_code == 202
+    over = limited.post(f"/api/sessions/{chats[2]}/messages", json={"content": "hi"}, headers=first)
+    assert_limited(over, "messages")
+    second = register_and_login(limited)
+    chat = limited.post("/api/sessions", json={}, headers=second).json["id"]
+    sent = limited.post(f"/api/sessions/{chat}/messages", json={"content": "hi"}, headers=second)
+    assert sent.status_code == 202
