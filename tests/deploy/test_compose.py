@@ -13,6 +13,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ NOT_SETTINGS = {"FLOWER_BASIC_AUTH", "ANONYMIZED_TELEMETRY"}
 
 
 def run_compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(PROJECT_ROOT)}
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tempfile.gettempdir()}
     return subprocess.run(
         [str(COMPOSE_BINARY), "-f", str(COMPOSE_FILE), "--profile", "gpu", *args],
         env={**base, **(env if env is not None else SECRETS)},
