@@ -77,7 +77,7 @@ def test_log_in_send_and_watch_the_reply_stream_in(
 def test_reload_mid_reply_shows_the_full_reply_exactly_once(
     page: Page, client: FlaskClient, account: dict[str, str], celery_worker: WorkerProcess
 ) -> None:
-    log_in(page, account["X-Username"], max_tokens=120)
+    log_in(page, account["X-Username"], max_tokens=80)
     send(page, LONG_PROMPT)
     wait_for_text(page, 40)
     reply_id = last_reply(page).get_attribute("data-message-id")

@@ -4,16 +4,11 @@ import { useNavigate, useParams } from "react-router-dom";
 import type { SessionOut, SessionPage, TemplateOut } from "../../api/types";
 import { useAuth } from "../../auth";
 import { TopBar } from "../TopBar";
-import { ChatView } from "./ChatView";
+import { ChatView, DEFAULT_TITLE, titleFrom } from "./ChatView";
 import { Sidebar } from "./Sidebar";
 
 const SIDEBAR_WIDTH = 280;
 export const PHONE_QUERY = "(max-width:768px)";
-
-function titleFrom(text: string): string {
-  const line = text.trim().split("\n")[0];
-  return line.length > 60 ? `${line.slice(0, 57)}…` : line || "New chat";
-}
 
 export function ChatPage() {
   const { client } = useAuth();
@@ -75,7 +70,7 @@ export function ChatPage() {
       onSelect={select}
       onNew={async () => {
         try {
-          select((await createSession("New chat")).id);
+          select((await createSession(DEFAULT_TITLE)).id);
         } catch (e) {
           setError((e as Error).message);
         }

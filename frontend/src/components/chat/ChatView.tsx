@@ -9,6 +9,13 @@ import { ChatSettings, storedMaxTokens } from "./ChatSettings";
 import { Composer } from "./Composer";
 import { MessageItem } from "./MessageItem";
 
+export const DEFAULT_TITLE = "New chat";
+
+export function titleFrom(text: string): string {
+  const line = text.trim().split("\n")[0].trim();
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line || DEFAULT_TITLE;
+}
+
 interface Props {
   client: ApiClient;
   session: SessionOut | null;
@@ -86,7 +93,11 @@ export function ChatView({ client, session, templates, createSession, onSessionC
   const send = async (text: string): Promise<boolean> => {
     setError(null);
     try {
-      const target = session ?? (await createSession(text));
+      let target = session ?? (await createSession(text));
+      if (target.title === DEFAULT_TITLE && messages.length === 0) {
+        // a chat made with "New chat" takes its title from the first message
+        target = await client.patch<SessionOut>(`/api/sessions/${target.id}`, { title: titleFrom(text) });
+      }
       const maxTokens = storedMaxTokens();
       const queued = await client.post<ReplyQueued>(`/api/sessions/${target.id}/messages`, {
         content: text,
@@ -96,7 +107,7 @@ export function ChatView({ client, session, templates, createSession, onSessionC
       socket.follow(queued.assistant_message_id);
       stickToBottom.current = true;
       if (session) await load(target.id);
-      onSessionChanged(session ? undefined : target); // a new chat: its page loads the messages
+      onSessionChanged(target); // a new chat: its page loads the messages
       return true;
     } catch (e) {
       setError((e as Error).message);
