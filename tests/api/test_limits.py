@@ -18,7 +18,7 @@ def limited(settings: Settings) -> Iterator[FlaskClient]:
     app: Flask = create_app(
         isolated_settings(
             settings,
-            13,
+            8,
             rate_limits_enabled=True,
             rate_limit_login_ip="6/minute",
             rate_limit_login_username="2/minute",
