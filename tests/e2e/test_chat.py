@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
 from tests.e2e.conftest import log_in
 from tests.services import WorkerProcess
@@ -95,6 +96,31 @@ def test_reload_mid_reply_shows_the_full_reply_exactly_once(
     expect(last_reply(page)).to_have_attribute("data-status", "done")
     assert last_reply(page).locator(".reply-text").inner_text() == streamed
     assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('qc.reply.'))") == []
+
+
+def test_dropped_connection_mid_reply_resumes_without_gap_or_repeat(
+    page: Page, client: FlaskClient, account: dict[str, str], celery_worker: WorkerProcess
+) -> None:
+    sockets: list[WebSocketRoute] = []
+
+    def relay(socket: WebSocketRoute) -> None:
+        socket.connect_to_server()  # passes frames through both ways
+        sockets.append(socket)
+
+    page.route_web_socket(re.compile(r"/ws$"), relay)
+    log_in(page, account["X-Username"], max_tokens=80)
+    send(page, LONG_PROMPT)
+    wait_for_text(page, 40)
+    before = len(last_reply(page).locator(".reply-text").inner_text())
+    sockets[0].close()  # the network drops the socket mid-reply
+    expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=120_000)
+    assert len(sockets) >= 2, "the page did not reconnect"
+    streamed = last_reply(page).locator(".reply-text").inner_text()
+    assert len(streamed) > before
+    page.reload()  # the stored reply, rendered afresh, is what the resumed stream showed
+    expect(last_reply(page)).to_have_attribute("data-status", "done")
+    assert last_reply(page).locator(".reply-text").inner_text() == streamed
+    assert messages(client, account)[-1]["status"] == "done"
 
 
 def test_stop_a_reply_with_the_button_and_with_escape(
