@@ -16,9 +16,19 @@ from pathlib import Path
 import httpx
 
 from app.config import PROJECT_ROOT, Settings
+from app.db import Database
 from app.migrate import upgrade
+from app.models import Role, User
+from app.security import hash_password
 from scripts.fetch_model import fetch
-from tests.services import WorkerProcess, free_port, redis_server, settings_env, wait_until
+from tests.services import (
+    WorkerProcess,
+    chroma_server,
+    free_port,
+    redis_server,
+    settings_env,
+    wait_until,
+)
 
 
 @dataclass
@@ -45,10 +55,19 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def running_stack(n_threads: int = 2, **overrides: object) -> Iterator[Stack]:
+def running_stack(
+    n_threads: int = 2,
+    *,
+    inference: bool = True,
+    ingest: bool = False,
+    log_dir: Path | None = None,
+    **overrides: object,
+) -> Iterator[Stack]:
+    """Web (gunicorn) + the chosen workers + Redis + Chroma + SQLite; the user is an admin."""
     with ExitStack() as stack:
         var_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         redis_url = stack.enter_context(redis_server())
+        overrides.setdefault("chroma_url", stack.enter_context(chroma_server(var_dir / "chroma")))
         base = redis_url.rsplit("/", 1)[0]
         settings = Settings(
             var_dir=var_dir,
@@ -60,10 +79,12 @@ def running_stack(n_threads: int = 2, **overrides: object) -> Iterator[Stack]:
             **overrides,  # type: ignore[arg-type]
         )
         upgrade(settings.sqlalchemy_url)
+        settings.metrics_dir.mkdir(parents=True, exist_ok=True)
         import redis
 
         redis.Redis.from_url(settings.redis_url).flushdb()
         port = free_port()
+        web_log = stack.enter_context((var_dir / "web.log").open("wb"))
         web = subprocess.Popen(
             [
                 sys.executable,
@@ -75,23 +96,39 @@ def running_stack(n_threads: int = 2, **overrides: object) -> Iterator[Stack]:
                 "1",
                 "--threads",
                 "32",
+                "--graceful-timeout",
+                "3",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "app.wsgi:app",
             ],
             cwd=PROJECT_ROOT,
             env=settings_env(settings),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=web_log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         stack.callback(lambda: (os.killpg(web.pid, signal.SIGTERM), web.wait(20)))
-        worker = WorkerProcess(settings)
-        stack.callback(worker.stop)
+        for queue, wanted in (("inference", inference), ("ingest", ingest)):
+            if wanted:
+                worker = WorkerProcess(settings, queues=queue, log_dir=log_dir)
+                stack.callback(worker.stop)
         base_url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _healthy(f"{base_url}/healthz"), timeout=60, what="web")
+        try:
+            wait_until(lambda: _healthy(f"{base_url}/healthz"), timeout=60, what="web")
+        except TimeoutError as exc:
+            raise RuntimeError((var_dir / "web.log").read_text()[-3000:]) from exc
         account = {"username": f"bench{uuid.uuid4().hex[:6]}", "password": "bench password"}
-        httpx.post(f"{base_url}/api/auth/register", json=account).raise_for_status()
+        database = Database(settings.sqlalchemy_url)
+        with database.session() as session:
+            session.add(
+                User(
+                    username=account["username"],
+                    password_hash=hash_password(account["password"]),
+                    role=Role.ADMIN,
+                )
+            )
+        database.dispose()
         token = httpx.post(f"{base_url}/api/auth/login", json=account).json()["access_token"]
         http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"})
         stack.callback(http.close)

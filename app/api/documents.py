@@ -53,12 +53,10 @@ def read_uploads() -> list[CheckedUpload]:
 
 def reject_duplicates(db: Session, uploads: list[CheckedUpload]) -> None:
     hashes = [u.sha256 for u in uploads]
-    existing = {
-        sha: document_id
-        for sha, document_id in db.execute(
-            select(RagDocument.sha256, RagDocument.id).where(RagDocument.sha256.in_(hashes))
-        )
-    }
+    rows = db.execute(
+        select(RagDocument.sha256, RagDocument.id).where(RagDocument.sha256.in_(hashes))
+    )
+    existing: dict[str, int] = dict(rows.all())
     duplicates = [
         {"name": u.original_name, "existing_document_id": existing.get(u.sha256)}
         for index, u in enumerate(uploads)

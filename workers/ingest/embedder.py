@@ -54,6 +54,9 @@ def load_embedder(settings: Settings) -> Embedder:
     path = settings.embedding_model_path or default_model_path()
     logger.info("loading embedding model %s", path)
     model = SentenceTransformer(path, device="cpu")
+    import torch
+
+    logger.info("embedding model ready (torch threads: %d)", torch.get_num_threads())
     return Embedder(model=model, batch_size=settings.embed_batch_size)
 
 

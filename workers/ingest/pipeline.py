@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from sqlalchemy import update
@@ -104,12 +105,20 @@ def ingest_document(
     ):
         return  # deleted meanwhile
     batch = max(1, settings.embed_batch_size)
+    timings = {"encode": 0.0, "store": 0.0}
     for start in range(0, len(chunks), batch):
         part = chunks[start : start + batch]
-        store.upsert(part, embedder.encode([c.text for c in part]))
+        began = time.perf_counter()
+        vectors = embedder.encode([c.text for c in part])
+        encoded = time.perf_counter()
+        store.upsert(part, vectors)
+        timings["encode"] += encoded - began
+        timings["store"] += time.perf_counter() - encoded
         done = start + len(part)
         if not set_state(ctx, document_id, chunks_done=done, progress=done / len(chunks)):
             store.delete_document(document_id)  # deleted while embedding: leave nothing
             return
     store.delete_document(document_id, from_index=len(chunks))  # a shorter re-index
     set_state(ctx, document_id, status=DocumentStatus.READY, progress=1.0)
+    logger.info("document %s: %d chunks, encode %.1f s, store %.1f s", document_id, len(chunks),
+                timings["encode"], timings["store"])
