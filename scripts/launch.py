@@ -61,6 +61,14 @@ def bundled_chroma_command(url: str, data_dir: Path) -> str:
     return f"{chroma} run --path {data_dir} --host 127.0.0.1 --port {parts.port or 8000}"
 
 
+def fresh_metrics_dir(directory: Path) -> Path:
+    """Last run's files would count twice: the multiprocess directory starts empty."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return directory
+
+
 def main() -> None:
     settings = get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -82,6 +90,10 @@ def main() -> None:
         PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
         PYTHONUNBUFFERED="1",
     )
+    # prometheus-client multiprocess files of web and workers; /metrics merges them. Flower keeps
+    # its own in-memory metrics.
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.metrics_dir))
+    flower_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     manager = Manager(Printer(sys.stdout))
     if not redis_answers(settings.redis_url):
         manager.add_process(
@@ -96,7 +108,7 @@ def main() -> None:
         )
     procfile = parse_procfile((ROOT / "Procfile").read_text())
     for name, command in procfile.processes.items():
-        manager.add_process(name, command, env=env)
+        manager.add_process(name, command, env=flower_env if name == "flower" else env)
     print(f"QueueChat: http://{settings.web_host}:{settings.web_port}/")
     print(
         f"Flower:    http://{settings.web_host}:{settings.flower_port}/ "
