@@ -29,6 +29,7 @@ def load_on_start(**_kwargs: Any) -> None:
     get_context()
     if "inference" in (celery.amqp.queues.consume_from or {}):
         get_model()
+        get_embedder()  # knowledge-base questions are embedded here, not on the ingest queue
 
 
 def knowledge_base(query: str) -> list[Hit]:
