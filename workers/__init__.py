@@ -4,5 +4,8 @@ from __future__ import annotations
 
 from celery import Celery
 
-celery = Celery("queuechat", include=["workers.inference.tasks", "workers.ingest.tasks"])
+celery = Celery(
+    "queuechat",
+    include=["workers.inference.tasks", "workers.ingest.tasks", "workers.ingest.embed_requests"],
+)
 celery.config_from_object("celery_config")

@@ -58,7 +58,7 @@ class ChatCompletionBody(Lenient):
 class EmbeddingsBody(Lenient):
     model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     input: str | list[str] = Field(description="a text or a list of texts")
-    encoding_format: Literal["float"] = "float"
+    encoding_format: Literal["float", "base64"] = "float"
 
     def texts(self) -> list[str]:
         return [self.input] if isinstance(self.input, str) else list(self.input)

@@ -5,7 +5,9 @@ Authenticated by API keys; requests go through the same queues and workers as ch
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -47,7 +49,9 @@ def parse(model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput("the request body is invalid", details=validation_details(exc)) from exc
+        details = validation_details(exc)
+        first = f"{details[0]['field']}: {details[0]['message']}" if details else ""
+        raise InvalidInput(f"the request body is invalid ({first})", details=details) from exc
 
 
 def embedding_model_name() -> str:
@@ -218,11 +222,17 @@ def embeddings() -> Response:
     if "error" in result:
         raise GenerationFailed(result["error"])
     tokens = int(result["prompt_tokens"])
+
+    def encode(vector: list[float]) -> list[float] | str:
+        if body.encoding_format == "float":
+            return vector
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+
     return jsonify(
         {
             "object": "list",
             "data": [
-                {"object": "embedding", "index": i, "embedding": vector}
+                {"object": "embedding", "index": i, "embedding": encode(vector)}
                 for i, vector in enumerate(result["vectors"])
             ],
             "model": body.model,
