@@ -7,9 +7,11 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from app import create_app
 from app.config import Settings
+from app.models import Role, User
 from tests.conftest import isolated_settings, register_and_login
 
 
@@ -29,9 +31,9 @@ def limited(settings: Settings) -> Iterator[FlaskClient]:
     app.extensions["queuechat"].db.dispose()
 
 
-def assert_limited(response: object, what: str) -> None:
+def assert_limited(response: object, what: str, window_s: int = 60) -> None:
     assert response.status_code == 429, response.json  # type: ignore[attr-defined]
-    assert 0 < int(response.headers["Retry-After"]) <= 60  # type: ignore[attr-defined]
+    assert 0 < int(response.headers["Retry-After"]) <= window_s  # type: ignore[attr-defined]
     error = response.json["error"]  # type: ignore[attr-defined]
     assert error["code"] == "rate_limited"
     assert f"too many {what}" in error["message"]
@@ -73,3 +75,21 @@ def test_messages_are_limited_per_user(limited: FlaskClient, settings: Settings)
     chat = limited.post("/api/sessions", json={}, headers=second).json["id"]
     sent = limited.post(f"/api/sessions/{chat}/messages", json={"content": "hi"}, headers=second)
     assert sent.status_code == 202
+
+
+def test_uploads_are_limited_per_user(settings: Settings) -> None:
+    app: Flask = create_app(
+        isolated_settings(settings, 8, rate_limits_enabled=True, rate_limit_uploads="2/hour")
+    )
+    client = app.test_client()
+    headers = register_and_login(client)
+    with app.extensions["queuechat"].db.session() as db:
+        user = db.scalar(select(User).where(User.username == headers["X-Username"]))
+        assert user is not None
+        user.role = Role.ADMIN
+    for _ in range(2):  # counted even when the upload itself is refused
+        assert client.post("/api/documents", data={}, headers=headers).status_code == 422
+    assert_limited(client.post("/api/documents", data={}, headers=headers), "uploads", 3600)
+    other = register_and_login(client)
+    assert client.post("/api/documents", data={}, headers=other).status_code == 403
+    app.extensions["queuechat"].db.dispose()
