@@ -65,6 +65,14 @@ def observe_generation(
         logger.warning("could not record generation metrics", exc_info=True)
 
 
+def observe_ingest_chunks(count: int) -> None:
+    """Called by ingest workers once per stored batch of chunks."""
+    try:
+        INGEST_CHUNKS.labels("stored").inc(count)
+    except OSError:
+        logger.warning("could not record ingest metrics", exc_info=True)
+
+
 def prepare_metrics_dir(directory: Path) -> None:
     """The multiprocess directory must exist before a process records its first value."""
     directory.mkdir(parents=True, exist_ok=True)

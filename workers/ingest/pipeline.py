@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from app.api.schemas import DocumentOut
 from app.events import publish_document
+from app.metrics import observe_ingest_chunks
 from app.models import DocumentStatus, RagDocument, utcnow
 from workers.context import WorkerContext
 from workers.ingest.chunking import chunk_sections
@@ -112,6 +113,7 @@ def ingest_document(
         vectors = embedder.encode([c.text for c in part])
         encoded = time.perf_counter()
         store.upsert(part, vectors)
+        observe_ingest_chunks(len(part))
         timings["encode"] += encoded - began
         timings["store"] += time.perf_counter() - encoded
         done = start + len(part)
