@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     # prometheus-client multiprocess files; the run command exports it for every process
     prometheus_multiproc_dir: Path | None = None
     readyz_timeout_s: float = Field(default=1.0, gt=0)
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: workers serve no /metrics
 
     @model_validator(mode="after")
     def _derived_paths(self) -> Settings:

@@ -6,6 +6,11 @@ from celery import Celery
 
 celery = Celery(
     "queuechat",
-    include=["workers.inference.tasks", "workers.ingest.tasks", "workers.ingest.embed_requests"],
+    include=[
+        "workers.inference.tasks",
+        "workers.ingest.tasks",
+        "workers.ingest.embed_requests",
+        "workers.telemetry",
+    ],
 )
 celery.config_from_object("celery_config")

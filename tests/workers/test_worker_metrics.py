@@ -1,0 +1,52 @@
+"""A worker with WORKER_METRICS_PORT serves its own figures (workers in their own containers)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from app import create_app
+from app.config import Settings
+from tests.conftest import isolated_settings, register_and_login
+from tests.services import WorkerProcess, free_port
+
+
+def test_worker_serves_its_metrics(settings: Settings, tmp_path: Path) -> None:
+    port = free_port()
+    isolated = isolated_settings(
+        settings, 6, worker_metrics_port=port, prometheus_multiproc_dir=tmp_path / "metrics"
+    )
+    app = create_app(isolated)
+    client = app.test_client()
+    headers = register_and_login(client)
+    worker = WorkerProcess(isolated, queues="inference")
+    try:
+        chat = client.post("/api/sessions", json={}, headers=headers).json
+        reply = client.post(
+            f"/api/sessions/{chat['id']}/messages",
+            json={"content": "Hi", "max_tokens": 3},
+            headers=headers,
+        ).json
+        deadline = time.monotonic() + 60
+        while (
+            client.get(f"/api/messages/{reply['assistant_message_id']}", headers=headers).json[
+                "status"
+            ]
+            != "done"
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    finally:
+        worker.stop()
+        app.extensions["queuechat"].db.dispose()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("queuechat_generations_total", (("kind", "chat"), ("status", "done")))] == 1
+    assert samples[("queuechat_tokens_generated_total", (("kind", "chat"),))] >= 1
