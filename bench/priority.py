@@ -1,0 +1,113 @@
+"""Chat before batch: chat time to first token while a 1000-item batch runs vs. an idle queue.
+
+Run: .venv/bin/python -m bench.priority
+One stack (gunicorn, Redis, SQLite) and one inference worker consuming `-Q inference,batch`, as
+the Procfile runs it. Chats are sent one at a time at random moments; TTFT is POST -> first
+token over the WebSocket. The batch is cancelled once the busy phase has its samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+
+from bench.harness import Stack, running_stack
+from bench.stream import percentile, pipeline_run
+from tests.services import WorkerProcess, wait_until
+from tests.wsclient import ChatSocket
+
+QUESTION = "Name one animal that lives in the sea."
+
+
+def chat_ttfts(stack: Stack, sock: ChatSocket, count: int, max_tokens: int) -> list[float]:
+    found = []
+    for i in range(count):
+        time.sleep(random.uniform(0.0, 0.3))  # land at a random point of the running batch item
+        ttft, _, _ = pipeline_run(stack, sock, f"{i}. {QUESTION}", max_tokens)
+        found.append(ttft * 1000)
+    return found
+
+
+def submit_batch(stack: Stack, items: int, max_tokens: int) -> dict[str, object]:
+    lines = "\n".join(
+        json.dumps(
+            {"custom_id": f"item-{i}", "prompt": f"Say the number {i}.", "max_tokens": max_tokens}
+        )
+        for i in range(items)
+    )
+    response = stack.http.post(
+        "/api/batches", content=lines, headers={"Content-Type": "application/jsonl"}, timeout=120
+    )
+    response.raise_for_status()
+    batch: dict[str, object] = response.json()
+    return batch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--item-tokens", type=int, default=4)
+    parser.add_argument("--chat-tokens", type=int, default=4)
+    args = parser.parse_args()
+    random.seed(7)
+    with running_stack(
+        n_threads=args.threads,
+        inference=False,
+        rate_limits_enabled=False,
+        max_open_batch_items_per_user=max(5000, args.items),
+    ) as stack:
+        worker = WorkerProcess(stack.settings, queues="inference,batch")
+        try:
+            sock = ChatSocket(stack.ws_url, stack.token)
+            chat_ttfts(stack, sock, 3, args.chat_tokens)  # warm-up
+            idle = chat_ttfts(stack, sock, args.requests, args.chat_tokens)
+            started = time.perf_counter()
+            batch = submit_batch(stack, args.items, args.item_tokens)
+            submitted_s = time.perf_counter() - started
+
+            def batch_state() -> dict[str, object]:
+                state: dict[str, object] = stack.http.get(f"/api/batches/{batch['id']}").json()
+                return state
+
+            wait_until(
+                lambda: batch_state()["counts"]["done"] >= 5,
+                timeout=120,  # type: ignore[index]
+                what="the batch to start",
+            )
+            busy = chat_ttfts(stack, sock, args.requests, args.chat_tokens)
+            state = batch_state()
+            elapsed = time.perf_counter() - started
+            stack.http.post(f"/api/batches/{batch['id']}/cancel").raise_for_status()
+            sock.close()
+        finally:
+            worker.stop()
+    counts = state["counts"]
+    done = counts["done"]  # type: ignore[index]
+    print(
+        f"model {stack.settings.model_path.name}, threads {args.threads}, one worker "
+        f"-Q inference,batch; batch of {args.items} items x {args.item_tokens} tokens "
+        f"(submitted in {submitted_s:.2f} s), chat replies of {args.chat_tokens} tokens"
+    )
+    print(
+        f"batch while measuring: {done} items done in {elapsed:.1f} s "
+        f"({done / elapsed:.1f} items/s), {counts['queued']} still queued"  # type: ignore[index]
+    )
+    idle_p50, idle_p95 = percentile(idle, 0.5), percentile(idle, 0.95)
+    busy_p50, busy_p95 = percentile(busy, 0.5), percentile(busy, 0.95)
+    print(
+        f"chat TTFT idle queue  ({args.requests} requests): p50 {idle_p50:.1f} ms, "
+        f"p95 {idle_p95:.1f} ms"
+    )
+    print(
+        f"chat TTFT during batch ({args.requests} requests): p50 {busy_p50:.1f} ms, "
+        f"p95 {busy_p95:.1f} ms"
+    )
+    print(f"p95 ratio busy/idle: {busy_p95 / idle_p95:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
