@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     prometheus_multiproc_dir: Path | None = None
     readyz_timeout_s: float = Field(default=1.0, gt=0)
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: workers serve no /metrics
+    # a running batch item hands its job back when a chat job waits (chat first, batch slower)
+    batch_preemption: bool = True
 
     @model_validator(mode="after")
     def _derived_paths(self) -> Settings:

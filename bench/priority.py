@@ -3,7 +3,8 @@
 Run: .venv/bin/python -m bench.priority
 One stack (gunicorn, Redis, SQLite) and one inference worker consuming `-Q inference,batch`, as
 the Procfile runs it. Chats are sent one at a time at random moments; TTFT is POST -> first
-token over the WebSocket. The batch is cancelled once the busy phase has its samples.
+token over the WebSocket. Idle samples are taken before the batch and after it is cancelled
+(once the busy phase has its samples), so load drift on the machine hits both sides.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import json
 import random
 import time
+from typing import Any
 
 from bench.harness import Stack, running_stack
 from bench.stream import percentile, pipeline_run
@@ -52,6 +54,11 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--item-tokens", type=int, default=4)
     parser.add_argument("--chat-tokens", type=int, default=4)
+    parser.add_argument(
+        "--no-preemption",
+        action="store_true",
+        help="running batch items finish even when a chat job waits",
+    )
     args = parser.parse_args()
     random.seed(7)
     with running_stack(
@@ -59,42 +66,51 @@ def main() -> None:
         inference=False,
         rate_limits_enabled=False,
         max_open_batch_items_per_user=max(5000, args.items),
+        batch_preemption=not args.no_preemption,
     ) as stack:
         worker = WorkerProcess(stack.settings, queues="inference,batch")
         try:
             sock = ChatSocket(stack.ws_url, stack.token)
             chat_ttfts(stack, sock, 3, args.chat_tokens)  # warm-up
-            idle = chat_ttfts(stack, sock, args.requests, args.chat_tokens)
+            half = args.requests // 2  # idle samples before and after: drift hits both sides
+            idle = chat_ttfts(stack, sock, half, args.chat_tokens)
             started = time.perf_counter()
             batch = submit_batch(stack, args.items, args.item_tokens)
             submitted_s = time.perf_counter() - started
 
-            def batch_state() -> dict[str, object]:
-                state: dict[str, object] = stack.http.get(f"/api/batches/{batch['id']}").json()
+            def batch_state() -> dict[str, Any]:
+                state: dict[str, Any] = stack.http.get(f"/api/batches/{batch['id']}").json()
                 return state
 
             wait_until(
                 lambda: batch_state()["counts"]["done"] >= 5,
-                timeout=120,  # type: ignore[index]
+                timeout=120,
                 what="the batch to start",
             )
             busy = chat_ttfts(stack, sock, args.requests, args.chat_tokens)
             state = batch_state()
             elapsed = time.perf_counter() - started
             stack.http.post(f"/api/batches/{batch['id']}/cancel").raise_for_status()
+            wait_until(
+                lambda: batch_state()["counts"]["running"] == 0,
+                timeout=60,
+                what="the cancelled batch to stop",
+            )
+            idle += chat_ttfts(stack, sock, args.requests - half, args.chat_tokens)
             sock.close()
         finally:
             worker.stop()
     counts = state["counts"]
-    done = counts["done"]  # type: ignore[index]
+    done = counts["done"]
     print(
         f"model {stack.settings.model_path.name}, threads {args.threads}, one worker "
         f"-Q inference,batch; batch of {args.items} items x {args.item_tokens} tokens "
-        f"(submitted in {submitted_s:.2f} s), chat replies of {args.chat_tokens} tokens"
+        f"(submitted in {submitted_s:.2f} s), chat replies of {args.chat_tokens} tokens, "
+        f"preemption {'off' if args.no_preemption else 'on'}"
     )
     print(
         f"batch while measuring: {done} items done in {elapsed:.1f} s "
-        f"({done / elapsed:.1f} items/s), {counts['queued']} still queued"  # type: ignore[index]
+        f"({done / elapsed:.1f} items/s), {counts['queued']} still queued"
     )
     idle_p50, idle_p95 = percentile(idle, 0.5), percentile(idle, 0.95)
     busy_p50, busy_p95 = percentile(busy, 0.5), percentile(busy, 0.95)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,12 @@ from app.prompting import ChatMessage
 from app.streams import ITEM_STREAM_NAMESPACE, TokenStreams
 from workers.context import WorkerContext
 from workers.inference.model import ChatModel, Sampling
+from workers.inference.preemption import (
+    chat_waiting,
+    requeue_item,
+    requeue_job,
+    takes_chat_jobs,
+)
 from workers.inference.token_writer import TokenWriter
 
 logger = logging.getLogger(__name__)
@@ -111,6 +118,7 @@ def generate_item(
     claim: ItemClaim,
     messages: list[ChatMessage],
     streams: TokenStreams | None,
+    should_yield: Callable[[], bool] | None = None,
 ) -> ItemOutcome:
     params = claim.request["sampling"]
     sampling = Sampling(
@@ -139,6 +147,8 @@ def generate_item(
             if writer is not None and writer.cancelled.is_set():
                 status = ItemStatus.CANCELLED
                 break
+            if should_yield is not None and should_yield():
+                return ItemOutcome(ItemStatus.QUEUED)  # preempted: handed back to the queue
             if not text:
                 continue
             if first_token_at is None:
@@ -225,6 +235,10 @@ def announce(streams: TokenStreams, claim: ItemClaim, outcome: ItemOutcome) -> N
 
 def run_item(ctx: WorkerContext, model: ChatModel, item_id: int, *, stream: bool) -> None:
     """The whole job for one item; safe to run again after a redelivery."""
+    preemptible = not stream and ctx.settings.batch_preemption and takes_chat_jobs()
+    if preemptible and chat_waiting(ctx.streams.client):
+        requeue_job(item_id)  # not even claimed: the chat job goes first
+        return
     with ctx.db.session() as session:
         claim = claim_item(session, item_id)
         messages = chat_messages(session, claim.request) if claim else []
@@ -243,11 +257,16 @@ def run_item(ctx: WorkerContext, model: ChatModel, item_id: int, *, stream: bool
     elif streams is not None and streams.cancel_requested(item_id):
         outcome = ItemOutcome(ItemStatus.CANCELLED)
     else:
+        client = ctx.streams.client
+        should_yield = (lambda: chat_waiting(client)) if preemptible else None
         try:
-            outcome = generate_item(model, claim, messages, streams)
+            outcome = generate_item(model, claim, messages, streams, should_yield)
         except Exception:
             logger.exception("generation failed for item %s", item_id)
             outcome = ItemOutcome(ItemStatus.FAILED, error="generation failed in the worker")
+    if outcome.status == ItemStatus.QUEUED:
+        requeue_item(ctx, item_id, claim.attempt)
+        return
     if store_item(ctx, claim, outcome):
         if streams is not None:
             announce(streams, claim, outcome)
