@@ -122,5 +122,10 @@ def ingest_document(
             return
     store.delete_document(document_id, from_index=len(chunks))  # a shorter re-index
     set_state(ctx, document_id, status=DocumentStatus.READY, progress=1.0)
-    logger.info("document %s: %d chunks, encode %.1f s, store %.1f s", document_id, len(chunks),
-                timings["encode"], timings["store"])
+    logger.info(
+        "document %s: %d chunks, encode %.1f s, store %.1f s",
+        document_id,
+        len(chunks),
+        timings["encode"],
+        timings["store"],
+    )
