@@ -89,6 +89,8 @@ def test_invalid_file_names_lines_and_queues_nothing(
     with app.extensions["queuechat"].db.session() as db:
         assert db.scalar(select(func.count()).select_from(BatchJob)) == before
     assert submit(client, auth_headers, b"\n\n").status_code == 422
+    assert client.get("/api/batches").status_code == 401
+    assert submit(client, {}, data).json["error"]["code"] == "unauthorized"
     plain = client.post("/api/batches", json={"custom_id": "a"}, headers=auth_headers)
     assert plain.status_code == 422
     assert "JSONL" in plain.json["error"]["message"]
