@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, ServiceUnavailable
@@ -64,3 +64,17 @@ def enqueue_reply(db: Session, reply: Message) -> None:
         reply.completed_at = utcnow()
         db.commit()
         raise ServiceUnavailable("the job queue is unavailable; try again shortly") from exc
+
+
+def queue_position(db: Session, message_id: int) -> int:
+    """1 when this reply is the next one a free worker takes (replies are served in order)."""
+    ahead = db.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.role == MessageRole.ASSISTANT,
+            Message.status == MessageStatus.QUEUED,
+            Message.id <= message_id,
+        )
+    )
+    return int(ahead or 0)

@@ -12,12 +12,14 @@ import redis
 from app.api.schemas import MessageOut
 from app.db import Database
 from app.events import DOCUMENT_CHANNEL
-from app.models import FINAL_STATUSES, Message
+from app.models import FINAL_STATUSES, Message, MessageStatus
+from app.replies import queue_position
 from app.streams import TokenStreams
 
 logger = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any] | str], None]
 POLL_MS = 2000
+QUEUED_POLL_MS = 1000  # how often a waiting client hears its queue position
 
 
 class Subscription(threading.Thread):
@@ -39,6 +41,7 @@ class Subscription(threading.Thread):
         self.db = db
         self.send = send
         self.stopped = threading.Event()
+        self.announced_position: int | None = None
 
     def stop(self) -> None:
         self.stopped.set()
@@ -52,8 +55,11 @@ class Subscription(threading.Thread):
             logger.exception("relay for message %s failed", self.message_id)
 
     def relay(self) -> None:
+        if self.serve_from_database():
+            return
         while not self.stopped.is_set():
-            events = self.streams.read(self.message_id, self.position, block_ms=POLL_MS)
+            block_ms = POLL_MS if self.announced_position is None else QUEUED_POLL_MS
+            events = self.streams.read(self.message_id, self.position, block_ms=block_ms)
             for event in events:
                 if self.stopped.is_set():
                     return
@@ -61,11 +67,12 @@ class Subscription(threading.Thread):
                 self.position = event.id
                 if event.is_final:
                     return
-            if not events and self.send_stored_if_expired():
+            if not events and self.serve_from_database():
                 return
 
-    def send_stored_if_expired(self) -> bool:
-        """After the stream expired (or never existed) a final message is served from the DB."""
+    def serve_from_database(self) -> bool:
+        """Without a stream: a final reply (its stream expired) comes from the database, and a
+        reply still queued hears its place in the queue. True when the relay is finished."""
         if self.streams.exists(self.message_id):
             return False
         with self.db.session() as session:
@@ -80,11 +87,18 @@ class Subscription(threading.Thread):
                     }
                 )
                 return True
-            if message.status not in FINAL_STATUSES:
+            if message.status == MessageStatus.QUEUED:
+                position = queue_position(session, message.id)
+            elif message.status not in FINAL_STATUSES:
                 return False
-            stored = MessageOut.model_validate(message).model_dump(mode="json")
-        self.send({"type": "message", "message_id": self.message_id, "message": stored})
-        return True
+            else:
+                stored = MessageOut.model_validate(message).model_dump(mode="json")
+                self.send({"type": "message", "message_id": self.message_id, "message": stored})
+                return True
+        if position != self.announced_position:  # still waiting for a worker
+            self.announced_position = position
+            self.send({"type": "queued", "message_id": self.message_id, "position": position})
+        return False
 
 
 class DocumentFeed(threading.Thread):

@@ -287,3 +287,37 @@ def test_ping_and_bad_commands(client: FlaskClient, live_server: LiveServer) -> 
 def test_worker_fixture_is_real(celery_worker: WorkerProcess, app: Flask) -> None:
     assert celery_worker.proc.poll() is None
     assert "inference" in celery_worker.log_path.read_text()
+
+
+def test_a_queued_reply_hears_its_queue_position(idle_app: Flask) -> None:
+    server = LiveServer(idle_app)
+    client = idle_app.test_client()
+    try:
+        first_user, second_user = register_and_login(client), register_and_login(client)
+        replies = []
+        for headers in (first_user, second_user):
+            chat = client.post("/api/sessions", json={}, headers=headers).json
+            replies.append(post(client, headers, chat["id"], "Hello?"))
+        first_id, second_id = (r["assistant_message_id"] for r in replies)
+        watcher = ChatSocket(server.ws_url, token_of(first_user))
+        watcher.subscribe(first_id)
+        ahead = watcher.recv()
+        assert ahead["type"] == "queued" and ahead["message_id"] == first_id
+        sock = ChatSocket(server.ws_url, token_of(second_user))
+        sock.subscribe(second_id)
+        assert sock.recv() == {
+            "type": "queued",
+            "position": ahead["position"] + 1,
+            "message_id": second_id,
+        }
+        client.post(f"/api/messages/{first_id}/cancel", headers=first_user)
+        assert watcher.until_final()[-1]["type"] == "cancelled"
+        watcher.close()
+        assert sock.recv()["position"] == ahead["position"]  # the reply ahead left the queue
+        client.post(
+            f"/api/messages/{replies[1]['assistant_message_id']}/cancel", headers=second_user
+        )
+        assert sock.until_final()[-1]["type"] == "cancelled"
+        sock.close()
+    finally:
+        server.stop()

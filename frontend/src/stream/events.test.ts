@@ -30,6 +30,16 @@ describe("applyEvent", () => {
     expect(state.text).toBe("ab");
   });
 
+  it("shows the queue position until the first event, then forgets it", () => {
+    let state = applyEvent(initialReply(7), { type: "queued", message_id: 7, position: 3 });
+    expect(state.queuePosition).toBe(3);
+    state = applyEvent(state, { type: "queued", message_id: 7, position: 2 });
+    expect(state.queuePosition).toBe(2);
+    state = applyEvent(state, token("1-0", "Hi"));
+    expect(state.queuePosition).toBeNull();
+    expect(applyEvent(state, { type: "queued", message_id: 7, position: 1 })).toBe(state);
+  });
+
   it("drops the text so far on reset (a redelivered job starts over)", () => {
     let state = applyEvent(initialReply(7), token("1-0", "first try"));
     state = applyEvent(state, { type: "reset", id: "2-0", message_id: 7 });

@@ -14,7 +14,8 @@ export type StreamEvent =
   | ({ type: "done"; id: string; message_id: number; citations?: Citation[] } & StreamStats)
   | { type: "cancelled"; id: string; message_id: number }
   | { type: "error"; id: string; message_id: number; error?: string }
-  | { type: "message"; id?: string; message_id: number; message: MessageOut };
+  | { type: "message"; id?: string; message_id: number; message: MessageOut }
+  | { type: "queued"; id?: undefined; message_id: number; position: number };
 
 export type ReplyStatus = "queued" | "generating" | "done" | "cancelled" | "error";
 
@@ -26,9 +27,11 @@ export interface ReplyState {
   error: string | null;
   citations: Citation[];
   stats: StreamStats | null;
+  /** 1 when the next free worker takes this reply; null once it started or when unknown. */
+  queuePosition: number | null;
 }
 
-export const STREAM_EVENT_TYPES = new Set(["token", "reset", "done", "cancelled", "error", "message"]);
+export const STREAM_EVENT_TYPES = new Set(["token", "reset", "done", "cancelled", "error", "message", "queued"]);
 
 export function isFinal(status: string): boolean {
   return status === "done" || status === "cancelled" || status === "error";
@@ -52,6 +55,7 @@ export function initialReply(messageId: number, status: ReplyStatus = "queued"):
     error: null,
     citations: [],
     stats: null,
+    queuePosition: null,
   };
 }
 
@@ -61,6 +65,9 @@ export function initialReply(messageId: number, status: ReplyStatus = "queued"):
  */
 export function applyEvent(state: ReplyState, event: StreamEvent): ReplyState {
   if (isFinal(state.status)) return state;
+  if (event.type === "queued") {
+    return state.lastEventId === null ? { ...state, queuePosition: event.position } : state;
+  }
   if (event.type === "message") {
     const stored = event.message;
     return {
@@ -74,7 +81,7 @@ export function applyEvent(state: ReplyState, event: StreamEvent): ReplyState {
   if (state.lastEventId !== null && compareEventIds(event.id, state.lastEventId) <= 0) {
     return state;
   }
-  const next: ReplyState = { ...state, lastEventId: event.id };
+  const next: ReplyState = { ...state, lastEventId: event.id, queuePosition: null };
   switch (event.type) {
     case "token":
       next.text = state.text + event.text;

@@ -75,7 +75,7 @@ describe("ChatPage", () => {
     stored = [message(10, "user", "hello"), message(11, "assistant", "Hello **world**", "cancelled")];
     act(() => ws.deliver({ type: "cancelled", id: "1-2", message_id: 11 }));
     expect(await screen.findByText("Stopped.")).toBeInTheDocument();
-    expect(screen.getByRole("button", { name: "Send" })).toBeInTheDocument();
+    expect(await screen.findByRole("button", { name: "Send" })).toBeInTheDocument();
   });
 
   it("shows a readable error when sending fails", async () => {

@@ -45,6 +45,11 @@ export function MessageItem({ message, isLast, onRegenerate }: Props) {
         <Box sx={{ display: "flex", alignItems: "center", gap: 1, color: "text.secondary" }} role="status">
           <CircularProgress size={14} />
           <Typography variant="body2">Waiting for a worker…</Typography>
+          {live?.queuePosition != null && live.queuePosition > 1 && (
+            <Typography variant="body2" data-testid="queue-position">
+              {live.queuePosition - 1} {live.queuePosition === 2 ? "reply" : "replies"} ahead
+            </Typography>
+          )}
         </Box>
       )}
       {status === "generating" && !text && (
