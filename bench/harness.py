@@ -76,6 +76,7 @@ def running_stack(
             n_threads=n_threads,
             jwt_secret_key=uuid.uuid4().hex,
             default_temperature=0.0,
+            rate_limits_enabled=False,  # benchmarks send faster than a person may
             **overrides,  # type: ignore[arg-type]
         )
         upgrade(settings.sqlalchemy_url)

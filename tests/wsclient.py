@@ -13,6 +13,7 @@ FINAL = {"done", "error", "cancelled", "message"}
 class ChatSocket:
     def __init__(self, url: str, token: str | None = None, **options: Any) -> None:
         self.ws = websocket.create_connection(url, timeout=60, **options)
+        self.skip_queued = True
         if token is not None:
             self.send({"type": "auth", "token": token})
             ready = self.recv()
@@ -22,8 +23,11 @@ class ChatSocket:
         self.ws.send(json.dumps(payload))
 
     def recv(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.ws.recv())
-        return data
+        """The next frame; queue-position updates are skipped unless ``skip_queued`` is off."""
+        while True:
+            data: dict[str, Any] = json.loads(self.ws.recv())
+            if data["type"] != "queued" or not self.skip_queued:
+                return data
 
     def subscribe(self, message_id: int, last_event_id: str | None = None) -> None:
         body: dict[str, Any] = {"type": "subscribe", "message_id": message_id}

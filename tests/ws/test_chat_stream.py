@@ -300,10 +300,12 @@ def test_a_queued_reply_hears_its_queue_position(idle_app: Flask) -> None:
             replies.append(post(client, headers, chat["id"], "Hello?"))
         first_id, second_id = (r["assistant_message_id"] for r in replies)
         watcher = ChatSocket(server.ws_url, token_of(first_user))
+        watcher.skip_queued = False
         watcher.subscribe(first_id)
         ahead = watcher.recv()
         assert ahead["type"] == "queued" and ahead["message_id"] == first_id
         sock = ChatSocket(server.ws_url, token_of(second_user))
+        sock.skip_queued = False
         sock.subscribe(second_id)
         assert sock.recv() == {
             "type": "queued",

@@ -139,6 +139,7 @@ def generate(
     sampling = claim.sampling
     setup = claim.setup
     hits = retriever(history[-1].content) if retriever and setup.use_knowledge_base else []
+    hits = within_budget(model, hits, ctx.settings.rag_context_tokens)
     try:
         built = build_chat_messages(
             history,
@@ -186,6 +187,17 @@ def generate(
         tokens_per_second=tps,
         citations=as_citations(used),
     )
+
+
+def within_budget(model: ChatModel, hits: list[Hit], budget_tokens: int) -> list[Hit]:
+    """The best hits whose text fits the context budget (RAG_CONTEXT_TOKENS), in rank order."""
+    kept: list[Hit] = []
+    for hit in hits:
+        budget_tokens -= len(model.tokenize(hit.chunk.text))
+        if budget_tokens < 0:
+            break
+        kept.append(hit)
+    return kept
 
 
 def run_reply(
