@@ -57,13 +57,13 @@ class Settings(BaseSettings):
     chroma_url: str = "http://127.0.0.1:8100"
     chroma_collection: str = "queuechat-chunks"
     embedding_model_path: str = ""
-    embed_batch_size: int = Field(default=64, ge=1)
+    embed_batch_size: int = Field(default=128, ge=1)
     chunk_tokens: int = Field(default=200, ge=16)
     chunk_overlap_tokens: int = Field(default=40, ge=0)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_upload_files: int = Field(default=20, ge=1)
     retrieval_top_k: int = Field(default=5, ge=1, le=50)
-    retrieval_min_score: float = Field(default=0.25, ge=-1.0, le=1.0)
+    retrieval_min_score: float = Field(default=0.15, ge=-1.0, le=1.0)
     rag_context_tokens: int = Field(default=700, ge=64)
 
     flower_user: str = "admin"

@@ -109,7 +109,14 @@ class TokenStreams:
         return bool(self.client.exists(self._stream_key(message_id)))
 
     def request_cancel(self, message_id: int) -> None:
-        self.client.set(self._cancel_key(message_id), "1", ex=self.live_ttl_s)
+        """A durable flag (for a reply not started yet) and a message for a worker generating."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(self._cancel_key(message_id), "1", ex=self.live_ttl_s)
+        pipe.publish(self.cancel_channel(message_id), "cancel")
+        pipe.execute()
+
+    def cancel_channel(self, message_id: int) -> str:
+        return self._cancel_key(message_id)
 
     def cancel_requested(self, message_id: int) -> bool:
         return bool(self.client.exists(self._cancel_key(message_id)))

@@ -10,7 +10,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -37,6 +37,7 @@ class Stack:
     base_url: str
     token: str
     http: httpx.Client
+    worker_rates: list[float] = field(default_factory=list)
 
     @property
     def ws_url(self) -> str:

@@ -61,6 +61,8 @@ def pipeline_run(
             times.append(time.perf_counter())
         elif event["type"] in {"done", "error", "cancelled"}:
             break
+    stored = stack.http.get(f"/api/messages/{reply['assistant_message_id']}").json()
+    stack.worker_rates.append(stored["tokens_per_second"] or 0.0)
     return times[0] - started, _rate(times), len(times)
 
 
@@ -83,12 +85,14 @@ def main() -> None:
         model = load_model(stack.settings)
         sock = ChatSocket(stack.ws_url, stack.token)
         raw_rates, pipe_rates, counts = [], [], []
+        stack.worker_rates = []
         for _ in range(args.rounds):  # interleaved so drift hits both sides alike
             _, rate, n_raw = raw_run(model, STORY, 256)
             raw_rates.append(rate)
             _, rate, n_pipe = pipeline_run(stack, sock, STORY, 256)
             pipe_rates.append(rate)
             counts.append((n_raw, n_pipe))
+        worker_rates = list(stack.worker_rates)
         overheads, raw_ttfts, pipe_ttfts = [], [], []
         for i in range(args.requests):
             question = f"Question {i}: name one animal that lives in the sea."
@@ -105,7 +109,8 @@ def main() -> None:
     )
     print(
         f"stream rate: raw llama-cpp-python {raw_rate:.1f} tok/s, "
-        f"websocket {pipe_rate:.1f} tok/s, ratio {pipe_rate / raw_rate:.3f}x (target >= 0.97x)"
+        f"websocket {pipe_rate:.1f} tok/s, ratio {pipe_rate / raw_rate:.3f}x (target >= 0.97x); "
+        f"decode rate the worker itself measured {statistics.median(worker_rates):.1f} tok/s"
     )
     print(
         f"time to first token over {args.requests} requests: raw p50 "

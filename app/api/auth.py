@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.api.openapi import documented
-from app.api.schemas import AccessToken, LoginBody, RegisterBody, TokenPair, UserOut
+from app.api.schemas import AccessToken, AuthConfig, LoginBody, RegisterBody, TokenPair, UserOut
 from app.api.validation import parse_body, respond
 from app.errors import Conflict, Forbidden
 from app.extensions import get_db, services
@@ -23,6 +23,12 @@ from app.security import (
 )
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
+
+
+@bp.get("/config")
+@documented(summary="How accounts are created here", response=AuthConfig, auth=False)
+def auth_config() -> tuple[Response, int]:
+    return respond(AuthConfig(registration=services().settings.registration))
 
 
 @bp.post("/register")

@@ -51,6 +51,10 @@ class LoginBody(Body):
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
+class AuthConfig(BaseModel):
+    registration: Literal["open", "admin"]
+
+
 class TokenPair(BaseModel):
     access_token: str
     refresh_token: str

@@ -67,6 +67,7 @@ class Subscription(threading.Thread):
                 self.position = event.id
                 if event.is_final:
                     return
+
             if not events and self.serve_from_database():
                 return
 

@@ -144,3 +144,11 @@ def test_admin_only_registration(settings: Settings) -> None:
     created = closed.post("/api/auth/register", json=body, headers=admin_headers)
     assert created.status_code == 201
     assert created.json["username"] == "newcomer_1"
+
+
+def test_auth_config_says_how_accounts_are_made(settings: Settings) -> None:
+    assert create_app(settings).test_client().get("/api/auth/config").json == {
+        "registration": "open"
+    }
+    closed = create_app(settings.model_copy(update={"registration": "admin"})).test_client()
+    assert closed.get("/api/auth/config").json == {"registration": "admin"}

@@ -1,8 +1,10 @@
 """Appends tokens to the Redis stream from a background thread, overlapping decoding.
 
-llama.cpp releases the GIL while it computes the next token, so the Redis round trip of
-the previous one costs the generation loop nothing. The same round trip reads the cancel
-flag, which the loop then sees before its next token.
+llama.cpp releases the GIL while it computes the next token, so Redis round trips cost the
+generation loop nothing. Writes are rate-limited (the first token goes at once, then at most
+one round trip per FLUSH_INTERVAL_S carries whatever piled up), which leaves the CPU to the
+model. Cancellation does not wait for a write: a watcher thread listens on the reply's cancel
+channel and the generation loop sees its flag before the next token.
 """
 
 from __future__ import annotations
@@ -10,11 +12,36 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from app.streams import TokenStreams
 
 logger = logging.getLogger(__name__)
+FLUSH_INTERVAL_S = 0.02
 _END = object()
+
+
+class CancelWatcher(threading.Thread):
+    """Sets ``cancelled`` when the API publishes a cancel for this reply (or already flagged it)."""
+
+    def __init__(self, streams: TokenStreams, message_id: int, cancelled: threading.Event):
+        super().__init__(daemon=True, name="cancel-watcher")
+        self.cancelled = cancelled
+        self.stopped = threading.Event()
+        self.pubsub = streams.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        self.pubsub.subscribe(streams.cancel_channel(message_id))
+        if streams.cancel_requested(message_id):  # asked before we listened
+            cancelled.set()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.is_set() and not self.cancelled.is_set():
+                if self.pubsub.get_message(timeout=0.5) is not None:
+                    self.cancelled.set()
+        except Exception:
+            logger.exception("cancel watcher failed")
+        finally:
+            self.pubsub.close()
 
 
 class TokenWriter:
@@ -24,6 +51,8 @@ class TokenWriter:
         self.cancelled = threading.Event()
         self.failed: BaseException | None = None
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._watcher = CancelWatcher(streams, message_id, self.cancelled)
+        self._watcher.start()
         self._thread = threading.Thread(target=self._run, daemon=True, name="token-writer")
         self._thread.start()
 
@@ -34,16 +63,24 @@ class TokenWriter:
         """Blocks until every token put so far is in the stream."""
         self._queue.put(_END)
         self._thread.join()
+        self._watcher.stopped.set()
+
+    def _drain(self, batch: list[object]) -> None:
+        while True:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return
 
     def _run(self) -> None:
         finished = False
+        last_write = 0.0
         while not finished:
             batch = [self._queue.get()]
-            while True:  # whatever piled up while Redis answered goes in one round trip
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            wait = last_write + FLUSH_INTERVAL_S - time.monotonic()
+            if wait > 0 and _END not in batch:
+                time.sleep(wait)  # let tokens gather: one round trip for several
+            self._drain(batch)
             finished = _END in batch
             texts = [item for item in batch if isinstance(item, str)]
             if not texts or self.failed is not None:
@@ -54,3 +91,4 @@ class TokenWriter:
             except Exception as exc:  # the reply still reaches the database
                 logger.exception("could not append tokens of message %s", self.message_id)
                 self.failed = exc
+            last_write = time.monotonic()

@@ -6,6 +6,7 @@ type Schemas = components["schemas"];
 
 export type UserOut = Schemas["UserOut"];
 export type TokenPair = Schemas["TokenPair"];
+export type AuthConfig = Schemas["AuthConfig"];
 export type AccessToken = Schemas["AccessToken"];
 export type SessionOut = Schemas["SessionOut"];
 export type SessionPage = Schemas["SessionPage"];

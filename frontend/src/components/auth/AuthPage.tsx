@@ -1,6 +1,8 @@
 import { Alert, Box, Button, Link, Paper, TextField, Typography } from "@mui/material";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link as RouterLink, useNavigate } from "react-router-dom";
+import { api } from "../../api/client";
+import type { AuthConfig } from "../../api/types";
 import { useAuth } from "../../auth";
 
 export function AuthPage({ mode }: { mode: "login" | "register" }) {
@@ -12,6 +14,13 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const registering = mode === "register";
+  const [registrationOpen, setRegistrationOpen] = useState(true);
+  useEffect(() => {
+    api
+      .request<AuthConfig>("GET", "/api/auth/config", undefined, false)
+      .then((config) => setRegistrationOpen(config.registration === "open"))
+      .catch(() => setRegistrationOpen(true)); // unknown: let the server's answer explain
+  }, []);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -61,10 +70,12 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
             <>
               Have an account? <Link component={RouterLink} to="/login">Log in</Link>
             </>
-          ) : (
+          ) : registrationOpen ? (
             <>
               No account? <Link component={RouterLink} to="/register">Register</Link>
             </>
+          ) : (
+            <>No account? Ask an administrator to create one.</>
           )}
         </Typography>
       </Paper>
