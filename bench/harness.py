@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,19 +11,17 @@ from pathlib import Path
 
 import httpx
 
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.db import Database
 from app.migrate import upgrade
 from app.models import Role, User
 from app.security import hash_password
 from scripts.fetch_model import fetch
 from tests.services import (
+    WebProcess,
     WorkerProcess,
     chroma_server,
-    free_port,
     redis_server,
-    settings_env,
-    wait_until,
 )
 
 
@@ -46,13 +40,6 @@ class Stack:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @contextmanager
@@ -85,41 +72,13 @@ def running_stack(
         import redis
 
         redis.Redis.from_url(settings.redis_url).flushdb()
-        port = free_port()
-        web_log = stack.enter_context((var_dir / "web.log").open("wb"))
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                "1",
-                "--threads",
-                "32",
-                "--graceful-timeout",
-                "3",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "app.wsgi:app",
-            ],
-            cwd=PROJECT_ROOT,
-            env=settings_env(settings),
-            stdout=web_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        stack.callback(lambda: (os.killpg(web.pid, signal.SIGTERM), web.wait(20)))
+        web = WebProcess(settings, threads=32)
+        stack.callback(web.stop)
         for queue, wanted in (("inference", inference), ("ingest", ingest)):
             if wanted:
                 worker = WorkerProcess(settings, queues=queue, log_dir=log_dir)
                 stack.callback(worker.stop)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until(lambda: _healthy(f"{base_url}/healthz"), timeout=60, what="web")
-        except TimeoutError as exc:
-            raise RuntimeError((var_dir / "web.log").read_text()[-3000:]) from exc
+        base_url = web.url
         account = {"username": f"bench{uuid.uuid4().hex[:6]}", "password": "bench password"}
         database = Database(settings.sqlalchemy_url)
         with database.session() as session:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import psycopg2
 import redis
 from flask import Flask
@@ -98,8 +99,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class WorkerProcess:
     """A real `celery -A workers worker` process, in its own process group."""
 
-    def __init__(self, settings: Settings, queues: str = "inference", log_dir: Path | None = None,
-                 pool: str = "threads"):
+    def __init__(
+        self,
+        settings: Settings,
+        queues: str = "inference",
+        log_dir: Path | None = None,
+        pool: str = "threads",
+    ):
         self.pool = pool
         self.name = f"test-{uuid.uuid4().hex[:6]}@%h"
         self.log_path = (log_dir or settings.var_dir) / f"worker-{uuid.uuid4().hex[:6]}.log"
@@ -132,6 +138,51 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
+        self.log.close()
+
+
+class WebProcess:
+    """`gunicorn app.wsgi:app` with gthread workers, as the Procfile and docker-compose run it."""
+
+    def __init__(self, settings: Settings, threads: int = 16) -> None:
+        self.port = free_port()
+        self.log_path = settings.var_dir / f"web-{self.port}.log"
+        self.log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
+             "--threads", str(threads), "--graceful-timeout", "3", "--bind",
+             f"127.0.0.1:{self.port}", "app.wsgi:app"],
+            cwd=PROJECT_ROOT, env=settings_env(settings), stdout=self.log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+        try:
+            wait_until(self.healthy, timeout=60, what=f"gunicorn (log: {self.log_path})")
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def healthy(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
+        try:
+            return self.http.get("/healthz").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(20)
         self.log.close()
 
 
@@ -173,8 +224,20 @@ def chroma_server(data_dir: Path) -> Iterator[str]:
     chroma = Path(sys.executable).parent / "chroma"
     with (data_dir.parent / "chroma.log").open("wb") as log:
         proc = subprocess.Popen(
-            [str(chroma), "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port",
-             str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [
+                str(chroma),
+                "run",
+                "--path",
+                str(data_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -3,10 +3,6 @@ Redis and one PostgreSQL database, as the docker-compose deployment does."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,21 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import redis as redis_lib
 
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.db import Database
 from app.migrate import upgrade
 from app.models import Message
 from tests.conftest import make_settings
 from tests.services import (
+    WebProcess,
     WorkerProcess,
-    free_port,
     postgres_database,
     redis_server,
-    settings_env,
     wait_until,
 )
 from tests.wsclient import ChatSocket, text_of
@@ -39,50 +33,6 @@ from tests.wsclient import ChatSocket, text_of
 VISIBILITY_TIMEOUT_S = 12
 LONG_REPLY = {"content": "Write a long story about a dragon and a knight.", "max_tokens": 200}
 SHORT_REPLY = {"content": "Say hello.", "max_tokens": 16}
-
-
-class WebProcess:
-    """`gunicorn app.wsgi:app` with gthread workers, as the Procfile and docker-compose run it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
-        self.log_path = settings.var_dir / f"web-{self.port}.log"
-        self.log = self.log_path.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
-             "--threads", "16", "--bind", f"127.0.0.1:{self.port}", "app.wsgi:app"],
-            cwd=PROJECT_ROOT, env=settings_env(settings), stdout=self.log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        self.http = httpx.Client(base_url=self.url, timeout=30)
-        try:
-            wait_until(self.healthy, timeout=60, what=f"gunicorn (log: {self.log_path})")
-        except BaseException:
-            self.stop()
-            raise
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
-
-    def healthy(self) -> bool:
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
-        try:
-            return self.http.get("/healthz").status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def stop(self) -> None:
-        self.http.close()
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(20)
-        self.log.close()
 
 
 @dataclass
