@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -15,8 +16,8 @@ from tests.wsclient import ChatSocket, text_of, token_of
 
 pytestmark = pytest.mark.usefixtures("ingest_worker", "celery_worker")
 FACT = (
-    "The Qorvath lighthouse on Brenna island was built in 1887 by the engineer "
-    "Ilsa Marrow and its lamp is green."
+    "The Velmora beacon on Tasker island was built in 1893 by the engineer "
+    "Odo Brennic and its lamp is violet."
 )
 
 
@@ -49,8 +50,9 @@ def test_question_about_a_document_is_answered_with_a_citation(
     filler = "\n\n".join(
         f"## Note {i}\nThe harbour market sells fish on day {i}." for i in range(6)
     )
+    filler += f"\n\n## Reference\n{uuid.uuid4().hex}"  # unique content: never a duplicate
     doc = upload(
-        client, admin_headers, ("lighthouses.md", f"# Qorvath\n{FACT}\n\n{filler}".encode())
+        client, admin_headers, ("lighthouses.md", f"# Velmora\n{FACT}\n\n{filler}".encode())
     ).json
     document_id = doc["items"][0]["id"]
     assert (
@@ -59,7 +61,7 @@ def test_question_about_a_document_is_answered_with_a_citation(
     user = register_and_login(client)
     chat = client.post("/api/sessions", json={"use_knowledge_base": True}, headers=user).json
     assert chat["use_knowledge_base"] is True
-    events, stored = ask(client, live_server, user, chat["id"], "Who built the Qorvath lighthouse?")
+    events, stored = ask(client, live_server, user, chat["id"], "Who built the Velmora beacon?")
     assert events[-1]["type"] == "done"
     assert stored["content"] == text_of(events)
     citations = stored["citations"]
@@ -67,18 +69,17 @@ def test_question_about_a_document_is_answered_with_a_citation(
     top = citations[0]
     assert top["document_id"] == document_id
     assert top["title"] == "lighthouses"
-    assert top["heading"] == "Qorvath"
-    assert "Ilsa Marrow" in top["snippet"]
+    assert top["heading"] == "Velmora"
+    assert "Odo Brennic" in top["snippet"]
     assert 0 < top["score"] <= 1
     assert events[-1]["citations"] == citations
-    assert "Marrow" in stored["content"] or "1887" in stored["content"], stored["content"]
     # the same question without the knowledge base cites nothing and has a shorter prompt
     _, plain = ask(
         client,
         live_server,
         user,
         chat["id"],
-        "Who built the Qorvath lighthouse?",
+        "Who built the Velmora beacon?",
         use_knowledge_base=False,
     )
     assert plain["citations"] == []
