@@ -106,9 +106,11 @@ def ingest_document(
     ):
         return  # deleted meanwhile
     batch = max(1, settings.embed_batch_size)
+    # similar lengths in one batch pad less: encode in length order (ids keep their place)
+    by_length = sorted(chunks, key=lambda chunk: len(chunk.text))
     timings = {"encode": 0.0, "store": 0.0}
     for start in range(0, len(chunks), batch):
-        part = chunks[start : start + batch]
+        part = by_length[start : start + batch]
         began = time.perf_counter()
         vectors = embedder.encode([c.text for c in part])
         encoded = time.perf_counter()
