@@ -176,10 +176,12 @@ def auth_headers(client: FlaskClient) -> dict[str, str]:
 def admin_headers(app: Flask, client: FlaskClient) -> dict[str, str]:
     username = f"admin{uuid.uuid4().hex[:6]}"
     with app.extensions["queuechat"].db.session() as db:
-        db.add(User(username=username, password_hash=hash_password("admin password"),
-                    role=Role.ADMIN))
-    tokens = client.post("/api/auth/login",
-                         json={"username": username, "password": "admin password"}).json
+        db.add(
+            User(username=username, password_hash=hash_password("admin password"), role=Role.ADMIN)
+        )
+    tokens = client.post(
+        "/api/auth/login", json={"username": username, "password": "admin password"}
+    ).json
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 

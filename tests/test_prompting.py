@@ -72,10 +72,14 @@ def test_template_examples_context_and_history_exact() -> None:
     )
     assert built.context_used == 2
     assert built.messages == [
-        {"role": "system", "content": (
-            "You are the museum guide.\n\n" + CONTEXT_RULES + "\n<<<DOCUMENTS\n"
-            "[1] Guide, page 2\nThe museum opened in 1901.\n\n"
-            "[2] FAQ, Prices\nTickets cost 5 euros.\nDOCUMENTS>>>")},
+        {
+            "role": "system",
+            "content": (
+                "You are the museum guide.\n\n" + CONTEXT_RULES + "\n<<<DOCUMENTS\n"
+                "[1] Guide, page 2\nThe museum opened in 1901.\n\n"
+                "[2] FAQ, Prices\nTickets cost 5 euros.\nDOCUMENTS>>>"
+            ),
+        },
         {"role": "user", "content": "Hi"},
         {"role": "assistant", "content": "Hello, visitor!"},
         {"role": "user", "content": "Bye"},
