@@ -44,14 +44,6 @@ def encode(event_type: str, fields: dict[str, Any]) -> dict[str, str]:
     return {"type": event_type, "data": payload}
 
 
-def stream_key(message_id: int) -> str:
-    return f"{STREAM_PREFIX}{message_id}"
-
-
-def cancel_key(message_id: int) -> str:
-    return f"{CANCEL_PREFIX}{message_id}"
-
-
 class TokenStreams:
     """Writes and reads message streams; used by workers and by the relay alike."""
 

@@ -54,8 +54,15 @@ class ChatModel:
         return response.prompt, [s for s in stop if s]
 
     def tokenize(self, prompt: str) -> list[int]:
-        """Tokens exactly as create_completion would make them from the prompt text."""
-        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        """Tokens exactly as create_completion would make them from the prompt text.
+
+        The last prompt is remembered: the one that passed ``fits`` is tokenized once.
+        """
+        if self._last_prompt is not None and self._last_prompt[0] == prompt:
+            return self._last_prompt[1]
+        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        self._last_prompt = (prompt, tokens)
+        return tokens
 
     def fits(self, messages: list[ChatMessage], reply_tokens: int) -> bool:
         return len(self.tokenize(self.format(messages)[0])) + reply_tokens <= self.n_ctx
@@ -84,6 +91,7 @@ class ChatModel:
             yield chunk["choices"][0]["text"]  # type: ignore[index]
 
     generated_tokens: int = 0
+    _last_prompt: tuple[str, list[int]] | None = None
 
 
 def load_model(settings: Settings) -> ChatModel:
