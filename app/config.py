@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     reply_attempts: int = Field(default=3, ge=1)
     visibility_timeout_s: int = Field(default=3600, ge=1)
     stream_ttl_s: int = Field(default=3600, ge=1)
+    # Tokens reach Redis (and browsers) in flushes at most this far apart, the first at once.
+    # Fewer wake-ups of Redis, the web relay and the browser leave the CPU to the model: on two
+    # cores 50 ms keeps the delivered rate at the raw decode rate; 20 ms cost about 10 percent.
+    stream_flush_ms: int = Field(default=50, ge=0, le=1000)
     stream_live_ttl_s: int = Field(default=86400, ge=60)
     ws_allowed_origins: list[str] = Field(default_factory=list)
     ws_ping_interval_s: int = Field(default=25, ge=1)

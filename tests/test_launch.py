@@ -37,6 +37,14 @@ def healthy(url: str) -> bool:
         return False
 
 
+def answers(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
 def stop(proc: subprocess.Popen[bytes]) -> int:
     proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
     try:
@@ -79,7 +87,9 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         headers = {"Authorization": f"Bearer {token}"}
         me = httpx.get(f"{base}/api/auth/me", headers=headers).json()
         assert me["role"] == "admin"
-        assert httpx.get(f"http://127.0.0.1:{flower}/", timeout=5).status_code == 401
+        flower_url = f"http://127.0.0.1:{flower}/"
+        wait_until(lambda: answers(flower_url), timeout=60, what="Flower")
+        assert httpx.get(flower_url, timeout=5).status_code == 401
         chat = httpx.post(f"{base}/api/sessions", json={}, headers=headers).json()
         reply = httpx.post(
             f"{base}/api/sessions/{chat['id']}/messages",

@@ -41,7 +41,8 @@ def test_full_flow_streams_tokens_and_stores_the_same_text(
 ) -> None:
     headers = register_and_login(client)
     chat = client.post("/api/sessions", json={"title": "geo"}, headers=headers).json
-    queued = post(client, headers, chat["id"], "What is the capital of France?", max_tokens=40)
+    question = "Name the capital city of France."
+    queued = post(client, headers, chat["id"], question, max_tokens=40, temperature=0.0)
     assert queued["status"] == "queued"
     assert queued["user_message_id"] < queued["assistant_message_id"]
     sock = ChatSocket(live_server.ws_url, token_of(headers))
@@ -64,7 +65,7 @@ def test_full_flow_streams_tokens_and_stores_the_same_text(
     assert message["model_name"] == "SmolLM2-135M-Instruct.Q4_1"
     history = client.get(f"/api/sessions/{chat['id']}/messages", headers=headers).json["items"]
     assert [m["role"] for m in history] == ["user", "assistant"]
-    assert history[0]["content"] == "What is the capital of France?"
+    assert history[0]["content"] == question
 
 
 def test_follow_up_uses_history(client: FlaskClient, live_server: LiveServer) -> None:

@@ -40,6 +40,9 @@ from workers.inference.preemption import (
 from workers.inference.token_writer import TokenWriter
 
 logger = logging.getLogger(__name__)
+# A preemptible item evaluates its prompt in chunks this long, so that a chat reply waits for
+# at most one chunk (about 40 ms on two CPU cores) rather than a whole prompt.
+PREFILL_CHUNK_TOKENS = 8
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def generate_item(
     messages: list[ChatMessage],
     streams: TokenStreams | None,
     should_yield: Callable[[], bool] | None = None,
+    *,
+    flush_interval_s: float,
 ) -> ItemOutcome:
     params = claim.request["sampling"]
     sampling = Sampling(
@@ -137,11 +142,16 @@ def generate_item(
         )
     stop = template_stop + list(claim.request.get("stop", []))
     started = time.perf_counter()
+    model.use_lane("batch" if claim.batch_id is not None else "chat", prompt_tokens)
+    if should_yield is not None and not model.prefill(
+        prompt_tokens, should_yield, PREFILL_CHUNK_TOKENS
+    ):
+        return ItemOutcome(ItemStatus.QUEUED)  # preempted during the prompt
     first_token_at: float | None = None
     pieces: list[str] = []
     status = ItemStatus.DONE
     chunks = model.stream(prompt_tokens, stop, sampling)
-    writer = TokenWriter(streams, claim.item_id) if streams is not None else None
+    writer = TokenWriter(streams, claim.item_id, flush_interval_s) if streams is not None else None
     try:
         for text in chunks:
             if writer is not None and writer.cancelled.is_set():
@@ -166,7 +176,7 @@ def generate_item(
     return ItemOutcome(
         status,
         output="".join(pieces),
-        finish_reason="length" if completion_tokens >= sampling.max_tokens else "stop",
+        finish_reason=model.finish_reason,
         prompt_tokens=len(prompt_tokens),
         completion_tokens=completion_tokens,
         time_to_first_token_ms=None if first_token_at is None else (first_token_at - started) * 1e3,
@@ -260,7 +270,14 @@ def run_item(ctx: WorkerContext, model: ChatModel, item_id: int, *, stream: bool
         client = ctx.streams.client
         should_yield = (lambda: chat_waiting(client)) if preemptible else None
         try:
-            outcome = generate_item(model, claim, messages, streams, should_yield)
+            outcome = generate_item(
+                model,
+                claim,
+                messages,
+                streams,
+                should_yield,
+                flush_interval_s=ctx.settings.stream_flush_ms / 1000,
+            )
         except Exception:
             logger.exception("generation failed for item %s", item_id)
             outcome = ItemOutcome(ItemStatus.FAILED, error="generation failed in the worker")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
+import ctypes
 import logging
-from collections.abc import Generator
+import random
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
-import numpy as np
-from llama_cpp import Llama, LogitsProcessorList
+import llama_cpp
+from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from app.config import Settings, get_settings
@@ -24,6 +26,15 @@ class Sampling:
     temperature: float
     top_p: float
     seed: int | None = None
+
+
+@dataclass
+class SavedKV:
+    """A lane's KV cache (sequence 0) in host memory, with the tokens it holds."""
+
+    tokens: list[int]
+    data: ctypes.Array[ctypes.c_uint8]
+    size: int
 
 
 @dataclass
@@ -67,31 +78,166 @@ class ChatModel:
     def fits(self, messages: list[ChatMessage], reply_tokens: int) -> bool:
         return len(self.tokenize(self.format(messages)[0])) + reply_tokens <= self.n_ctx
 
+    def use_lane(self, lane: str, prompt: list[int]) -> None:
+        """Chat and batch work take turns on one context; each lane keeps its evaluated prefix.
+
+        Switching lanes saves the KV cache of the lane that leaves (host memory, the size of
+        its evaluated tokens) and brings back the saved one of the lane that returns when it
+        shares more of the new prompt than the context holds. So a chat reply that follows a
+        batch item does not evaluate the whole system prompt again. One context, not two:
+        a second context would load the weights twice on a GPU.
+        """
+        if lane == self._lane:
+            return
+        llm = self.llm
+        if self._lane is not None and llm.n_tokens > 0:
+            self._saved[self._lane] = self._save_kv()
+        self._lane = lane
+        saved = self._saved.pop(lane, None)
+        current = llm.input_ids[: llm.n_tokens].tolist()
+        if saved is not None and common_prefix(saved.tokens, prompt) > common_prefix(
+            current, prompt
+        ):
+            self._load_kv(saved)
+
+    def prefill(self, prompt: list[int], interrupted: Callable[[], bool], chunk: int) -> bool:
+        """Evaluates the prompt (but its last token) in chunks, asking between them whether
+        to give up; False when it did. What was evaluated stays cached for the next try."""
+        llm = self.llm
+        cached = min(common_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt), len(prompt) - 1)
+        llm.n_tokens = max(cached, 0)  # eval() drops the KV cells past n_tokens
+        for start in range(llm.n_tokens, len(prompt) - 1, chunk):
+            if interrupted():
+                return False
+            llm.eval(prompt[start : min(start + chunk, len(prompt) - 1)])
+        return True
+
+    def _save_kv(self) -> SavedKV:
+        ctx = self.llm.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        data = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, data, size, 0)
+        return SavedKV(self.llm.input_ids[: self.llm.n_tokens].tolist(), data, written)
+
+    def _load_kv(self, saved: SavedKV) -> None:
+        llm = self.llm
+        llm.n_tokens = 0
+        mem = llama_cpp.llama_get_memory(llm.ctx)
+        llama_cpp.llama_memory_seq_rm(mem, 0, -1, -1)
+        if llama_cpp.llama_state_seq_set_data(llm.ctx, saved.data, saved.size, 0) == 0:
+            logger.warning("could not restore a saved KV cache; evaluating the prompt anew")
+            llama_cpp.llama_memory_seq_rm(mem, 0, -1, -1)
+            return
+        llm.input_ids[: len(saved.tokens)] = saved.tokens
+        llm.n_tokens = len(saved.tokens)
+
     def stream(
         self, prompt: list[int], stop: list[str], sampling: Sampling
     ) -> Generator[str, None, None]:
-        """Yields text pieces; ``generated_tokens`` counts every sampled token exactly."""
+        """Yields text pieces as the model samples tokens.
+
+        The sampler is create_completion's (same defaults, same seeding), but the text is
+        decoded incrementally: create_completion detokenizes the whole completion again for
+        every token, a cost that grows with the reply. UTF-8 sequences split across tokens are
+        held until complete, and text that may begin a stop string is held until it is known
+        not to. ``generated_tokens`` counts the sampled tokens (end-of-generation excluded, as
+        in llama-cpp-python's usage) and ``finish_reason`` is "stop" or "length".
+        """
+        llm = self.llm
         self.generated_tokens = 0
-
-        def count_token(_ids: Any, logits: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-            self.generated_tokens += 1
-            return logits
-
-        chunks = self.llm.create_completion(
-            prompt,
-            max_tokens=sampling.max_tokens,
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            seed=sampling.seed,
-            stop=stop,
-            stream=True,
-            logits_processor=LogitsProcessorList([count_token]),
+        self.finish_reason = "length"
+        llm.set_seed(
+            sampling.seed
+            if sampling.seed is not None
+            else random.Random(llm._seed).randint(0, 2**32)  # create_completion seeds so
         )
-        for chunk in chunks:
-            yield chunk["choices"][0]["text"]  # type: ignore[index]
+        budget = min(sampling.max_tokens, self.n_ctx - len(prompt))
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        vocab = llm._model.vocab
+        held = ""
+        tokens = llm.generate(
+            prompt,
+            top_k=40,
+            top_p=sampling.top_p,
+            min_p=0.05,
+            typical_p=1.0,
+            temp=sampling.temperature,
+            repeat_penalty=1.0,
+        )
+        try:
+            for token in tokens:
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    self.finish_reason = "stop"
+                    break
+                self.generated_tokens += 1
+                held += decoder.decode(self._piece(token))
+                cut = first_stop(held, stop)
+                if cut is not None:
+                    held = held[:cut]
+                    self.finish_reason = "stop"
+                    break
+                keep = stop_prefix_length(held, stop)
+                if len(held) > keep:
+                    yield held[: len(held) - keep]
+                    held = held[len(held) - keep :]
+                if self.generated_tokens >= budget:
+                    break  # before generate() evaluates a token nobody asked for
+        finally:
+            tokens.close()
+        held += decoder.decode(b"", final=True)
+        if held:
+            yield held
+
+    def _piece(self, token: int) -> bytes:
+        size = len(self._piece_buffer)
+        n = llama_cpp.llama_token_to_piece(
+            self.llm._model.vocab,
+            token,
+            self._piece_buffer,
+            size,
+            0,
+            False,
+        )
+        if n < 0:  # a longer piece than the buffer: grow it and ask again
+            self._piece_buffer = ctypes.create_string_buffer(-n)
+            return self._piece(token)
+        return self._piece_buffer.raw[:n]
 
     generated_tokens: int = 0
+    finish_reason: str = "length"
+    _lane: str | None = None
+    _saved: dict[str, SavedKV] = field(default_factory=dict)
     _last_prompt: tuple[str, list[int]] | None = None
+    _piece_buffer: ctypes.Array[ctypes.c_char] = field(
+        default_factory=lambda: ctypes.create_string_buffer(64)
+    )
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    """How many leading tokens two sequences share."""
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared
+
+
+def first_stop(text: str, stop: list[str]) -> int | None:
+    """Where the earliest stop string begins in ``text``, if one is there."""
+    found = [index for index in (text.find(s) for s in stop) if index >= 0]
+    return min(found) if found else None
+
+
+def stop_prefix_length(text: str, stop: list[str]) -> int:
+    """The length of the longest end of ``text`` that could still grow into a stop string."""
+    longest = 0
+    for s in stop:
+        for size in range(min(len(s) - 1, len(text)), longest, -1):
+            if text.endswith(s[:size]):
+                longest = size
+                break
+    return longest
 
 
 def load_model(settings: Settings) -> ChatModel:

@@ -154,11 +154,12 @@ def generate(
     prompt, stop = model.format(built.messages)
     prompt_tokens = model.tokenize(prompt)
     started = time.perf_counter()
+    model.use_lane("chat", prompt_tokens)
     first_token_at: float | None = None
     pieces: list[str] = []
     status = MessageStatus.DONE
     chunks = model.stream(prompt_tokens, stop, sampling)
-    writer = TokenWriter(ctx.streams, claim.message_id)
+    writer = TokenWriter(ctx.streams, claim.message_id, ctx.settings.stream_flush_ms / 1000)
     try:
         for text in chunks:
             if writer.cancelled.is_set():

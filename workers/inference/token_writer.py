@@ -2,9 +2,9 @@
 
 llama.cpp releases the GIL while it computes the next token, so Redis round trips cost the
 generation loop nothing. Writes are rate-limited (the first token goes at once, then at most
-one round trip per FLUSH_INTERVAL_S carries whatever piled up), which leaves the CPU to the
-model. Cancellation does not wait for a write: a watcher thread listens on the reply's cancel
-channel and the generation loop sees its flag before the next token.
+one round trip per flush interval, STREAM_FLUSH_MS, carries whatever piled up), which leaves
+the CPU to the model. Cancellation does not wait for a write: a watcher thread listens on
+the reply's cancel channel and the generation loop sees its flag before the next token.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import time
 from app.streams import TokenStreams
 
 logger = logging.getLogger(__name__)
-FLUSH_INTERVAL_S = 0.02
 _END = object()
 
 
@@ -45,8 +44,9 @@ class CancelWatcher(threading.Thread):
 
 
 class TokenWriter:
-    def __init__(self, streams: TokenStreams, message_id: int) -> None:
+    def __init__(self, streams: TokenStreams, message_id: int, flush_interval_s: float) -> None:
         self.streams = streams
+        self.flush_interval_s = flush_interval_s
         self.message_id = message_id
         self.cancelled = threading.Event()
         self.failed: BaseException | None = None
@@ -77,7 +77,7 @@ class TokenWriter:
         last_write = 0.0
         while not finished:
             batch = [self._queue.get()]
-            wait = last_write + FLUSH_INTERVAL_S - time.monotonic()
+            wait = last_write + self.flush_interval_s - time.monotonic()
             if wait > 0 and _END not in batch:
                 time.sleep(wait)  # let tokens gather: one round trip for several
             self._drain(batch)
