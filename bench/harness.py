@@ -56,6 +56,7 @@ def running_stack(
         var_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         redis_url = stack.enter_context(redis_server())
         overrides.setdefault("chroma_url", stack.enter_context(chroma_server(var_dir / "chroma")))
+        overrides.setdefault("rate_limits_enabled", False)  # benchmarks send faster than people
         base = redis_url.rsplit("/", 1)[0]
         settings = Settings(
             var_dir=var_dir,
@@ -64,7 +65,6 @@ def running_stack(
             n_threads=n_threads,
             jwt_secret_key=uuid.uuid4().hex,
             default_temperature=0.0,
-            rate_limits_enabled=False,  # benchmarks send faster than a person may
             **overrides,  # type: ignore[arg-type]
         )
         upgrade(settings.sqlalchemy_url)
