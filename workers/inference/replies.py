@@ -49,16 +49,17 @@ class Outcome:
 
 def claim_message(session: Session, message_id: int, ctx: WorkerContext) -> Claim | None:
     """Marks the message generating and counts the attempt; None when nothing is left to do."""
-    attempt = session.execute(
+    message = session.scalars(
         update(Message)
         .where(Message.id == message_id)
         .where(Message.status.in_([MessageStatus.QUEUED, MessageStatus.GENERATING]))
         .values(status=MessageStatus.GENERATING, attempts=Message.attempts + 1)
-        .returning(Message.attempts)
-    ).scalar_one_or_none()
-    if attempt is None:
+        .returning(Message),
+        execution_options={"synchronize_session": False},
+    ).one_or_none()
+    if message is None:
         return None
-    message = session.get_one(Message, message_id)
+    attempt = message.attempts
     settings = ctx.settings
     params: dict[str, Any] = message.sampling or {}
     sampling = Sampling(

@@ -25,15 +25,19 @@ class CancelWatcher(threading.Thread):
 
     def __init__(self, streams: TokenStreams, message_id: int, cancelled: threading.Event):
         super().__init__(daemon=True, name="cancel-watcher")
+        self.streams = streams
+        self.message_id = message_id
         self.cancelled = cancelled
         self.stopped = threading.Event()
         self.pubsub = streams.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-        self.pubsub.subscribe(streams.cancel_channel(message_id))
-        if streams.cancel_requested(message_id):  # asked before we listened
-            cancelled.set()
 
     def run(self) -> None:
+        """Subscribes here, off the generation loop's path to its first token; the flag check
+        after subscribing catches a cancel sent before (the API sets it before publishing)."""
         try:
+            self.pubsub.subscribe(self.streams.cancel_channel(self.message_id))
+            if self.streams.cancel_requested(self.message_id):
+                self.cancelled.set()
             while not self.stopped.is_set() and not self.cancelled.is_set():
                 if self.pubsub.get_message(timeout=0.5) is not None:
                     self.cancelled.set()
