@@ -91,7 +91,12 @@ class ChatSession(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_session_id", "session_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_session_id", "session_id", "id"),
+        # Open replies (the per-user cap) and queue positions are read on every POST and
+        # while a reply waits: by status, never a scan of the whole history.
+        Index("ix_messages_status_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"))
