@@ -241,6 +241,20 @@ def test_grafana_and_prometheus_use_the_deploy_files() -> None:
     assert web["dns_sd_configs"][0]["port"] == 8000
 
 
+def test_prometheus_scrapes_every_worker_on_its_metrics_port() -> None:
+    scrape = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())["scrape_configs"]
+    workers = next(job for job in scrape if job["job_name"] == "queuechat-workers")
+    target = workers["dns_sd_configs"][0]
+    everything = raw()["services"]
+    worker_services = {
+        name for name, service in everything.items() if "worker" in service.get("command", [])
+    }
+    assert worker_services == {"inference", "inference-gpu", "ingest"}
+    assert set(target["names"]) == worker_services
+    for name in worker_services:
+        assert str(everything[name]["environment"]["WORKER_METRICS_PORT"]) == str(target["port"])
+
+
 def nginx_block(text: str, opening: str) -> str:
     """The body of the first `opening {` block, braces balanced."""
     start = text.index(opening + " {") + len(opening) + 2
