@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.errors import ServiceUnavailable
 from app.extensions import services
 from app.models import BatchItem, ItemStatus, utcnow
-from app.quotas import ensure_reply_capacity
+from app.quotas import ensure_reply_capacity, user_quota_lock
 from app.streams import ITEM_STREAM_NAMESPACE, StreamEvent, TokenStreams
 
 logger = logging.getLogger(__name__)
@@ -36,10 +36,13 @@ def item_streams() -> TokenStreams:
 
 def queue_completion(db: Session, owner_id: int, request: dict[str, Any]) -> BatchItem:
     """Commits the item, then sends its job; a broker failure fails the item visibly."""
-    ensure_reply_capacity(db, owner_id, services().settings)
-    item = BatchItem(batch_id=None, owner_id=owner_id, request=request, status=ItemStatus.QUEUED)
-    db.add(item)
-    db.commit()
+    with user_quota_lock(services().redis, owner_id):
+        ensure_reply_capacity(db, owner_id, services().settings)
+        item = BatchItem(
+            batch_id=None, owner_id=owner_id, request=request, status=ItemStatus.QUEUED
+        )
+        db.add(item)
+        db.commit()
     try:
         services().jobs.enqueue_completion(item.id)
     except Exception as exc:

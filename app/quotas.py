@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+from redis.exceptions import LockError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -73,3 +78,22 @@ def ensure_batch_capacity(db: Session, user_id: int, new_items: int, settings: S
             f"the most allowed is {cap}",
             retry_after=settings.cap_retry_after_s * 12,
         )
+
+
+@contextmanager
+def user_quota_lock(client: redis.Redis, user_id: int) -> Iterator[None]:
+    """Holds one user's check-then-insert of open work alone, across every web process.
+
+    Without it, simultaneous requests all count the same open work and all pass the cap (and
+    the one-open-reply-per-chat rule). The lock's timeout frees it if a holder dies.
+    """
+    lock = client.lock(f"qc:quota-lock:{user_id}", timeout=10, blocking_timeout=5)
+    if not lock.acquire():
+        raise TooManyRequests("too many simultaneous requests; try again", retry_after=1)
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except LockError:  # held past its timeout; nothing of ours to release
+            pass

@@ -35,7 +35,7 @@ from app.models import (
     PromptTemplate,
     utcnow,
 )
-from app.quotas import ensure_batch_capacity
+from app.quotas import ensure_batch_capacity, user_quota_lock
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("batches", __name__, url_prefix="/api/batches")
@@ -140,23 +140,24 @@ def submit_batch() -> tuple[Response, int]:
     lines = parse_batch(data, settings)
     db = get_db()
     check_templates(db, {line.template for line in lines if line.template})
-    ensure_batch_capacity(db, user.id, len(lines), settings)
-    job = BatchJob(owner_id=user.id, name=query.name or filename or "batch", total=len(lines))
-    db.add(job)
-    db.flush()
-    items = [
-        BatchItem(
-            batch_id=job.id,
-            owner_id=user.id,
-            line=line.line,
-            custom_id=line.custom_id,
-            request=line.request,
-            status=ItemStatus.QUEUED,
-        )
-        for line in lines
-    ]
-    db.add_all(items)
-    db.commit()
+    with user_quota_lock(services().redis, user.id):
+        ensure_batch_capacity(db, user.id, len(lines), settings)
+        job = BatchJob(owner_id=user.id, name=query.name or filename or "batch", total=len(lines))
+        db.add(job)
+        db.flush()
+        items = [
+            BatchItem(
+                batch_id=job.id,
+                owner_id=user.id,
+                line=line.line,
+                custom_id=line.custom_id,
+                request=line.request,
+                status=ItemStatus.QUEUED,
+            )
+            for line in lines
+        ]
+        db.add_all(items)
+        db.commit()
     try:
         services().jobs.enqueue_batch_items([item.id for item in items])
     except Exception as exc:

@@ -20,7 +20,7 @@ from app.api.validation import parse_body, respond
 from app.errors import Conflict
 from app.extensions import get_db, services
 from app.models import OPEN_STATUSES, Message, MessageRole, MessageStatus, utcnow
-from app.quotas import ensure_reply_capacity
+from app.quotas import ensure_reply_capacity, user_quota_lock
 from app.replies import cancel_reply, enqueue_reply, ensure_no_open_reply
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
@@ -46,19 +46,20 @@ def send_message(session_id: int) -> tuple[Response, int]:
     body = parse_body(MessageCreate)
     db = get_db()
     chat = owned_session(db, current_user.id, session_id)
-    ensure_no_open_reply(db, chat)
-    ensure_reply_capacity(db, current_user.id, services().settings)
-    user_message = Message(session_id=chat.id, role=MessageRole.USER, content=body.content)
-    reply = Message(
-        session_id=chat.id,
-        role=MessageRole.ASSISTANT,
-        status=MessageStatus.QUEUED,
-        sampling=body.as_stored(),
-        use_knowledge_base=body.use_knowledge_base,
-    )
-    chat.updated_at = utcnow()
-    db.add_all([user_message, reply])
-    db.commit()
+    with user_quota_lock(services().redis, current_user.id):
+        ensure_no_open_reply(db, chat)
+        ensure_reply_capacity(db, current_user.id, services().settings)
+        user_message = Message(session_id=chat.id, role=MessageRole.USER, content=body.content)
+        reply = Message(
+            session_id=chat.id,
+            role=MessageRole.ASSISTANT,
+            status=MessageStatus.QUEUED,
+            sampling=body.as_stored(),
+            use_knowledge_base=body.use_knowledge_base,
+        )
+        chat.updated_at = utcnow()
+        db.add_all([user_message, reply])
+        db.commit()
     enqueue_reply(db, reply)
     return respond(
         ReplyQueued(
@@ -80,25 +81,29 @@ def regenerate(session_id: int) -> tuple[Response, int]:
     body = parse_body(RegenerateBody)
     db = get_db()
     chat = owned_session(db, current_user.id, session_id)
-    last = db.scalar(
-        select(Message).where(Message.session_id == chat.id).order_by(Message.id.desc()).limit(1)
-    )
-    if last is None or last.role != MessageRole.ASSISTANT:
-        raise Conflict("there is no reply to regenerate")
-    if last.status in OPEN_STATUSES:
-        raise Conflict("the last reply is still being generated; cancel it first")
-    ensure_reply_capacity(db, current_user.id, services().settings)
-    reply = Message(
-        session_id=chat.id,
-        role=MessageRole.ASSISTANT,
-        status=MessageStatus.QUEUED,
-        sampling=body.as_stored() or last.sampling,
-    )
-    old_id = last.id
-    db.delete(last)
-    chat.updated_at = utcnow()
-    db.add(reply)
-    db.commit()
+    with user_quota_lock(services().redis, current_user.id):
+        last = db.scalar(
+            select(Message)
+            .where(Message.session_id == chat.id)
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        if last is None or last.role != MessageRole.ASSISTANT:
+            raise Conflict("there is no reply to regenerate")
+        if last.status in OPEN_STATUSES:
+            raise Conflict("the last reply is still being generated; cancel it first")
+        ensure_reply_capacity(db, current_user.id, services().settings)
+        reply = Message(
+            session_id=chat.id,
+            role=MessageRole.ASSISTANT,
+            status=MessageStatus.QUEUED,
+            sampling=body.as_stored() or last.sampling,
+        )
+        old_id = last.id
+        db.delete(last)
+        chat.updated_at = utcnow()
+        db.add(reply)
+        db.commit()
     services().streams.delete(old_id)
     enqueue_reply(db, reply)
     return respond(

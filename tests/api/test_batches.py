@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 from app import create_app
 from app.config import Settings
 from app.models import BatchItem, BatchJob
+from app.quotas import open_replies
 from tests.conftest import isolated_settings, register_and_login
 from tests.services import WorkerProcess
 from workers.inference.model import Sampling, load_model
@@ -189,6 +192,40 @@ def test_per_user_caps_answer_429_with_retry_after(idle_client: FlaskClient) -> 
     assert "replies queued or generating" in sent.json["error"]["message"]
     other = register_and_login(idle_client)
     assert submit(idle_client, other, jsonl(*rows)).status_code == 202
+
+
+def send_together(
+    app: Flask, requests: list[tuple[str, dict[str, Any]]], headers: Any
+) -> list[int]:
+    """Sends the requests at the same moment, one thread and client each; their statuses."""
+    barrier = threading.Barrier(len(requests))
+
+    def send(path: str, body: dict[str, Any]) -> int:
+        client = app.test_client()
+        barrier.wait()
+        return client.post(path, json=body, headers=headers).status_code
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return list(pool.map(lambda r: send(*r), requests))
+
+
+def test_simultaneous_requests_cannot_pass_the_cap_together(idle_client: FlaskClient) -> None:
+    app: Flask = idle_client.application
+    headers = register_and_login(idle_client)
+    chats = [idle_client.post("/api/sessions", json={}, headers=headers).json for _ in range(6)]
+    statuses = send_together(
+        app, [(f"/api/sessions/{c['id']}/messages", {"content": "hi"}) for c in chats], headers
+    )
+    assert sorted(statuses) == [202, 202, 429, 429, 429, 429]  # the cap is 2
+    with app.extensions["queuechat"].db.session() as db:
+        assert (
+            open_replies(db, int(idle_client.get("/api/auth/me", headers=headers).json["id"])) == 2
+        )
+
+    other = register_and_login(idle_client)
+    chat = idle_client.post("/api/sessions", json={}, headers=other).json
+    same_chat = [(f"/api/sessions/{chat['id']}/messages", {"content": "hi"})] * 2
+    assert sorted(send_together(app, same_chat, other)) == [202, 409]  # one open reply per chat
 
 
 def test_items_belong_to_the_batch_and_owner(idle_client: FlaskClient, settings: Settings) -> None:
