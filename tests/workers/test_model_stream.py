@@ -135,3 +135,30 @@ def test_prefill_stops_between_chunks_and_keeps_what_it_evaluated(model: ChatMod
     assert model.llm.input_ids[: len(prompt) - 1].tolist() == prompt[:-1]
     text = "".join(model.stream(prompt, chat_prompt(model, "")[1], Sampling(8, 0.0, 1.0, 1)))
     assert text.strip() and model.generated_tokens == 8
+
+
+def test_a_restored_lane_decodes_again_before_it_samples(model: ChatModel) -> None:
+    """A prompt that is exactly the restored tokens must not be sampled from the other lane's
+    logits (what generate() does for an exact cache hit after a live decode)."""
+    prompt = model.tokenize(chat_prompt(model, "Name the capital city of France.")[0])
+    other = model.tokenize(chat_prompt(model, "Write a poem about a cat.")[0])
+    stop = chat_prompt(model, "")[1]
+    sampling = Sampling(12, 0.0, 1.0, 1)
+
+    def evaluate_whole(lane: str) -> None:
+        model.use_lane(lane, prompt)
+        assert model.prefill(prompt, lambda: False, 8)
+        model.llm.eval(prompt[-1:])  # the context now holds exactly the prompt
+        assert model.llm.n_tokens == len(prompt)
+
+    model.llm.reset()
+    evaluate_whole("chat")
+    expected = "".join(model.stream(prompt, stop, sampling))
+
+    model.llm.reset()
+    evaluate_whole("chat")
+    model.use_lane("batch", other)
+    "".join(model.stream(other, stop, sampling))  # the other lane's logits are in the context
+    model.use_lane("chat", prompt)
+    assert model.llm.n_tokens == len(prompt)
+    assert "".join(model.stream(prompt, stop, sampling)) == expected

@@ -130,6 +130,9 @@ class ChatModel:
             return
         llm.input_ids[: len(saved.tokens)] = saved.tokens
         llm.n_tokens = len(saved.tokens)
+        # The logits in the context are the other lane's: generate() must decode again before
+        # it samples, even for a prompt that is exactly the restored tokens.
+        llm._requires_eval = True
 
     def stream(
         self, prompt: list[int], stop: list[str], sampling: Sampling
