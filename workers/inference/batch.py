@@ -9,7 +9,6 @@ final writes. API completions also stream their tokens (stream namespace "item:"
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from app.models import (
 from app.prompting import ChatMessage
 from app.streams import ITEM_STREAM_NAMESPACE, TokenStreams
 from workers.context import WorkerContext
+from workers.inference.generation import generate_text
 from workers.inference.model import ChatModel, Sampling
 from workers.inference.preemption import (
     chat_waiting,
@@ -37,12 +37,8 @@ from workers.inference.preemption import (
     requeue_job,
     takes_chat_jobs,
 )
-from workers.inference.token_writer import TokenWriter
 
 logger = logging.getLogger(__name__)
-# A preemptible item evaluates its prompt in chunks this long, so that a chat reply waits for
-# at most one chunk (about 40 ms on two CPU cores) rather than a whole prompt.
-PREFILL_CHUNK_TOKENS = 8
 
 
 @dataclass(frozen=True)
@@ -141,48 +137,27 @@ def generate_item(
             f"({sampling.max_tokens}) do not fit the context window ({model.n_ctx})",
         )
     stop = template_stop + list(claim.request.get("stop", []))
-    started = time.perf_counter()
-    model.use_lane("batch" if claim.batch_id is not None else "chat", prompt_tokens)
-    if should_yield is not None and not model.prefill(
-        prompt_tokens, should_yield, PREFILL_CHUNK_TOKENS
-    ):
-        return ItemOutcome(ItemStatus.QUEUED)  # preempted during the prompt
-    first_token_at: float | None = None
-    pieces: list[str] = []
-    status = ItemStatus.DONE
-    chunks = model.stream(prompt_tokens, stop, sampling)
-    writer = TokenWriter(streams, claim.item_id, flush_interval_s) if streams is not None else None
-    try:
-        for text in chunks:
-            if writer is not None and writer.cancelled.is_set():
-                status = ItemStatus.CANCELLED
-                break
-            if should_yield is not None and should_yield():
-                return ItemOutcome(ItemStatus.QUEUED)  # preempted: handed back to the queue
-            if not text:
-                continue
-            if first_token_at is None:
-                first_token_at = time.perf_counter()
-            pieces.append(text)
-            if writer is not None:
-                writer.put(text)
-    finally:
-        chunks.close()
-        if writer is not None:
-            writer.close()
-    finished = time.perf_counter()
-    completion_tokens = model.generated_tokens
-    decode_s = finished - (first_token_at or finished)
+    generated = generate_text(
+        model,
+        prompt_tokens,
+        stop,
+        sampling,
+        lane="batch" if claim.batch_id is not None else "chat",
+        streams=streams,
+        stream_id=claim.item_id,
+        flush_interval_s=flush_interval_s,
+        should_yield=should_yield,
+    )
+    if generated.ending == "preempted":
+        return ItemOutcome(ItemStatus.QUEUED)  # handed back to the queue
     return ItemOutcome(
-        status,
-        output="".join(pieces),
+        ItemStatus.CANCELLED if generated.ending == "cancelled" else ItemStatus.DONE,
+        output=generated.text,
         finish_reason=model.finish_reason,
         prompt_tokens=len(prompt_tokens),
-        completion_tokens=completion_tokens,
-        time_to_first_token_ms=None if first_token_at is None else (first_token_at - started) * 1e3,
-        tokens_per_second=(
-            completion_tokens / decode_s if decode_s > 0 and completion_tokens > 1 else None
-        ),
+        completion_tokens=generated.completion_tokens,
+        time_to_first_token_ms=generated.time_to_first_token_ms,
+        tokens_per_second=generated.tokens_per_second,
     )
 
 

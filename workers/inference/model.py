@@ -94,9 +94,8 @@ class ChatModel:
             self._saved[self._lane] = self._save_kv()
         self._lane = lane
         saved = self._saved.pop(lane, None)
-        current = llm.input_ids[: llm.n_tokens].tolist()
         if saved is not None and common_prefix(saved.tokens, prompt) > common_prefix(
-            current, prompt
+            self._evaluated(), prompt
         ):
             self._load_kv(saved)
 
@@ -104,7 +103,7 @@ class ChatModel:
         """Evaluates the prompt (but its last token) in chunks, asking between them whether
         to give up; False when it did. What was evaluated stays cached for the next try."""
         llm = self.llm
-        cached = min(common_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt), len(prompt) - 1)
+        cached = min(common_prefix(self._evaluated(), prompt), len(prompt) - 1)
         llm.n_tokens = max(cached, 0)  # eval() drops the KV cells past n_tokens
         for start in range(llm.n_tokens, len(prompt) - 1, chunk):
             if interrupted():
@@ -117,7 +116,11 @@ class ChatModel:
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
         data = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, data, size, 0)
-        return SavedKV(self.llm.input_ids[: self.llm.n_tokens].tolist(), data, written)
+        return SavedKV(self._evaluated(), data, written)
+
+    def _evaluated(self) -> list[int]:
+        """The tokens whose KV cells the context holds."""
+        return list(self.llm.input_ids[: self.llm.n_tokens].tolist())
 
     def _load_kv(self, saved: SavedKV) -> None:
         llm = self.llm
@@ -217,13 +220,8 @@ class ChatModel:
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
-    """How many leading tokens two sequences share."""
-    shared = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        shared += 1
-    return shared
+    """How many leading tokens two sequences share (llama-cpp-python's own helper)."""
+    return int(Llama.longest_token_prefix(a, b))
 
 
 def first_stop(text: str, stop: list[str]) -> int | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,9 +14,9 @@ from app.metrics import observe_generation
 from app.models import Message, MessageRole, MessageStatus, utcnow
 from app.prompting import PromptTooLong, Turn, build_chat_messages
 from workers.context import WorkerContext
+from workers.inference.generation import generate_text
 from workers.inference.model import ChatModel, Sampling
 from workers.inference.prompt_setup import PromptSetup, load_prompt_setup
-from workers.inference.token_writer import TokenWriter
 from workers.retrieval import as_citations, as_context
 from workers.vectors import Hit
 
@@ -154,39 +153,23 @@ def generate(
     used = hits[: built.context_used]
     prompt, stop = model.format(built.messages)
     prompt_tokens = model.tokenize(prompt)
-    started = time.perf_counter()
-    model.use_lane("chat", prompt_tokens)
-    first_token_at: float | None = None
-    pieces: list[str] = []
-    status = MessageStatus.DONE
-    chunks = model.stream(prompt_tokens, stop, sampling)
-    writer = TokenWriter(ctx.streams, claim.message_id, ctx.settings.stream_flush_ms / 1000)
-    try:
-        for text in chunks:
-            if writer.cancelled.is_set():
-                status = MessageStatus.CANCELLED
-                break
-            if not text:
-                continue
-            if first_token_at is None:
-                first_token_at = time.perf_counter()
-            pieces.append(text)
-            writer.put(text)
-    finally:
-        chunks.close()
-        writer.close()
-    finished = time.perf_counter()
-    completion_tokens = model.generated_tokens
-    ttft_ms = None if first_token_at is None else (first_token_at - started) * 1000
-    decode_s = finished - (first_token_at or finished)
-    tps = completion_tokens / decode_s if decode_s > 0 and completion_tokens > 1 else None
+    generated = generate_text(
+        model,
+        prompt_tokens,
+        stop,
+        sampling,
+        lane="chat",
+        streams=ctx.streams,
+        stream_id=claim.message_id,
+        flush_interval_s=ctx.settings.stream_flush_ms / 1000,
+    )
     return Outcome(
-        status,
-        content="".join(pieces),
+        MessageStatus.CANCELLED if generated.ending == "cancelled" else MessageStatus.DONE,
+        content=generated.text,
         prompt_tokens=len(prompt_tokens),
-        completion_tokens=completion_tokens,
-        time_to_first_token_ms=ttft_ms,
-        tokens_per_second=tps,
+        completion_tokens=generated.completion_tokens,
+        time_to_first_token_ms=generated.time_to_first_token_ms,
+        tokens_per_second=generated.tokens_per_second,
         citations=as_citations(used),
     )
 
