@@ -1,9 +1,10 @@
 """Appends tokens to the Redis stream from a background thread, overlapping decoding.
 
 llama.cpp releases the GIL while it computes the next token, so Redis round trips cost the
-generation loop nothing. Writes are rate-limited (the first token goes at once, then at most
-one round trip per flush interval, STREAM_FLUSH_MS, carries whatever piled up), which leaves
-the CPU to the model. Cancellation does not wait for a write: a watcher thread listens on
+generation loop nothing. The first token is the exception: the generation loop writes it
+itself, before it decodes the next one, so that a client sees it at once. After it, writes are
+rate-limited (at most one round trip per flush interval, STREAM_FLUSH_MS, carries whatever
+piled up), which leaves the CPU to the model. Cancellation does not wait for a write: a watcher thread listens on
 the reply's cancel channel and the generation loop sees its flag before the next token.
 """
 
@@ -55,12 +56,24 @@ class TokenWriter:
         self.cancelled = threading.Event()
         self.failed: BaseException | None = None
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._first = True
+        self._last_write = 0.0
         self._watcher = CancelWatcher(streams, message_id, self.cancelled)
         self._watcher.start()
         self._thread = threading.Thread(target=self._run, daemon=True, name="token-writer")
         self._thread.start()
 
     def put(self, text: str) -> None:
+        """The first token is written here and now; later ones go through the writer thread.
+
+        Handing the first token to a thread costs milliseconds on a small machine: llama.cpp's
+        threads already hold every core for the next token, and the writer waits its turn.
+        """
+        if self._first:
+            self._first = False
+            self._write([text])
+            self._last_write = time.monotonic()
+            return
         self._queue.put(text)
 
     def close(self) -> None:
@@ -76,23 +89,26 @@ class TokenWriter:
             except queue.Empty:
                 return
 
+    def _write(self, texts: list[str]) -> None:
+        if self.failed is not None:
+            return
+        try:
+            if self.streams.append_tokens(self.message_id, texts):
+                self.cancelled.set()
+        except Exception as exc:  # the reply still reaches the database
+            logger.exception("could not append tokens of message %s", self.message_id)
+            self.failed = exc
+
     def _run(self) -> None:
         finished = False
-        last_write = 0.0
         while not finished:
             batch = [self._queue.get()]
-            wait = last_write + self.flush_interval_s - time.monotonic()
+            wait = self._last_write + self.flush_interval_s - time.monotonic()
             if wait > 0 and _END not in batch:
                 time.sleep(wait)  # let tokens gather: one round trip for several
             self._drain(batch)
             finished = _END in batch
             texts = [item for item in batch if isinstance(item, str)]
-            if not texts or self.failed is not None:
-                continue
-            try:
-                if self.streams.append_tokens(self.message_id, texts):
-                    self.cancelled.set()
-            except Exception as exc:  # the reply still reaches the database
-                logger.exception("could not append tokens of message %s", self.message_id)
-                self.failed = exc
-            last_write = time.monotonic()
+            if texts:
+                self._write(texts)
+                self._last_write = time.monotonic()
