@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import redis
 from redis.exceptions import LockError
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -22,9 +22,9 @@ from app.models import (
 )
 
 
-def open_replies(db: Session, user_id: int) -> int:
-    """Queued or generating chat replies plus unfinished OpenAI API completions."""
-    chat = db.scalar(
+def open_chat_replies(user_id: int) -> ScalarSelect[int]:
+    """Queued or generating chat replies of the user, as a subquery."""
+    return (
         select(func.count())
         .select_from(Message)
         .join(ChatSession, ChatSession.id == Message.session_id)
@@ -33,8 +33,13 @@ def open_replies(db: Session, user_id: int) -> int:
             Message.role == MessageRole.ASSISTANT,
             Message.status.in_(list(OPEN_STATUSES)),
         )
+        .scalar_subquery()
     )
-    api = db.scalar(
+
+
+def open_api_completions(user_id: int) -> ScalarSelect[int]:
+    """Unfinished OpenAI API completions of the user, as a subquery."""
+    return (
         select(func.count())
         .select_from(BatchItem)
         .where(
@@ -42,8 +47,13 @@ def open_replies(db: Session, user_id: int) -> int:
             BatchItem.batch_id.is_(None),
             BatchItem.status.in_(list(OPEN_ITEM_STATUSES)),
         )
+        .scalar_subquery()
     )
-    return int(chat or 0) + int(api or 0)
+
+
+def open_replies(db: Session, user_id: int) -> int:
+    """Queued or generating chat replies plus unfinished OpenAI API completions (one query)."""
+    return int(db.scalar(select(open_chat_replies(user_id) + open_api_completions(user_id))) or 0)
 
 
 def open_batch_items(db: Session, user_id: int) -> int:
@@ -60,8 +70,12 @@ def open_batch_items(db: Session, user_id: int) -> int:
 
 
 def ensure_reply_capacity(db: Session, user_id: int, settings: Settings) -> None:
+    check_reply_cap(open_replies(db, user_id), settings)
+
+
+def check_reply_cap(open_count: int, settings: Settings) -> None:
     cap = settings.max_open_replies_per_user
-    if open_replies(db, user_id) >= cap:
+    if open_count >= cap:
         raise TooManyRequests(
             f"you have {cap} replies queued or generating, the most allowed; "
             "wait for one to finish",

@@ -7,7 +7,8 @@ import logging
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, ServiceUnavailable
+from app.config import Settings
+from app.errors import Conflict, NotFound, ServiceUnavailable
 from app.extensions import services
 from app.models import (
     FINAL_STATUSES,
@@ -18,6 +19,7 @@ from app.models import (
     MessageStatus,
     utcnow,
 )
+from app.quotas import check_reply_cap, open_api_completions, open_chat_replies
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +45,31 @@ def cancel_reply(db: Session, message: Message) -> str:
     return "cancelling"
 
 
-def ensure_no_open_reply(db: Session, chat: ChatSession) -> None:
-    open_reply = db.scalar(
+def admit_chat_reply(db: Session, user_id: int, session_id: int, settings: Settings) -> ChatSession:
+    """The user's chat, if a new reply may be queued in it: one query on the path to a reply.
+
+    404 for a chat that is not the user's, 409 while the chat has an open reply, 429 at the
+    user's cap on open replies. Callers hold the user's quota lock.
+    """
+    open_in_chat = (
         select(Message.id)
-        .where(Message.session_id == chat.id, Message.status.in_(list(OPEN_STATUSES)))
-        .limit(1)
+        .where(Message.session_id == session_id, Message.status.in_(list(OPEN_STATUSES)))
+        .exists()
     )
-    if open_reply is not None:
+    row = db.execute(
+        select(
+            ChatSession,
+            open_in_chat,
+            open_chat_replies(user_id) + open_api_completions(user_id),
+        ).where(ChatSession.id == session_id, ChatSession.owner_id == user_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("chat session not found")
+    chat, has_open_reply, open_count = row
+    if has_open_reply:
         raise Conflict("a reply is still being generated in this chat; wait or cancel it")
+    check_reply_cap(int(open_count or 0), settings)
+    return chat
 
 
 def enqueue_reply(db: Session, reply: Message) -> None:

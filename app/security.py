@@ -7,7 +7,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response
+from flask import Flask, Response, g
 from flask_jwt_extended import (
     create_access_token,
     create_refresh_token,
@@ -98,11 +98,21 @@ def require_admin() -> User:
 def register_jwt_handlers(app: Flask) -> None:
     @jwt.token_in_blocklist_loader
     def check_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
-        return is_revoked(get_db(), payload["jti"])
+        """One query for both checks: the user row comes along for ``load_user`` below."""
+        revoked = select(RevokedToken.jti).where(RevokedToken.jti == payload["jti"]).exists()
+        row = (
+            get_db()
+            .execute(select(User, revoked).where(User.id == int(payload["sub"])))
+            .one_or_none()
+        )
+        g.token_user = None if row is None else row[0]
+        return row is not None and bool(row[1])  # no user: load_user answers 401 for it
 
     @jwt.user_lookup_loader
     def load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
-        user = get_db().get(User, int(payload["sub"]))
+        user: User | None = g.pop("token_user", None)
+        if user is None or user.id != int(payload["sub"]):
+            user = get_db().get(User, int(payload["sub"]))
         return user if user is not None and user.active else None
 
     def unauthorized(message: str) -> Response:

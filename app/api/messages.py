@@ -21,7 +21,7 @@ from app.errors import Conflict
 from app.extensions import get_db, services
 from app.models import OPEN_STATUSES, Message, MessageRole, MessageStatus, utcnow
 from app.quotas import ensure_reply_capacity, user_quota_lock
-from app.replies import cancel_reply, enqueue_reply, ensure_no_open_reply
+from app.replies import admit_chat_reply, cancel_reply, enqueue_reply
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
 
@@ -45,10 +45,8 @@ def list_messages(session_id: int) -> tuple[Response, int]:
 def send_message(session_id: int) -> tuple[Response, int]:
     body = parse_body(MessageCreate)
     db = get_db()
-    chat = owned_session(db, current_user.id, session_id)
     with user_quota_lock(services().redis, current_user.id):
-        ensure_no_open_reply(db, chat)
-        ensure_reply_capacity(db, current_user.id, services().settings)
+        chat = admit_chat_reply(db, current_user.id, session_id, services().settings)
         user_message = Message(session_id=chat.id, role=MessageRole.USER, content=body.content)
         reply = Message(
             session_id=chat.id,

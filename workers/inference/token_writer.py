@@ -4,8 +4,9 @@ llama.cpp releases the GIL while it computes the next token, so Redis round trip
 generation loop nothing. The first token is the exception: the generation loop writes it
 itself, before it decodes the next one, so that a client sees it at once. After it, writes are
 rate-limited (at most one round trip per flush interval, STREAM_FLUSH_MS, carries whatever
-piled up), which leaves the CPU to the model. Cancellation does not wait for a write: a watcher thread listens on
-the reply's cancel channel and the generation loop sees its flag before the next token.
+piled up), which leaves the CPU to the model. Cancellation does not wait for a write: a
+watcher thread listens on the reply's cancel channel and the generation loop sees its flag
+before the next token.
 """
 
 from __future__ import annotations
