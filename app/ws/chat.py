@@ -15,7 +15,7 @@ from simple_websocket import ConnectionClosed, Server
 from app.api.access import owned_message
 from app.errors import ApiError, Forbidden
 from app.extensions import get_db, services, sock
-from app.models import Role, User
+from app.models import OPEN_STATUSES, Role, User
 from app.replies import cancel_reply
 from app.security import user_for_access_token
 from app.ws.relay import DocumentFeed, Subscription
@@ -168,6 +168,7 @@ def handle(command: Command, connection: Connection, user: User) -> None:
             streams=app_services.streams,
             db=app_services.db,
             send=connection.send,
+            open_at_subscribe=message.status in OPEN_STATUSES,
         )
         connection.subscriptions[message.id] = subscription
         subscription.start()

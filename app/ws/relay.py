@@ -14,12 +14,13 @@ from app.db import Database
 from app.events import DOCUMENT_CHANNEL
 from app.models import FINAL_STATUSES, Message, MessageStatus
 from app.replies import queue_position
-from app.streams import TokenStreams
+from app.streams import StreamEvent, TokenStreams
 
 logger = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any] | str], None]
 POLL_MS = 2000
 QUEUED_POLL_MS = 1000  # how often a waiting client hears its queue position
+FIRST_WAIT_MS = 250  # an open reply's first events are awaited this long before the database
 
 
 class Subscription(threading.Thread):
@@ -33,7 +34,9 @@ class Subscription(threading.Thread):
         streams: TokenStreams,
         db: Database,
         send: Send,
+        open_at_subscribe: bool = False,
     ) -> None:
+        """``open_at_subscribe``: the reply was queued or generating when the client asked."""
         super().__init__(daemon=True, name=f"relay-{message_id}")
         self.message_id = message_id
         self.position = last_event_id or "0-0"
@@ -42,6 +45,7 @@ class Subscription(threading.Thread):
         self.send = send
         self.stopped = threading.Event()
         self.announced_position: int | None = None
+        self.open_at_subscribe = open_at_subscribe
 
     def stop(self) -> None:
         self.stopped.set()
@@ -55,21 +59,32 @@ class Subscription(threading.Thread):
             logger.exception("relay for message %s failed", self.message_id)
 
     def relay(self) -> None:
-        if self.serve_from_database():
+        if self.open_at_subscribe:
+            # Most likely a worker is about to stream it: wait for that before asking the
+            # database for a queue position, work that would compete with the first token.
+            events = self.streams.read(self.message_id, self.position, block_ms=FIRST_WAIT_MS)
+            if self.forward(events):
+                return
+        elif self.serve_from_database():
             return
         while not self.stopped.is_set():
             block_ms = POLL_MS if self.announced_position is None else QUEUED_POLL_MS
             events = self.streams.read(self.message_id, self.position, block_ms=block_ms)
-            for event in events:
-                if self.stopped.is_set():
-                    return
-                self.send(event.as_frame(self.message_id))
-                self.position = event.id
-                if event.is_final:
-                    return
-
+            if self.forward(events):
+                return
             if not events and self.serve_from_database():
                 return
+
+    def forward(self, events: list[StreamEvent]) -> bool:
+        """Sends the events in order; True once the relay is finished (final event or stop)."""
+        for event in events:
+            if self.stopped.is_set():
+                return True
+            self.send(event.as_frame(self.message_id))
+            self.position = event.id
+            if event.is_final:
+                return True
+        return self.stopped.is_set()
 
     def serve_from_database(self) -> bool:
         """Without a stream: a final reply (its stream expired) comes from the database, and a
