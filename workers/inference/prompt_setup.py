@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import ChatSession, Message, PromptTemplate
+from app.models import ChatSession, PromptTemplate
 from app.prompting import DEFAULT_SYSTEM_PROMPT, Example
 
 
@@ -18,19 +18,32 @@ class PromptSetup:
     use_knowledge_base: bool = False
 
 
-def load_prompt_setup(session: Session, message: Message) -> PromptSetup:
-    """The chat's template if active, else the default template, else the built-in prompt."""
-    chat = session.get_one(ChatSession, message.session_id)
-    template = session.get(PromptTemplate, chat.template_id) if chat.template_id else None
-    if template is None or not template.active:
-        template = session.scalar(
-            select(PromptTemplate).where(PromptTemplate.is_default, PromptTemplate.active)
-        )
-    use_kb = (
-        chat.use_knowledge_base
-        if message.use_knowledge_base is None
-        else (message.use_knowledge_base)
+def load_prompt_setup(
+    session: Session, session_id: int, use_knowledge_base: bool | None
+) -> PromptSetup:
+    """The chat's template if active, else the default template, else the built-in prompt.
+
+    One query finds the chat's switch and the template; a template's text and examples take
+    more only when there is one. ``use_knowledge_base`` is the message's own choice, if any.
+    """
+    chats_own = (
+        select(PromptTemplate.id)
+        .where(PromptTemplate.id == ChatSession.template_id, PromptTemplate.active)
+        .scalar_subquery()
     )
+    default = (
+        select(PromptTemplate.id)
+        .where(PromptTemplate.is_default, PromptTemplate.active)
+        .order_by(PromptTemplate.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    chosen = func.coalesce(chats_own, default)
+    chat_kb, template_id = session.execute(
+        select(ChatSession.use_knowledge_base, chosen).where(ChatSession.id == session_id)
+    ).one()
+    use_kb = chat_kb if use_knowledge_base is None else use_knowledge_base
+    template = session.get(PromptTemplate, template_id) if template_id is not None else None
     if template is None:
         return PromptSetup(use_knowledge_base=use_kb)
     return PromptSetup(

@@ -48,40 +48,42 @@ class Outcome:
 
 def claim_message(session: Session, message_id: int, ctx: WorkerContext) -> Claim | None:
     """Marks the message generating and counts the attempt; None when nothing is left to do."""
-    message = session.scalars(
+    row = session.execute(
         update(Message)
         .where(Message.id == message_id)
         .where(Message.status.in_([MessageStatus.QUEUED, MessageStatus.GENERATING]))
         .values(status=MessageStatus.GENERATING, attempts=Message.attempts + 1)
-        .returning(Message),
+        .returning(
+            Message.attempts, Message.session_id, Message.sampling, Message.use_knowledge_base
+        ),
         execution_options={"synchronize_session": False},
     ).one_or_none()
-    if message is None:
+    if row is None:
         return None
-    attempt = message.attempts
+    attempt, session_id, stored_sampling, use_knowledge_base = row
     settings = ctx.settings
-    params: dict[str, Any] = message.sampling or {}
+    params: dict[str, Any] = stored_sampling or {}
     sampling = Sampling(
         max_tokens=int(params.get("max_tokens", settings.default_max_tokens)),
         temperature=float(params.get("temperature", settings.default_temperature)),
         top_p=float(params.get("top_p", settings.default_top_p)),
         seed=params.get("seed"),
     )
-    setup = load_prompt_setup(session, message)
-    return Claim(message_id, attempt, message.session_id, sampling, setup)
+    setup = load_prompt_setup(session, session_id, use_knowledge_base)
+    return Claim(message_id, attempt, session_id, sampling, setup)
 
 
 def load_history(session: Session, claim: Claim) -> list[Turn]:
     """The conversation before this reply: user turns and finished assistant turns."""
-    rows = session.scalars(
-        select(Message)
+    rows = session.execute(
+        select(Message.role, Message.content, Message.status)
         .where(Message.session_id == claim.session_id, Message.id < claim.message_id)
         .order_by(Message.id)
     )
     return [
-        Turn(row.role, row.content)
-        for row in rows
-        if row.role == MessageRole.USER or row.status == MessageStatus.DONE
+        Turn(role, content)
+        for role, content, status in rows
+        if role == MessageRole.USER or status == MessageStatus.DONE
     ]
 
 
