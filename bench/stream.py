@@ -82,7 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--requests", type=int, default=30)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with running_stack(n_threads=args.threads) as stack:
         model = load_model(stack.settings)
@@ -117,6 +117,8 @@ def main() -> None:
         f"websocket {pipe_rate:.1f} tok/s, ratio {pipe_rate / raw_rate:.3f}x (target >= 0.97x); "
         f"decode rate the worker itself measured {statistics.median(worker_rates):.1f} tok/s"
     )
+    rounds = ", ".join(f"{pipe / raw:.3f}" for raw, pipe in zip(raw_rates, pipe_rates, strict=True))
+    print(f"stream rate ratio of each interleaved round: {rounds}")
     print(
         f"time to first token over {args.requests} requests: raw p50 "
         f"{percentile(raw_ttfts, 0.5):.1f} ms, pipeline p50 {percentile(pipe_ttfts, 0.5):.1f} ms"
