@@ -72,8 +72,15 @@ def revoke(db: Session, claims: dict[str, Any]) -> None:
         db.rollback()
 
 
-def is_revoked(db: Session, jti: str) -> bool:
-    return db.get(RevokedToken, jti) is not None
+def token_subject(db: Session, claims: dict[str, Any]) -> tuple[User | None, bool]:
+    """The token's user (None if gone) and whether the token is revoked, in one query."""
+    revoked = select(RevokedToken.jti).where(RevokedToken.jti == claims["jti"]).exists()
+    row = db.execute(select(User, revoked).where(User.id == int(claims["sub"]))).one_or_none()
+    return (None, False) if row is None else (row[0], bool(row[1]))
+
+
+def usable(user: User | None) -> User | None:
+    return user if user is not None and user.active else None
 
 
 def user_for_access_token(db: Session, token: str) -> User | None:
@@ -82,10 +89,10 @@ def user_for_access_token(db: Session, token: str) -> User | None:
         claims = decode_token(token)
     except (PyJWTError, JWTExtendedException):
         return None
-    if claims.get("type") != "access" or is_revoked(db, claims["jti"]):
+    if claims.get("type") != "access":
         return None
-    user = db.get(User, int(claims["sub"]))
-    return user if user is not None and user.active else None
+    user, revoked = token_subject(db, claims)
+    return None if revoked else usable(user)
 
 
 def require_admin() -> User:
@@ -98,22 +105,15 @@ def require_admin() -> User:
 def register_jwt_handlers(app: Flask) -> None:
     @jwt.token_in_blocklist_loader
     def check_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
-        """One query for both checks: the user row comes along for ``load_user`` below."""
-        revoked = select(RevokedToken.jti).where(RevokedToken.jti == payload["jti"]).exists()
-        row = (
-            get_db()
-            .execute(select(User, revoked).where(User.id == int(payload["sub"])))
-            .one_or_none()
-        )
-        g.token_user = None if row is None else row[0]
-        return row is not None and bool(row[1])  # no user: load_user answers 401 for it
+        """Loads the user with the same query, for ``load_user`` below."""
+        g.token_user, revoked = token_subject(get_db(), payload)
+        return revoked  # no user: load_user answers 401 for it
 
     @jwt.user_lookup_loader
     def load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
-        user: User | None = g.pop("token_user", None)
-        if user is None or user.id != int(payload["sub"]):
-            user = get_db().get(User, int(payload["sub"]))
-        return user if user is not None and user.active else None
+        if "token_user" in g:
+            return usable(g.pop("token_user"))
+        return usable(get_db().get(User, int(payload["sub"])))
 
     def unauthorized(message: str) -> Response:
         return error_response(401, "unauthorized", message)

@@ -73,7 +73,6 @@ class TokenWriter:
         if self._first:
             self._first = False
             self._write([text])
-            self._last_write = time.monotonic()
             return
         self._queue.put(text)
 
@@ -99,6 +98,7 @@ class TokenWriter:
         except Exception as exc:  # the reply still reaches the database
             logger.exception("could not append tokens of message %s", self.message_id)
             self.failed = exc
+        self._last_write = time.monotonic()
 
     def _run(self) -> None:
         finished = False
@@ -112,4 +112,3 @@ class TokenWriter:
             texts = [item for item in batch if isinstance(item, str)]
             if texts:
                 self._write(texts)
-                self._last_write = time.monotonic()
