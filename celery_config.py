@@ -5,6 +5,7 @@ from __future__ import annotations
 from kombu import Queue
 
 from app.config import get_settings
+from app.jobs import INTERACTIVE_QUEUE, QUEUES, TASK_QUEUES
 
 _settings = get_settings()
 
@@ -12,19 +13,9 @@ broker_url = _settings.redis_url
 result_backend = None
 task_ignore_result = True
 
-task_queues = (
-    Queue("inference", routing_key="inference"),
-    Queue("batch", routing_key="batch"),
-    Queue("ingest", routing_key="ingest"),
-)
-task_default_queue = "inference"
-task_routes = {
-    "workers.inference.generate_reply": {"queue": "inference"},
-    "workers.ingest.*": {"queue": "ingest"},
-    "workers.inference.generate_completion": {"queue": "inference"},
-    "workers.inference.generate_batch_item": {"queue": "batch"},
-    "workers.ingest.embed_texts": {"queue": "ingest"},
-}
+task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
+task_default_queue = INTERACTIVE_QUEUE
+task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 
 # One job at a time per process, acknowledged only when finished, requeued if the
 # process dies: a reply is never lost, and a redelivered one starts over.

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask
+from flask import Blueprint, Flask
 
+from app.api.rate_limits import init_limits
+from app.api.tokens import register_jwt_handlers
 from app.config import Settings, get_settings
 from app.errors import register_error_handlers
-from app.extensions import build_services, close_db, jwt
-from app.security import register_jwt_handlers
+from app.extensions import EXTENSION_KEY, close_db, jwt
+from app.resources import build_resources
 
 
 def create_app(config: Settings | None = None) -> Flask:
@@ -29,17 +31,39 @@ def create_app(config: Settings | None = None) -> Flask:
         },
         JSON_SORT_KEYS=False,
     )
-    app.extensions["queuechat"] = build_services(settings)
+    app.extensions[EXTENSION_KEY] = build_resources(settings)
     jwt.init_app(app)
     register_error_handlers(app)
     register_jwt_handlers(app)
     app.teardown_appcontext(close_db)
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+    init_limits(app, settings)  # after every blueprint: it wraps the views that declare limits
+    logging.getLogger(__name__).debug("app created with database %s", settings.sqlalchemy_url)
+    return app
 
-    from app import frontend
-    from app.api import auth, documents, messages, meta, sessions, templates
+
+def blueprints() -> list[Blueprint]:
+    """Every REST, WebSocket and UI blueprint (imported here: the views need the extensions)."""
+    from app.api import (
+        auth,
+        batches,
+        documents,
+        frontend,
+        health,
+        keys,
+        messages,
+        meta,
+        prometheus,
+        sessions,
+        system,
+        templates,
+        users,
+        v1,
+    )
     from app.ws import chat
 
-    for blueprint in (
+    return [
         auth.bp,
         sessions.bp,
         messages.bp,
@@ -48,17 +72,11 @@ def create_app(config: Settings | None = None) -> Flask:
         documents.bp,
         templates.bp,
         frontend.bp,
-    ):
-        app.register_blueprint(blueprint)
-    from app.api import system, users
-
-    app.register_blueprint(users.bp)
-    app.register_blueprint(system.bp)
-    from app.api import batches, health, keys, metrics, v1
-    from app.limits import init_limits
-
-    for blueprint in (batches.bp, keys.bp, v1.bp, health.bp, metrics.bp):
-        app.register_blueprint(blueprint)
-    init_limits(app, settings)  # after every blueprint: it wraps the limited views
-    logging.getLogger(__name__).debug("app created with database %s", settings.sqlalchemy_url)
-    return app
+        users.bp,
+        system.bp,
+        batches.bp,
+        keys.bp,
+        v1.bp,
+        health.bp,
+        prometheus.bp,
+    ]

@@ -65,6 +65,41 @@ class ServiceUnavailable(ApiError):
     code = "unavailable"
 
 
+class MalformedJson(ApiError):
+    status = 400
+    code = "malformed_json"
+
+
+class UploadTooLarge(ApiError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class UnsupportedDocument(ApiError):
+    status = 415
+    code = "unsupported_document"
+
+
+class EmptyDocument(ApiError):
+    status = 422
+    code = "empty_document"
+
+
+class GenerationFailed(ApiError):
+    status = 502
+    code = "generation_failed"
+
+
+class GatewayTimeout(ApiError):
+    status = 504
+    code = "timeout"
+
+
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:

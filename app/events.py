@@ -7,7 +7,7 @@ from typing import Any
 
 import redis
 
-DOCUMENT_CHANNEL = "qc:documents"
+from app.redis_keys import DOCUMENT_CHANNEL
 
 
 def publish_document(client: redis.Redis, document: dict[str, Any]) -> None:

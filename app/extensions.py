@@ -1,55 +1,28 @@
-"""Unbound extensions and the per-app services (database, Redis, streams, job queue)."""
+"""Unbound Flask extensions, and the app's resources and database session for a request."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import redis
 from flask import current_app, g
 from flask_jwt_extended import JWTManager
 from flask_sock import Sock
 from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.db import Database
-from app.jobs import JobQueue
-from app.streams import TokenStreams
+from app.resources import Resources
 
 jwt = JWTManager()
 sock = Sock()
+EXTENSION_KEY = "queuechat"
 
 
-@dataclass
-class Services:
-    settings: Settings
-    db: Database
-    redis: redis.Redis
-    streams: TokenStreams
-    jobs: JobQueue
-
-
-def build_services(settings: Settings) -> Services:
-    client = redis.Redis.from_url(settings.redis_url)
-    return Services(
-        settings=settings,
-        db=Database(settings.sqlalchemy_url),
-        redis=client,
-        streams=TokenStreams(
-            client, final_ttl_s=settings.stream_ttl_s, live_ttl_s=settings.stream_live_ttl_s
-        ),
-        jobs=JobQueue(settings),
-    )
-
-
-def services() -> Services:
-    found: Services = current_app.extensions["queuechat"]
+def resources() -> Resources:
+    found: Resources = current_app.extensions[EXTENSION_KEY]
     return found
 
 
 def get_db() -> Session:
     """The request's database session; closed (and rolled back if uncommitted) at teardown."""
     if "db_session" not in g:
-        g.db_session = services().db.sessions()
+        g.db_session = resources().db.sessions()
     session: Session = g.db_session
     return session
 

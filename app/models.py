@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -22,32 +21,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
+from app.enums import BatchStatus, DocumentStatus, ItemStatus, MessageRole, MessageStatus, Role
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Role(StrEnum):
-    USER = "user"
-    ADMIN = "admin"
-
-
-class MessageRole(StrEnum):
-    USER = "user"
-    ASSISTANT = "assistant"
-
-
-class MessageStatus(StrEnum):
-    QUEUED = "queued"
-    GENERATING = "generating"
-    DONE = "done"
-    CANCELLED = "cancelled"
-    ERROR = "error"
-
-
-FINAL_STATUSES = frozenset({MessageStatus.DONE, MessageStatus.CANCELLED, MessageStatus.ERROR})
-OPEN_STATUSES = frozenset({MessageStatus.QUEUED, MessageStatus.GENERATING})
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class User(Base):
@@ -57,7 +40,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default=Role.USER)
+    role: Mapped[Role] = mapped_column(String(16), default=Role.USER)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -100,9 +83,9 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[MessageRole] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.DONE)
+    status: Mapped[MessageStatus] = mapped_column(String(16), default=MessageStatus.DONE)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sampling: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -154,14 +137,6 @@ class PromptExample(Base):
     template: Mapped[PromptTemplate] = relationship(back_populates="examples")
 
 
-class DocumentStatus(StrEnum):
-    QUEUED = "queued"
-    EXTRACTING = "extracting"
-    EMBEDDING = "embedding"
-    READY = "ready"
-    ERROR = "error"
-
-
 class RagDocument(Base):
     """An uploaded knowledge-base file; stored under var/ by its generated storage name."""
 
@@ -176,7 +151,7 @@ class RagDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     storage_name: Mapped[str] = mapped_column(String(64), unique=True)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.QUEUED)
+    status: Mapped[DocumentStatus] = mapped_column(String(16), default=DocumentStatus.QUEUED)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     chunks_done: Mapped[int] = mapped_column(Integer, default=0)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -196,25 +171,6 @@ class RevokedToken(Base):
     revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class BatchStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-
-class ItemStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-FINAL_ITEM_STATUSES = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED})
-OPEN_ITEM_STATUSES = frozenset({ItemStatus.QUEUED, ItemStatus.RUNNING})
-
-
 class BatchJob(Base):
     """A submitted JSONL file of generation requests; its items carry the work and results."""
 
@@ -226,7 +182,7 @@ class BatchJob(Base):
         ForeignKey("users.id", ondelete="CASCADE", name="fk_batch_jobs_owner_id")
     )
     name: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.QUEUED)
+    status: Mapped[BatchStatus] = mapped_column(String(16), default=BatchStatus.QUEUED)
     total: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -251,7 +207,7 @@ class BatchItem(Base):
     line: Mapped[int | None] = mapped_column(Integer)
     custom_id: Mapped[str | None] = mapped_column(String(200))
     request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.QUEUED)
+    status: Mapped[ItemStatus] = mapped_column(String(16), default=ItemStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     output: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

@@ -12,9 +12,9 @@ from typing import Any
 
 import redis
 
-STREAM_PREFIX = "qc:stream:"
-CANCEL_PREFIX = "qc:cancel:"
-ITEM_STREAM_NAMESPACE = "item:"  # OpenAI API completions: qc:stream:item:{batch item id}
+from app.config import Settings
+from app.redis_keys import CANCEL_PREFIX, ITEM_NAMESPACE, STREAM_PREFIX
+
 FINAL_EVENT_TYPES = frozenset({"done", "error", "cancelled"})
 EVENT_TYPES = frozenset({"token", "reset"}) | FINAL_EVENT_TYPES
 
@@ -55,6 +55,23 @@ class TokenStreams:
         self.final_ttl_s = final_ttl_s
         self.live_ttl_s = live_ttl_s
         self.namespace = namespace
+
+    @classmethod
+    def for_settings(
+        cls, client: redis.Redis, settings: Settings, namespace: str = ""
+    ) -> TokenStreams:
+        """The one way streams are made: TTLs from the settings."""
+        return cls(
+            client,
+            final_ttl_s=settings.stream_ttl_s,
+            live_ttl_s=settings.stream_live_ttl_s,
+            namespace=namespace,
+        )
+
+    @classmethod
+    def for_completions(cls, client: redis.Redis, settings: Settings) -> TokenStreams:
+        """Streams of OpenAI API completions (their ids are batch item ids)."""
+        return cls.for_settings(client, settings, ITEM_NAMESPACE)
 
     def _stream_key(self, message_id: int) -> str:
         return f"{STREAM_PREFIX}{self.namespace}{message_id}"

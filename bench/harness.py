@@ -13,11 +13,12 @@ import httpx
 
 from app.config import Settings
 from app.db import Database
+from app.enums import Role
 from app.migrate import upgrade
-from app.models import Role, User
-from app.security import hash_password
+from app.models import User
+from app.services.accounts import hash_password
 from scripts.fetch_model import fetch
-from tests.services import (
+from testkit.processes import (
     WebProcess,
     WorkerProcess,
     chroma_server,

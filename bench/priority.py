@@ -17,8 +17,8 @@ from typing import Any
 
 from bench.harness import Stack, running_stack
 from bench.stream import percentile, pipeline_run
-from tests.services import WorkerProcess, wait_until
-from tests.wsclient import ChatSocket
+from testkit.processes import WorkerProcess, wait_until
+from testkit.wsclient import ChatSocket
 
 QUESTION = "Name one animal that lives in the sea."
 

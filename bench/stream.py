@@ -11,9 +11,9 @@ import statistics
 import time
 from typing import Any
 
-from app.prompting import DEFAULT_SYSTEM_PROMPT
+from app.services.prompting import DEFAULT_SYSTEM_PROMPT
 from bench.harness import Stack, running_stack
-from tests.wsclient import ChatSocket
+from testkit.wsclient import ChatSocket
 from workers.inference.model import ChatModel, load_model
 
 # A pause between the two sides: llama.cpp's OpenMP threads spin for a while after a call

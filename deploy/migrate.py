@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from app.admin import ensure_admin
+from app.services.accounts import ensure_admin
 from app.config import get_settings
 from app.db import Database
 from app.migrate import upgrade

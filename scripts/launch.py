@@ -15,10 +15,10 @@ from honcho.printer import Printer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.admin import ensure_admin  # noqa: E402
 from app.config import get_settings  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
+from app.services.accounts import ensure_admin  # noqa: E402
 
 
 def redis_answers(url: str) -> bool:

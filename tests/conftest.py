@@ -14,11 +14,12 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import Settings
+from app.enums import Role
 from app.migrate import upgrade
-from app.models import Role, User
-from app.security import hash_password
+from app.models import User
+from app.services.accounts import hash_password
 from scripts.fetch_model import fetch
-from tests.services import (
+from testkit.processes import (
     LiveServer,
     WorkerProcess,
     chroma_server,

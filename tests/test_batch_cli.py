@@ -10,7 +10,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from app.config import PROJECT_ROOT
-from tests.services import LiveServer, WorkerProcess
+from testkit.processes import LiveServer, WorkerProcess
 
 
 def test_cli_submits_waits_and_writes_results(
@@ -26,7 +26,7 @@ def test_cli_submits_waits_and_writes_results(
             for i in range(3)]  # fmt: skip
     requests.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     done = subprocess.run(
-        [sys.executable, "-m", "app.batch_cli", "submit", str(requests), "--url", live_server.url,
+        [sys.executable, "-m", "app.cli.batch", "submit", str(requests), "--url", live_server.url,
          "--api-key", key, "--poll", "0.2"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -48,7 +48,7 @@ def test_cli_shows_validation_errors_by_line(
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"custom_id": "a", "prompt": "hi"}\n{"custom_id": "b"}\n')
     done = subprocess.run(
-        [sys.executable, "-m", "app.batch_cli", "submit", str(bad), "--url", live_server.url,
+        [sys.executable, "-m", "app.cli.batch", "submit", str(bad), "--url", live_server.url,
          "--token", token],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app.config import PROJECT_ROOT, Settings
-from tests.services import free_port, settings_env, wait_until
+from testkit.processes import free_port, settings_env, wait_until
 
 
 def procfile_command(name: str) -> str:

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from app.config import PROJECT_ROOT
-from tests.services import free_port, wait_until
-from tests.wsclient import ChatSocket
+from testkit.processes import free_port, wait_until
+from testkit.wsclient import ChatSocket
 
 
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.prompting import (
+from app.services.prompting import (
     CONTEXT_RULES,
     DEFAULT_SYSTEM_PROMPT,
     ContextChunk,

@@ -23,9 +23,7 @@ class WorkerContext:
 def build_context(settings: Settings) -> WorkerContext:
     prepare_metrics_dir(settings.metrics_dir)
     client = redis.Redis.from_url(settings.redis_url)
-    streams = TokenStreams(
-        client, final_ttl_s=settings.stream_ttl_s, live_ttl_s=settings.stream_live_ttl_s
-    )
+    streams = TokenStreams.for_settings(client, settings)
     return WorkerContext(settings=settings, db=Database(settings.sqlalchemy_url), streams=streams)
 
 

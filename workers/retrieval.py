@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.models import DocumentStatus, RagDocument
-from app.prompting import ContextChunk
+from app.enums import DocumentStatus
+from app.models import RagDocument
+from app.services.prompting import ContextChunk
 from workers.context import WorkerContext
 from workers.ingest.embedder import Embedder
 from workers.vectors import Hit, VectorStore

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from flask_jwt_extended import current_user, get_jwt, jwt_required, verify_jwt_in_request
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from flask_jwt_extended import get_jwt, jwt_required, verify_jwt_in_request
 
+from app.api.deps import no_content, parse_body, require_admin, respond, signed_in_user
 from app.api.openapi import documented
-from app.api.schemas import AccessToken, AuthConfig, LoginBody, RegisterBody, TokenPair, UserOut
-from app.api.validation import parse_body, respond
-from app.errors import Conflict, Forbidden
-from app.extensions import get_db, services
-from app.models import Role, User
-from app.security import (
-    access_for_refresh,
-    authenticate,
-    hash_password,
-    issue_tokens,
-    require_admin,
-    revoke,
-)
+from app.api.rate_limits import client_address, login_username, rate_limited
+from app.api.tokens import access_for_refresh, issue_tokens
+from app.errors import Forbidden
+from app.extensions import get_db, resources
+from app.schemas.auth import AccessToken, AuthConfig, LoginBody, RegisterBody, TokenPair, UserOut
+from app.services.accounts import authenticate, register_user, revoke
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
@@ -28,7 +20,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 @bp.get("/config")
 @documented(summary="How accounts are created here", response=AuthConfig, auth=False)
 def auth_config() -> tuple[Response, int]:
-    return respond(AuthConfig(registration=services().settings.registration))
+    return respond(AuthConfig(registration=resources().settings.registration))
 
 
 @bp.post("/register")
@@ -37,30 +29,20 @@ def auth_config() -> tuple[Response, int]:
 )
 def register() -> tuple[Response, int]:
     body = parse_body(RegisterBody)
-    if services().settings.registration == "admin":
+    if resources().settings.registration == "admin":
         verify_jwt_in_request(optional=True)
         if get_jwt() == {}:
             raise Forbidden("registration is closed: an administrator creates accounts")
         require_admin()
-    db = get_db()
-    if db.scalar(select(func.count()).select_from(User).where(User.username == body.username)):
-        raise Conflict("that username is taken")
-    user = User(
-        username=body.username,
-        email=body.email,
-        password_hash=hash_password(body.password),
-        role=Role.USER,
-    )
-    db.add(user)
-    try:
-        db.commit()
-    except IntegrityError as exc:
-        db.rollback()
-        raise Conflict("that username is taken") from exc
+    user = register_user(get_db(), body.username, body.password, body.email)
     return respond(UserOut.model_validate(user), 201)
 
 
 @bp.post("/login")
+@rate_limited("rate_limit_login_ip", by=client_address, what="login attempts from this address")
+@rate_limited(
+    "rate_limit_login_username", by=login_username, what="login attempts for this username"
+)
 @documented(summary="Log in", body=LoginBody, response=TokenPair, auth=False)
 def login() -> tuple[Response, int]:
     body = parse_body(LoginBody)
@@ -73,7 +55,8 @@ def login() -> tuple[Response, int]:
 @jwt_required(refresh=True)
 @documented(summary="New access token from a refresh token", response=AccessToken)
 def refresh() -> tuple[Response, int]:
-    return respond(AccessToken(access_token=access_for_refresh(current_user, get_jwt()["jti"])))
+    token = access_for_refresh(signed_in_user(), get_jwt()["jti"])
+    return respond(AccessToken(access_token=token))
 
 
 @bp.post("/logout")
@@ -81,11 +64,11 @@ def refresh() -> tuple[Response, int]:
 @documented(summary="Revoke this token and its refresh token")
 def logout() -> tuple[Response, int]:
     revoke(get_db(), get_jwt())
-    return Response(status=204), 204
+    return no_content()
 
 
 @bp.get("/me")
 @jwt_required()
 @documented(summary="The current user", response=UserOut)
 def me() -> tuple[Response, int]:
-    return respond(UserOut.model_validate(current_user))
+    return respond(UserOut.model_validate(signed_in_user()))

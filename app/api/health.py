@@ -11,9 +11,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.api.system import QUEUES
 from app.errors import error_response
-from app.extensions import services
+from app.extensions import resources
+from app.jobs import QUEUES
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -21,7 +21,7 @@ bp = Blueprint("health", __name__)
 
 def database_ok() -> bool:
     try:
-        with services().db.session() as db:
+        with resources().db.session() as db:
             db.execute(text("SELECT 1"))
         return True
     except SQLAlchemyError:
@@ -31,7 +31,7 @@ def database_ok() -> bool:
 
 def redis_ok() -> bool:
     try:
-        return bool(services().redis.ping())
+        return bool(resources().redis.ping())
     except RedisError:
         logger.warning("readiness: Redis check failed", exc_info=True)
         return False
@@ -40,7 +40,7 @@ def redis_ok() -> bool:
 def workers_by_queue() -> dict[str, list[str]]:
     """Workers answering a broadcast within the timeout, grouped by the queues they consume."""
     found: dict[str, list[str]] = {name: [] for name in QUEUES}
-    inspect = services().jobs.celery.control.inspect(timeout=services().settings.readyz_timeout_s)
+    inspect = resources().jobs.celery.control.inspect(timeout=resources().settings.readyz_timeout_s)
     try:
         replies: dict[str, list[dict[str, Any]]] = inspect.active_queues() or {}
     except (OperationalError, RedisError, OSError):

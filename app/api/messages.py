@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from flask_jwt_extended import current_user, jwt_required
-from sqlalchemy import select
+from flask_jwt_extended import jwt_required
 
-from app.api.access import owned_message, owned_session
+from app.api.deps import parse_body, respond, signed_in_user
 from app.api.openapi import documented
-from app.api.schemas import (
+from app.api.rate_limits import rate_limited, user_or_ip
+from app.extensions import get_db, resources
+from app.schemas.messages import (
     CancelResult,
     MessageCreate,
     MessageList,
@@ -16,26 +17,32 @@ from app.api.schemas import (
     RegenerateBody,
     ReplyQueued,
 )
-from app.api.validation import parse_body, respond
-from app.errors import Conflict
-from app.extensions import get_db, services
-from app.models import OPEN_STATUSES, Message, MessageRole, MessageStatus, utcnow
-from app.quotas import ensure_reply_capacity, user_quota_lock
-from app.replies import admit_chat_reply, cancel_reply, enqueue_reply
+from app.services import replies
+from app.services.ownership import owned_message, owned_session
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
+
+
+def queued(result: replies.QueuedReply) -> tuple[Response, int]:
+    body = ReplyQueued(
+        user_message_id=result.user_message_id,
+        assistant_message_id=result.reply.id,
+        status=result.reply.status,
+    )
+    return respond(body, 202)
 
 
 @bp.get("/sessions/<int:session_id>/messages")
 @jwt_required()
 @documented(summary="Messages of a chat session, oldest first", response=MessageList)
 def list_messages(session_id: int) -> tuple[Response, int]:
-    chat = owned_session(get_db(), current_user.id, session_id)
+    chat = owned_session(get_db(), signed_in_user().id, session_id)
     return respond(MessageList(items=[MessageOut.model_validate(m) for m in chat.messages]))
 
 
 @bp.post("/sessions/<int:session_id>/messages")
 @jwt_required()
+@rate_limited("rate_limit_messages", by=user_or_ip, what="messages")
 @documented(
     summary="Send a message; the reply is queued",
     body=MessageCreate,
@@ -44,31 +51,21 @@ def list_messages(session_id: int) -> tuple[Response, int]:
 )
 def send_message(session_id: int) -> tuple[Response, int]:
     body = parse_body(MessageCreate)
-    db = get_db()
-    with user_quota_lock(services().redis, current_user.id):
-        chat = admit_chat_reply(db, current_user.id, session_id, services().settings)
-        user_message = Message(session_id=chat.id, role=MessageRole.USER, content=body.content)
-        reply = Message(
-            session_id=chat.id,
-            role=MessageRole.ASSISTANT,
-            status=MessageStatus.QUEUED,
-            sampling=body.as_stored(),
-            use_knowledge_base=body.use_knowledge_base,
-        )
-        chat.updated_at = utcnow()
-        db.add_all([user_message, reply])
-        db.commit()
-    enqueue_reply(db, reply)
-    return respond(
-        ReplyQueued(
-            user_message_id=user_message.id, assistant_message_id=reply.id, status=reply.status
-        ),
-        202,
+    result = replies.send_message(
+        resources(),
+        get_db(),
+        signed_in_user().id,
+        session_id,
+        body.content,
+        sampling=body.as_stored(),
+        use_knowledge_base=body.use_knowledge_base,
     )
+    return queued(result)
 
 
 @bp.post("/sessions/<int:session_id>/regenerate")
 @jwt_required()
+@rate_limited("rate_limit_messages", by=user_or_ip, what="messages")
 @documented(
     summary="Replace the last reply with a new one",
     body=RegenerateBody,
@@ -77,43 +74,18 @@ def send_message(session_id: int) -> tuple[Response, int]:
 )
 def regenerate(session_id: int) -> tuple[Response, int]:
     body = parse_body(RegenerateBody)
-    db = get_db()
-    chat = owned_session(db, current_user.id, session_id)
-    with user_quota_lock(services().redis, current_user.id):
-        last = db.scalar(
-            select(Message)
-            .where(Message.session_id == chat.id)
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
-        if last is None or last.role != MessageRole.ASSISTANT:
-            raise Conflict("there is no reply to regenerate")
-        if last.status in OPEN_STATUSES:
-            raise Conflict("the last reply is still being generated; cancel it first")
-        ensure_reply_capacity(db, current_user.id, services().settings)
-        reply = Message(
-            session_id=chat.id,
-            role=MessageRole.ASSISTANT,
-            status=MessageStatus.QUEUED,
-            sampling=body.as_stored() or last.sampling,
-        )
-        old_id = last.id
-        db.delete(last)
-        chat.updated_at = utcnow()
-        db.add(reply)
-        db.commit()
-    services().streams.delete(old_id)
-    enqueue_reply(db, reply)
-    return respond(
-        ReplyQueued(user_message_id=None, assistant_message_id=reply.id, status=reply.status), 202
+    result = replies.regenerate(
+        resources(), get_db(), signed_in_user().id, session_id, body.as_stored()
     )
+    return queued(result)
 
 
 @bp.get("/messages/<int:message_id>")
 @jwt_required()
 @documented(summary="Show one message", response=MessageOut)
 def show_message(message_id: int) -> tuple[Response, int]:
-    return respond(MessageOut.model_validate(owned_message(get_db(), current_user.id, message_id)))
+    message = owned_message(get_db(), signed_in_user().id, message_id)
+    return respond(MessageOut.model_validate(message))
 
 
 @bp.post("/messages/<int:message_id>/cancel")
@@ -121,6 +93,6 @@ def show_message(message_id: int) -> tuple[Response, int]:
 @documented(summary="Stop a queued or generating reply", response=CancelResult, status=202)
 def cancel(message_id: int) -> tuple[Response, int]:
     db = get_db()
-    message = owned_message(db, current_user.id, message_id)
-    status = cancel_reply(db, message)
+    message = owned_message(db, signed_in_user().id, message_id)
+    status = replies.cancel_reply(db, resources().streams, message)
     return respond(CancelResult(message_id=message.id, status=status), 202)

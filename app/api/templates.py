@@ -4,55 +4,33 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 from flask_jwt_extended import jwt_required
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from app.api.deps import no_content, parse_body, require_admin, respond
 from app.api.openapi import documented
-from app.api.schemas import (
-    ExampleIn,
+from app.extensions import get_db
+from app.models import PromptTemplate
+from app.schemas.templates import (
     ExamplesReplace,
     TemplateCreate,
     TemplateList,
     TemplateOut,
     TemplateUpdate,
 )
-from app.api.validation import parse_body, respond
-from app.errors import Conflict, NotFound
-from app.extensions import get_db
-from app.models import PromptExample, PromptTemplate, utcnow
-from app.security import require_admin
+from app.services import templates
+from app.services.ownership import template_or_404
 
 bp = Blueprint("templates", __name__, url_prefix="/api/templates")
 
 
-def template_or_404(db: Session, template_id: int) -> PromptTemplate:
-    template = db.get(PromptTemplate, template_id)
-    if template is None:
-        raise NotFound("template not found")
-    return template
-
-
-def set_examples(template: PromptTemplate, examples: list[ExampleIn]) -> None:
-    template.examples = [
-        PromptExample(position=index, user_input=e.user_input, assistant_output=e.assistant_output)
-        for index, e in enumerate(examples)
-    ]
-
-
-def commit_unique_name(db: Session) -> None:
-    try:
-        db.commit()
-    except IntegrityError as exc:
-        db.rollback()
-        raise Conflict("a template with that name exists") from exc
+def template_out(template: PromptTemplate, status: int = 200) -> tuple[Response, int]:
+    return respond(TemplateOut.model_validate(template), status)
 
 
 @bp.get("")
 @jwt_required()
 @documented(summary="List prompt templates", response=TemplateList)
 def list_templates() -> tuple[Response, int]:
-    rows = get_db().scalars(select(PromptTemplate).order_by(PromptTemplate.name))
+    rows = templates.list_templates(get_db())
     return respond(TemplateList(items=[TemplateOut.model_validate(row) for row in rows]))
 
 
@@ -61,20 +39,14 @@ def list_templates() -> tuple[Response, int]:
 @documented(summary="Create a template", body=TemplateCreate, response=TemplateOut, status=201)
 def create_template() -> tuple[Response, int]:
     require_admin()
-    body = parse_body(TemplateCreate)
-    db = get_db()
-    template = PromptTemplate(name=body.name, system_prompt=body.system_prompt, active=body.active)
-    set_examples(template, body.examples)
-    db.add(template)
-    commit_unique_name(db)
-    return respond(TemplateOut.model_validate(template), 201)
+    return template_out(templates.create_template(get_db(), parse_body(TemplateCreate)), 201)
 
 
 @bp.get("/<int:template_id>")
 @jwt_required()
 @documented(summary="Show a template", response=TemplateOut)
 def show_template(template_id: int) -> tuple[Response, int]:
-    return respond(TemplateOut.model_validate(template_or_404(get_db(), template_id)))
+    return template_out(template_or_404(get_db(), template_id))
 
 
 @bp.patch("/<int:template_id>")
@@ -83,17 +55,7 @@ def show_template(template_id: int) -> tuple[Response, int]:
 def update_template(template_id: int) -> tuple[Response, int]:
     require_admin()
     body = parse_body(TemplateUpdate)
-    db = get_db()
-    template = template_or_404(db, template_id)
-    for field in ("name", "system_prompt", "active"):
-        value = getattr(body, field)
-        if value is not None:
-            setattr(template, field, value)
-    if template.is_default and not template.active:
-        raise Conflict("the default template cannot be deactivated")
-    template.updated_at = utcnow()
-    commit_unique_name(db)
-    return respond(TemplateOut.model_validate(template))
+    return template_out(templates.update_template(get_db(), template_id, body))
 
 
 @bp.put("/<int:template_id>/examples")
@@ -104,13 +66,7 @@ def update_template(template_id: int) -> tuple[Response, int]:
 def replace_examples(template_id: int) -> tuple[Response, int]:
     require_admin()
     body = parse_body(ExamplesReplace)
-    db = get_db()
-    template = template_or_404(db, template_id)
-    set_examples(template, body.examples)
-    template.updated_at = utcnow()
-    db.commit()
-    db.refresh(template)
-    return respond(TemplateOut.model_validate(template))
+    return template_out(templates.replace_examples(get_db(), template_id, body.examples))
 
 
 @bp.post("/<int:template_id>/default")
@@ -118,14 +74,7 @@ def replace_examples(template_id: int) -> tuple[Response, int]:
 @documented(summary="Make this the default template", response=TemplateOut)
 def make_default(template_id: int) -> tuple[Response, int]:
     require_admin()
-    db = get_db()
-    template = template_or_404(db, template_id)
-    if not template.active:
-        raise Conflict("an inactive template cannot be the default")
-    db.execute(update(PromptTemplate).values(is_default=PromptTemplate.id == template.id))
-    db.commit()
-    db.refresh(template)
-    return respond(TemplateOut.model_validate(template))
+    return template_out(templates.make_default(get_db(), template_id))
 
 
 @bp.delete("/<int:template_id>")
@@ -133,7 +82,5 @@ def make_default(template_id: int) -> tuple[Response, int]:
 @documented(summary="Delete a template (chats using it fall back to the default)", status=204)
 def delete_template(template_id: int) -> tuple[Response, int]:
     require_admin()
-    db = get_db()
-    db.delete(template_or_404(db, template_id))
-    db.commit()
-    return Response(status=204), 204
+    templates.delete_template(get_db(), template_id)
+    return no_content()

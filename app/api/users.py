@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 from flask_jwt_extended import jwt_required
-from sqlalchemy import select
 
-from app.api.admin_schemas import UserList, UserPatch
+from app.api.deps import parse_body, require_admin, respond
 from app.api.openapi import documented
-from app.api.schemas import UserOut
-from app.api.validation import parse_body, respond
-from app.errors import Conflict, NotFound
+from app.enums import Role
 from app.extensions import get_db
-from app.models import User
-from app.security import require_admin
+from app.schemas.admin import UserList, UserPatch
+from app.schemas.auth import UserOut
+from app.services import accounts
 
 bp = Blueprint("admin_users", __name__, url_prefix="/api/admin/users")
 
@@ -23,7 +21,7 @@ bp = Blueprint("admin_users", __name__, url_prefix="/api/admin/users")
 @documented(summary="List all accounts (admins only)", response=UserList)
 def list_users() -> tuple[Response, int]:
     require_admin()
-    rows = get_db().scalars(select(User).order_by(User.id))
+    rows = accounts.list_users(get_db())
     return respond(UserList(items=[UserOut.model_validate(row) for row in rows]))
 
 
@@ -34,15 +32,6 @@ def list_users() -> tuple[Response, int]:
 def update_user(user_id: int) -> tuple[Response, int]:
     admin = require_admin()
     body = parse_body(UserPatch)
-    db = get_db()
-    user = db.get(User, user_id)
-    if user is None:
-        raise NotFound("user not found")
-    if user.id == admin.id and (body.role == "user" or body.active is False):
-        raise Conflict("you cannot demote or deactivate your own account")
-    if body.role is not None:
-        user.role = body.role
-    if body.active is not None:
-        user.active = body.active
-    db.commit()
+    role = Role(body.role) if body.role is not None else None
+    user = accounts.update_user(get_db(), admin.id, user_id, role, body.active)
     return respond(UserOut.model_validate(user))

@@ -9,53 +9,32 @@ import base64
 import json
 import struct
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel, ValidationError
-from redis.exceptions import RedisError
+from flask import Blueprint, Response, jsonify
+from pydantic import ValidationError
 
-from app.api.openai_schemas import MAX_EMBED_INPUTS, ChatCompletionBody, EmbeddingsBody
-from app.api.validation import MalformedJson
-from app.api_keys import key_or_jwt_user
-from app.batches import GenerationRequest
-from app.completions import CompletionTimeout, follow, item_streams, queue_completion
-from app.errors import ApiError, InvalidInput, NotFound, ServiceUnavailable, validation_details
-from app.extensions import get_db, services
-from app.models import BatchItem, ItemStatus
+from app.api.deps import key_or_jwt_user, parse_lenient_body
+from app.errors import InvalidInput, NotFound
+from app.extensions import get_db, resources
+from app.models import BatchItem
+from app.schemas.openai import ChatCompletionBody, EmbeddingsBody
+from app.services.completions import (
+    CompletionTimeout,
+    completion_streams,
+    follow,
+    queue_completion,
+    wait_for_completion,
+)
+from app.services.embeddings import embed
 from app.streams import TokenStreams
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
-EMBED_RESULT_PREFIX = "qc:embed:"
-
-
-class GenerationFailed(ApiError):
-    status = 502
-    code = "generation_failed"
-
-
-class Timeout(ApiError):
-    status = 504
-    code = "timeout"
-
-
-def parse(model: type[BaseModel]) -> Any:
-    try:
-        data = json.loads(request.get_data(cache=True) or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedJson("the request body is not valid JSON") from exc
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = validation_details(exc)
-        first = f"{details[0]['field']}: {details[0]['message']}" if details else ""
-        raise InvalidInput(f"the request body is invalid ({first})", details=details) from exc
 
 
 def embedding_model_name() -> str:
-    path = str(getattr(services().settings, "embedding_model_path", "") or "")
+    path = str(getattr(resources().settings, "embedding_model_path", "") or "")
     return path.rstrip("/").rsplit("/", 1)[-1] if path else "all-MiniLM-L6-v2"
 
 
@@ -72,7 +51,7 @@ def list_models() -> Response:
             "object": "list",
             "data": [
                 {"id": name, "object": "model", "created": 0, "owned_by": "queuechat"}
-                for name in (services().settings.served_model_name, embedding_model_name())
+                for name in (resources().settings.served_model_name, embedding_model_name())
             ],
         }
     )
@@ -91,42 +70,25 @@ def usage_of(item: BatchItem | dict[str, Any]) -> dict[str, int]:
 @bp.post("/chat/completions")
 def chat_completions() -> Response:
     user = key_or_jwt_user()
-    body: ChatCompletionBody = parse(ChatCompletionBody)
-    settings = services().settings
-    check_model(body.model, settings.served_model_name)
+    body = parse_lenient_body(ChatCompletionBody)
+    res = resources()
+    check_model(body.model, res.settings.served_model_name)
     try:
-        wanted = GenerationRequest.model_validate(
-            {
-                "messages": [m.as_turn() for m in body.messages],
-                "max_tokens": body.max_completion_tokens or body.max_tokens,
-                "temperature": body.temperature,
-                "top_p": body.top_p,
-                "seed": body.seed,
-                "stop": body.stop,
-            }
-        ).stored(settings)
+        wanted = body.generation_request().stored(res.settings)
     except (ValidationError, ValueError) as exc:
         raise InvalidInput(str(exc)) from exc
     db = get_db()
-    item = queue_completion(db, user.id, wanted)
+    item = queue_completion(res, db, user.id, wanted)
     meta = {"id": f"chatcmpl-{item.id}", "created": int(time.time()), "model": body.model}
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        events = sse(item_streams(), settings.api_wait_timeout_s, item.id, meta, include_usage)
+        streams = completion_streams(res)
+        events = sse(streams, res.settings.api_wait_timeout_s, item.id, meta, include_usage)
         response = Response(events, mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"
         return response
-    streams = item_streams()
-    try:
-        for _event in follow(streams, item.id, settings.api_wait_timeout_s):
-            pass
-    except CompletionTimeout as exc:
-        streams.request_cancel(item.id)
-        raise Timeout(f"the completion did not finish: {exc}") from exc
-    db.refresh(item)
-    if item.status != ItemStatus.DONE:
-        raise GenerationFailed(f"the completion ended as {item.status}: {item.error or ''}")
+    item = wait_for_completion(res, db, item)
     return jsonify(
         {
             **meta,
@@ -200,40 +162,22 @@ def sse(
 @bp.post("/embeddings")
 def embeddings() -> Response:
     key_or_jwt_user()
-    body: EmbeddingsBody = parse(EmbeddingsBody)
-    settings = services().settings
+    body = parse_lenient_body(EmbeddingsBody)
     check_model(body.model, embedding_model_name())
-    texts = body.texts()
-    if not texts or len(texts) > MAX_EMBED_INPUTS:
-        raise InvalidInput(f"input must hold 1 to {MAX_EMBED_INPUTS} texts")
-    if any(not text or len(text) > settings.max_message_chars for text in texts):
-        raise InvalidInput(f"each input must have 1 to {settings.max_message_chars} characters")
-    request_id = uuid.uuid4().hex
-    try:
-        services().jobs.enqueue_embedding(request_id, texts)
-        found = services().redis.blpop(
-            [f"{EMBED_RESULT_PREFIX}{request_id}"], timeout=settings.embed_timeout_s
-        )
-    except (RedisError, OSError) as exc:
-        raise ServiceUnavailable("the job queue is unavailable; try again shortly") from exc
-    if found is None:
-        raise Timeout("no ingest worker answered in time; is one running?")
-    result = json.loads(found[1])
-    if "error" in result:
-        raise GenerationFailed(result["error"])
-    tokens = int(result["prompt_tokens"])
+    result = embed(resources(), body.texts())
 
     def encode(vector: list[float]) -> list[float] | str:
         if body.encoding_format == "float":
             return vector
         return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
 
+    tokens = result.prompt_tokens
     return jsonify(
         {
             "object": "list",
             "data": [
                 {"object": "embedding", "index": i, "embedding": encode(vector)}
-                for i, vector in enumerate(result["vectors"])
+                for i, vector in enumerate(result.vectors)
             ],
             "model": body.model,
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},

@@ -12,12 +12,13 @@ from flask import Blueprint, abort, request
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from simple_websocket import ConnectionClosed, Server
 
-from app.api.access import owned_message
+from app.api.tokens import user_for_access_token
+from app.enums import OPEN_STATUSES, Role
 from app.errors import ApiError, Forbidden
-from app.extensions import get_db, services, sock
-from app.models import OPEN_STATUSES, Role, User
-from app.replies import cancel_reply
-from app.security import user_for_access_token
+from app.extensions import get_db, resources, sock
+from app.models import User
+from app.services.ownership import owned_message
+from app.services.replies import cancel_reply
 from app.ws.relay import DocumentFeed, Subscription
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def check_origin() -> None:
     origin = request.headers.get("Origin")
     if origin is None:
         return
-    allowed = services().settings.ws_allowed_origins
+    allowed = resources().settings.ws_allowed_origins
     if origin in allowed or (not allowed and urlsplit(origin).netloc == request.host):
         return
     abort(403, description="origin not allowed")
@@ -101,7 +102,7 @@ def chat_socket(ws: Server) -> None:
 
 def authenticate(ws: Server, connection: Connection) -> User | None:
     try:
-        command = read_command(ws, services().settings.ws_auth_timeout_s)
+        command = read_command(ws, resources().settings.ws_auth_timeout_s)
     except (ValueError, ValidationError):
         command = None
     user = None
@@ -141,7 +142,7 @@ def handle(command: Command, connection: Connection, user: User) -> None:
         if user.role != Role.ADMIN:
             raise Forbidden("administrators only")
         if connection.document_feed is None:
-            connection.document_feed = DocumentFeed(services().redis, connection.send)
+            connection.document_feed = DocumentFeed(resources().redis, connection.send)
             connection.document_feed.start()
         connection.send({"type": "subscribed", "channel": "documents"})
         return
@@ -155,18 +156,18 @@ def handle(command: Command, connection: Connection, user: User) -> None:
     if command.type == "cancel":
         if previous is not None:
             connection.subscriptions[message.id] = previous
-        status = cancel_reply(get_db(), message)
+        status = cancel_reply(get_db(), resources().streams, message)
         connection.send({"type": "cancel_ack", "message_id": message.id, "status": status})
         return
     if previous is not None:
         previous.stop()
     if command.type == "subscribe":
-        app_services = services()
+        app_resources = resources()
         subscription = Subscription(
             message_id=message.id,
             last_event_id=command.last_event_id,
-            streams=app_services.streams,
-            db=app_services.db,
+            streams=app_resources.streams,
+            db=app_resources.db,
             send=connection.send,
             open_at_subscribe=message.status in OPEN_STATUSES,
         )

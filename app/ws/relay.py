@@ -9,11 +9,12 @@ from typing import Any
 
 import redis
 
-from app.api.schemas import MessageOut
 from app.db import Database
-from app.events import DOCUMENT_CHANNEL
-from app.models import FINAL_STATUSES, Message, MessageStatus
-from app.replies import queue_position
+from app.enums import FINAL_STATUSES, MessageStatus
+from app.models import Message
+from app.redis_keys import DOCUMENT_CHANNEL
+from app.schemas.messages import MessageOut
+from app.services.replies import queue_position
 from app.streams import StreamEvent, TokenStreams
 
 logger = logging.getLogger(__name__)

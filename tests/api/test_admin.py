@@ -6,9 +6,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.models import Role, User
+from app.enums import Role
+from app.models import User
+from testkit.processes import WorkerProcess
 from tests.conftest import register_and_login
-from tests.services import WorkerProcess
 
 
 def promote(app: Flask, username: str) -> None:

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from app import create_app
 from app.config import Settings
-from app.models import Role, User
-from app.security import hash_password
+from app.enums import Role
+from app.models import User
+from app.services.accounts import hash_password
 from tests.conftest import register_and_login
 
 

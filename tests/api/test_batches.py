@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from app import create_app
 from app.config import Settings
 from app.models import BatchItem, BatchJob
-from app.quotas import open_replies
+from app.services.work_caps import open_replies
+from testkit.processes import WorkerProcess
 from tests.conftest import isolated_settings, register_and_login
-from tests.services import WorkerProcess
 from workers.inference.model import Sampling, load_model
 
 

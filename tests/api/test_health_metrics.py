@@ -13,8 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
 from app.config import Settings
+from testkit.processes import WorkerProcess
 from tests.conftest import isolated_settings
-from tests.services import WorkerProcess
 
 
 @pytest.fixture()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
+from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import create_app
+from app.api.rate_limits import client_address, init_limits, rate_limited
 from app.config import Settings
-from app.models import Role, User
+from app.enums import Role
+from app.extensions import EXTENSION_KEY
+from app.models import User
+from app.resources import build_resources
 from tests.conftest import isolated_settings, register_and_login
 
 
@@ -93,3 +98,30 @@ def test_uploads_are_limited_per_user(settings: Settings) -> None:
     other = register_and_login(client)
     assert client.post("/api/documents", data={}, headers=other).status_code == 403
     app.extensions["queuechat"].db.dispose()
+
+
+def test_a_limit_is_declared_on_its_view_and_follows_it(settings: Settings) -> None:
+    """The limit lives on the view, so renaming or moving the view keeps it."""
+    limited_settings = isolated_settings(
+        settings, 8, rate_limits_enabled=True, rate_limit_uploads="1/minute"
+    )
+    app = Flask(__name__)
+    app.extensions[EXTENSION_KEY] = build_resources(limited_settings)
+    bp = Blueprint(f"renamed_{uuid.uuid4().hex}", __name__)
+
+    @bp.post("/anything")
+    @rate_limited("rate_limit_uploads", by=client_address, what="things")
+    def any_name_at_all() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.register_blueprint(bp)
+    init_limits(app, limited_settings)
+    client = app.test_client()
+    assert client.post("/anything").json == {"ok": True}
+    assert_limited(client.post("/anything"), "things")
+    app.extensions[EXTENSION_KEY].db.dispose()
+
+
+def test_a_limit_must_name_a_setting() -> None:
+    with pytest.raises(ValueError, match="no setting named 'rate_limit_typo'"):
+        rate_limited("rate_limit_typo", by=client_address, what="typos")

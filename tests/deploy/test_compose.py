@@ -180,7 +180,7 @@ def test_app_services_share_settings_that_exist() -> None:
 
 def test_web_runs_gunicorn_with_gthread_workers() -> None:
     command = services()["web"]["command"]
-    assert command[0] == "gunicorn" and command[-1] == "app.wsgi:app"
+    assert command[0] == "gunicorn" and command[-1] == "app.cli.wsgi:app"
     assert command[command.index("--worker-class") + 1] == "gthread"
     assert int(command[command.index("--threads") + 1]) >= 50
 

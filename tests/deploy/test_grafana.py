@@ -9,7 +9,7 @@ import yaml
 from flask import Flask
 
 from app import metrics
-from app.api.metrics import ScrapeTimeCollector
+from app.api.prometheus import ScrapeTimeCollector
 from app.config import PROJECT_ROOT
 
 GRAFANA = PROJECT_ROOT / "deploy" / "grafana"

@@ -17,15 +17,15 @@ from app.config import Settings
 from app.db import Database
 from app.migrate import upgrade
 from app.models import Message
-from tests.conftest import make_settings
-from tests.services import (
+from testkit.processes import (
     WebProcess,
     WorkerProcess,
     postgres_database,
     redis_server,
     wait_until,
 )
-from tests.wsclient import ChatSocket, text_of
+from testkit.wsclient import ChatSocket, text_of
+from tests.conftest import make_settings
 
 # A worker that vanished has its job restored this many seconds after it was handed out (plus
 # up to half of it: the restore interval). Every reply here must finish well within it, or a

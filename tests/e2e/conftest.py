@@ -15,9 +15,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
 
 from app.config import PROJECT_ROOT
-from app.models import Role, User
+from app.enums import Role
+from app.models import User
+from testkit.processes import LiveServer
 from tests.conftest import ARTIFACTS, register_and_login
-from tests.services import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 FRONTEND = PROJECT_ROOT / "frontend"

@@ -9,8 +9,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
+from testkit.processes import WorkerProcess
 from tests.e2e.conftest import log_in
-from tests.services import WorkerProcess
 
 LONG_PROMPT = "Write a long story about a brave knight, a dragon and a village, with many details."
 # every render of a reply's text, recorded in the page, to see it grow token by token

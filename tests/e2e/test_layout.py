@@ -8,10 +8,11 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from app.api.schemas import MessageOut
-from app.models import ChatSession, Message, MessageRole, MessageStatus, User
+from app.enums import MessageRole, MessageStatus
+from app.models import ChatSession, Message, User
+from app.schemas.messages import MessageOut
+from testkit.processes import WorkerProcess
 from tests.e2e.conftest import log_in, promote, screenshot
-from tests.services import WorkerProcess
 
 HOSTILE_REPLY = """Here is a **sorted** list and some code:
 

@@ -6,8 +6,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Page, expect
 
+from testkit.processes import WorkerProcess
 from tests.e2e.conftest import log_in, promote, screenshot
-from tests.services import WorkerProcess
 
 FACT = (
     "The Qorvath lighthouse on Brenna island was built in 1887 by the engineer "

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.models import RagDocument
+from testkit.processes import LiveServer, wait_until
+from testkit.wsclient import ChatSocket
 from tests.rag.files import docx_bytes, pdf_bytes
 from tests.rag.helpers import upload, wait_for_status
-from tests.services import LiveServer, wait_until
-from tests.wsclient import ChatSocket
 
 pytestmark = pytest.mark.usefixtures("ingest_worker")
 

@@ -9,10 +9,10 @@ from flask import Flask
 
 from app import create_app
 from app.config import Settings
+from testkit.processes import WorkerProcess
 from tests.conftest import isolated_settings
 from tests.rag.helpers import upload, wait_for_status
 from tests.rag.test_documents import vector_count
-from tests.services import WorkerProcess
 
 
 @pytest.fixture()

@@ -9,10 +9,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.config import Settings
+from testkit.processes import LiveServer
+from testkit.wsclient import ChatSocket, text_of, token_of
 from tests.conftest import register_and_login
 from tests.rag.helpers import upload, wait_for_status
-from tests.services import LiveServer
-from tests.wsclient import ChatSocket, text_of, token_of
 
 pytestmark = pytest.mark.usefixtures("ingest_worker", "celery_worker")
 FACT = (

@@ -8,7 +8,7 @@ import httpx
 import openai
 from flask.testing import FlaskClient
 
-from tests.services import LiveServer, WorkerProcess
+from testkit.processes import LiveServer, WorkerProcess
 
 
 def test_embeddings_come_from_the_ingest_worker(

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.config import Settings
-from tests.services import LiveServer, WorkerProcess
+from testkit.processes import LiveServer, WorkerProcess
 
 PROMPT = [{"role": "user", "content": "Count from 1 to 10, separated by commas."}]
 

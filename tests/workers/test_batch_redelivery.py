@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from app import create_app
 from app.config import Settings
-from app.models import BatchItem, ItemStatus
+from app.enums import ItemStatus
+from app.models import BatchItem
+from testkit.processes import WorkerProcess, wait_until
 from tests.conftest import isolated_settings, register_and_login
-from tests.services import WorkerProcess, wait_until
 from workers.context import build_context
 from workers.inference.batch import ItemClaim, ItemOutcome, store_item
 

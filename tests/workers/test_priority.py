@@ -14,8 +14,8 @@ from app import create_app
 from app.config import Settings
 from app.db import Database
 from app.models import BatchItem, Message
+from testkit.processes import WorkerProcess, wait_until
 from tests.conftest import isolated_settings, register_and_login
-from tests.services import WorkerProcess, wait_until
 
 
 def aware(moment: datetime | None) -> datetime:

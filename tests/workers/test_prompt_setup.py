@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import update
 
 from app.models import ChatSession, PromptExample, PromptTemplate, User
-from app.prompting import DEFAULT_SYSTEM_PROMPT, Example
+from app.services.prompting import DEFAULT_SYSTEM_PROMPT, Example
 from workers.inference.prompt_setup import load_prompt_setup
 
 

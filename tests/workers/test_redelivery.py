@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from app import create_app
 from app.config import Settings
-from app.models import ChatSession, Message, MessageRole, MessageStatus, User
+from app.enums import MessageRole, MessageStatus
+from app.models import ChatSession, Message, User
+from testkit.processes import LiveServer, WorkerProcess
+from testkit.wsclient import ChatSocket, text_of, token_of
 from tests.conftest import isolated_settings, register_and_login
-from tests.services import LiveServer, WorkerProcess
-from tests.wsclient import ChatSocket, text_of, token_of
 from workers.context import build_context
 from workers.inference.model import Sampling
 from workers.inference.replies import Claim, Outcome, store_outcome

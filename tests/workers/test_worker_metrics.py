@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
 from app.config import Settings
+from testkit.processes import WorkerProcess, free_port
 from tests.conftest import isolated_settings, register_and_login
-from tests.services import WorkerProcess, free_port
 
 
 def test_worker_serves_its_metrics(settings: Settings, tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.config import Settings
+from testkit.processes import LiveServer, WorkerProcess
+from testkit.wsclient import ChatSocket, text_of, token_of
 from tests.conftest import register_and_login
-from tests.services import LiveServer, WorkerProcess
-from tests.wsclient import ChatSocket, text_of, token_of
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 LONG_PROMPT = "Write a long story about a brave cat who sails across the sea."

@@ -16,18 +16,11 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
+from app.enums import OPEN_ITEM_STATUSES, BatchStatus, ItemStatus
 from app.metrics import observe_generation
-from app.models import (
-    OPEN_ITEM_STATUSES,
-    BatchItem,
-    BatchJob,
-    BatchStatus,
-    ItemStatus,
-    PromptTemplate,
-    utcnow,
-)
-from app.prompting import ChatMessage
-from app.streams import ITEM_STREAM_NAMESPACE, TokenStreams
+from app.models import BatchItem, BatchJob, PromptTemplate, utcnow
+from app.services.prompting import ChatMessage
+from app.streams import TokenStreams
 from workers.context import WorkerContext
 from workers.inference.generation import generate_text
 from workers.inference.model import ChatModel, Sampling
@@ -62,12 +55,7 @@ class ItemOutcome:
 
 
 def item_streams(ctx: WorkerContext) -> TokenStreams:
-    return TokenStreams(
-        ctx.streams.client,
-        final_ttl_s=ctx.settings.stream_ttl_s,
-        live_ttl_s=ctx.settings.stream_live_ttl_s,
-        namespace=ITEM_STREAM_NAMESPACE,
-    )
+    return TokenStreams.for_completions(ctx.streams.client, ctx.settings)
 
 
 def claim_item(session: Session, item_id: int) -> ItemClaim | None:

@@ -6,16 +6,17 @@ import codecs
 import ctypes
 import logging
 import random
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import llama_cpp
 from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from app.config import Settings, get_settings
-from app.prompting import ChatMessage
+from app.services.prompting import ChatMessage
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,17 @@ class Sampling:
     temperature: float
     top_p: float
     seed: int | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], defaults: Sampling | None = None) -> Sampling:
+        """The sampling stored with a row as JSON; knobs it lacks come from ``defaults``."""
+        merged = {**(asdict(defaults) if defaults else {}), **params}
+        return cls(
+            max_tokens=int(merged["max_tokens"]),
+            temperature=float(merged["temperature"]),
+            top_p=float(merged["top_p"]),
+            seed=merged.get("seed"),
+        )
 
 
 @dataclass

@@ -10,15 +10,13 @@ import logging
 import redis
 from sqlalchemy import update
 
-from app.models import BatchItem, ItemStatus
+from app.enums import ItemStatus
+from app.jobs import GENERATE_BATCH_ITEM, INTERACTIVE_QUEUE, queue_depth
+from app.models import BatchItem
 from workers import celery
 from workers.context import WorkerContext
 
 logger = logging.getLogger(__name__)
-INTERACTIVE_QUEUE = "inference"
-# kombu's Redis transport keeps one list per priority step: "name", then "name\x06\x16{step}".
-QUEUE_KEYS = [INTERACTIVE_QUEUE, *(f"{INTERACTIVE_QUEUE}\x06\x16{step}" for step in (3, 6, 9))]
-GENERATE_BATCH_ITEM = "workers.inference.generate_batch_item"
 
 
 def takes_chat_jobs() -> bool:
@@ -28,10 +26,7 @@ def takes_chat_jobs() -> bool:
 
 def chat_waiting(client: redis.Redis) -> bool:
     """One Redis round trip: is any interactive job queued?"""
-    pipe = client.pipeline(transaction=False)
-    for key in QUEUE_KEYS:
-        pipe.llen(key)
-    return any(int(count) for count in pipe.execute())
+    return queue_depth(client, INTERACTIVE_QUEUE) > 0
 
 
 def requeue_job(item_id: int) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import ChatSession, PromptTemplate
-from app.prompting import DEFAULT_SYSTEM_PROMPT, Example
+from app.services.prompting import DEFAULT_SYSTEM_PROMPT, Example
 
 
 @dataclass(frozen=True)

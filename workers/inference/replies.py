@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.enums import MessageRole, MessageStatus
 from app.metrics import observe_generation
-from app.models import Message, MessageRole, MessageStatus, utcnow
-from app.prompting import PromptTooLong, Turn, build_chat_messages
+from app.models import Message, utcnow
+from app.services.prompting import PromptTooLong, Turn, build_chat_messages
 from workers.context import WorkerContext
 from workers.inference.generation import generate_text
 from workers.inference.model import ChatModel, Sampling

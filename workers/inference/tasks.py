@@ -7,6 +7,7 @@ from typing import Any
 
 from celery.signals import worker_init
 
+from app.jobs import GENERATE_BATCH_ITEM, GENERATE_COMPLETION, GENERATE_REPLY, INTERACTIVE_QUEUE
 from workers import celery
 from workers.context import get_context
 from workers.inference.batch import run_item
@@ -27,7 +28,7 @@ def load_on_start(**_kwargs: Any) -> None:
     the model is loaded, and heartbeats keep flowing while llama.cpp computes.
     """
     get_context()
-    if "inference" in (celery.amqp.queues.consume_from or {}):
+    if INTERACTIVE_QUEUE in (celery.amqp.queues.consume_from or {}):
         get_model()
         get_embedder()  # knowledge-base questions are embedded here, not on the ingest queue
 
@@ -36,16 +37,16 @@ def knowledge_base(query: str) -> list[Hit]:
     return retrieve(get_context(), get_embedder(), get_vector_store(), query)
 
 
-@celery.task(name="workers.inference.generate_reply")
+@celery.task(name=GENERATE_REPLY)
 def generate_reply(message_id: int) -> None:
     run_reply(get_context(), get_model(), message_id, knowledge_base)
 
 
-@celery.task(name="workers.inference.generate_batch_item")
+@celery.task(name=GENERATE_BATCH_ITEM)
 def generate_batch_item(item_id: int) -> None:
     run_item(get_context(), get_model(), item_id, stream=False)
 
 
-@celery.task(name="workers.inference.generate_completion")
+@celery.task(name=GENERATE_COMPLETION)
 def generate_completion(item_id: int) -> None:
     run_item(get_context(), get_model(), item_id, stream=True)

@@ -6,16 +6,17 @@ from __future__ import annotations
 import json
 import logging
 
+from app.jobs import EMBED_TEXTS
+from app.redis_keys import embed_result_key
 from workers import celery
 from workers.context import get_context
 from workers.ingest.embedder import get_embedder
 
 logger = logging.getLogger(__name__)
-RESULT_PREFIX = "qc:embed:"
 RESULT_TTL_S = 120
 
 
-@celery.task(name="workers.ingest.embed_texts")
+@celery.task(name=EMBED_TEXTS)
 def embed_texts(request_id: str, texts: list[str]) -> None:
     client = get_context().streams.client
     try:
@@ -27,7 +28,7 @@ def embed_texts(request_id: str, texts: list[str]) -> None:
     except Exception:
         logger.exception("embedding request %s failed", request_id)
         result = {"error": "embedding failed in the worker"}
-    key = f"{RESULT_PREFIX}{request_id}"
+    key = embed_result_key(request_id)
     pipe = client.pipeline(transaction=False)
     pipe.rpush(key, json.dumps(result))
     pipe.expire(key, RESULT_TTL_S)

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import update
 
-from app.api.schemas import DocumentOut
+from app.enums import DocumentStatus
 from app.events import publish_document
 from app.metrics import observe_ingest_chunks
-from app.models import DocumentStatus, RagDocument, utcnow
+from app.models import RagDocument, utcnow
+from app.schemas.documents import DocumentOut
 from workers.context import WorkerContext
 from workers.ingest.chunking import chunk_sections
 from workers.ingest.embedder import Embedder

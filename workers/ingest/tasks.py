@@ -6,6 +6,7 @@ from typing import Any
 
 from celery.signals import worker_init
 
+from app.jobs import DELETE_VECTORS, INGEST_DOCUMENT, INGEST_QUEUE
 from workers import celery
 from workers.context import get_context
 from workers.ingest.embedder import get_embedder
@@ -16,15 +17,15 @@ from workers.vectors import get_vector_store
 @worker_init.connect
 def load_embedder_on_start(**_kwargs: Any) -> None:
     """Ingest workers load the embedding model before their first job."""
-    if "ingest" in (celery.amqp.queues.consume_from or {}):
+    if INGEST_QUEUE in (celery.amqp.queues.consume_from or {}):
         get_embedder()
 
 
-@celery.task(name="workers.ingest.ingest_document")
+@celery.task(name=INGEST_DOCUMENT)
 def ingest_document(document_id: int) -> None:
     run_ingest(get_context(), get_embedder(), get_vector_store(), document_id)
 
 
-@celery.task(name="workers.ingest.delete_document_vectors")
+@celery.task(name=DELETE_VECTORS)
 def delete_document_vectors(document_id: int) -> None:
     get_vector_store().delete_document(document_id)

@@ -1763,11 +1763,7 @@ export interface components {
             progress: number;
             /** Started At */
             started_at: string | null;
-            /**
-             * Status
-             * @description queued, running, done or cancelled
-             */
-            status: string;
+            status: components["schemas"]["BatchStatus"];
             /** Total */
             total: number;
             usage: components["schemas"]["TokenTotals"];
@@ -1780,12 +1776,20 @@ export interface components {
              */
             name?: string | null;
         };
+        /**
+         * BatchStatus
+         * @enum {string}
+         */
+        BatchStatus: "queued" | "running" | "done" | "cancelled";
         /** CancelResult */
         CancelResult: {
             /** Message Id */
             message_id: number;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "cancelled" | "cancelling";
         };
         /** Citation */
         Citation: {
@@ -1844,8 +1848,7 @@ export interface components {
             sha256: string;
             /** Size Bytes */
             size_bytes: number;
-            /** Status */
-            status: string;
+            status: components["schemas"]["DocumentStatus"];
             /** Title */
             title: string;
             /**
@@ -1854,6 +1857,11 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * DocumentStatus
+         * @enum {string}
+         */
+        DocumentStatus: "queued" | "extracting" | "embedding" | "ready" | "error";
         Error: {
             error: {
                 code: string;
@@ -2025,32 +2033,27 @@ export interface components {
             model_name: string | null;
             /** Prompt Tokens */
             prompt_tokens: number | null;
-            /** Role */
-            role: string;
+            role: components["schemas"]["MessageRole"];
             /** Session Id */
             session_id: number;
-            /** Status */
-            status: string;
+            status: components["schemas"]["MessageStatus"];
             /** Time To First Token Ms */
             time_to_first_token_ms: number | null;
             /** Tokens Per Second */
             tokens_per_second: number | null;
         };
+        /**
+         * MessageRole
+         * @enum {string}
+         */
+        MessageRole: "user" | "assistant";
+        /**
+         * MessageStatus
+         * @enum {string}
+         */
+        MessageStatus: "queued" | "generating" | "done" | "cancelled" | "error";
         /** Page */
         Page: {
-            /**
-             * Limit
-             * @default 20
-             */
-            limit?: number;
-            /**
-             * Offset
-             * @default 0
-             */
-            offset?: number;
-        };
-        /** PageQuery */
-        PageQuery: {
             /**
              * Limit
              * @default 20
@@ -2110,11 +2113,15 @@ export interface components {
         ReplyQueued: {
             /** Assistant Message Id */
             assistant_message_id: number;
-            /** Status */
-            status: string;
+            status: components["schemas"]["MessageStatus"];
             /** User Message Id */
             user_message_id: number | null;
         };
+        /**
+         * Role
+         * @enum {string}
+         */
+        Role: "user" | "admin";
         /** SessionCreate */
         SessionCreate: {
             /**
@@ -2297,8 +2304,7 @@ export interface components {
             email: string | null;
             /** Id */
             id: number;
-            /** Role */
-            role: string;
+            role: components["schemas"]["Role"];
             /** Username */
             username: string;
         };

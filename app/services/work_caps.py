@@ -1,4 +1,5 @@
-"""Per-user caps on open work, so that one user cannot flood the queues (429 + Retry-After)."""
+"""Per-user caps on open work (replies, completions, batch items), so that one user cannot
+flood the queues: 429 with Retry-After. HTTP rate limits live in app/api/rate_limits.py."""
 
 from __future__ import annotations
 
@@ -11,15 +12,10 @@ from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.enums import OPEN_ITEM_STATUSES, OPEN_STATUSES, MessageRole
 from app.errors import TooManyRequests
-from app.models import (
-    OPEN_ITEM_STATUSES,
-    OPEN_STATUSES,
-    BatchItem,
-    ChatSession,
-    Message,
-    MessageRole,
-)
+from app.models import BatchItem, ChatSession, Message
+from app.redis_keys import quota_lock_key
 
 
 def open_chat_replies(user_id: int) -> ScalarSelect[int]:
@@ -101,7 +97,7 @@ def user_quota_lock(client: redis.Redis, user_id: int) -> Iterator[None]:
     Without it, simultaneous requests all count the same open work and all pass the cap (and
     the one-open-reply-per-chat rule). The lock's timeout frees it if a holder dies.
     """
-    lock = client.lock(f"qc:quota-lock:{user_id}", timeout=10, blocking_timeout=5)
+    lock = client.lock(quota_lock_key(user_id), timeout=10, blocking_timeout=5)
     if not lock.acquire():
         raise TooManyRequests("too many simultaneous requests; try again", retry_after=1)
     try:

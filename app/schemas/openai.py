@@ -6,9 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.batches import MAX_STOP_SEQUENCES
-
-MAX_EMBED_INPUTS = 256
+from app.schemas.generation import MAX_STOP_SEQUENCES, GenerationRequest
 
 
 class Lenient(BaseModel):
@@ -53,6 +51,19 @@ class ChatCompletionBody(Lenient):
         if isinstance(self.stop, list) and len(self.stop) > MAX_STOP_SEQUENCES:
             raise ValueError(f"at most {MAX_STOP_SEQUENCES} stop sequences")
         return self
+
+    def generation_request(self) -> GenerationRequest:
+        """The same request as a batch line would make it."""
+        return GenerationRequest.model_validate(
+            {
+                "messages": [m.as_turn() for m in self.messages],
+                "max_tokens": self.max_completion_tokens or self.max_tokens,
+                "temperature": self.temperature,
+                "top_p": self.top_p,
+                "seed": self.seed,
+                "stop": self.stop,
+            }
+        )
 
 
 class EmbeddingsBody(Lenient):

@@ -15,13 +15,12 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.api.system import QUEUES, queue_depth
-from app.extensions import services
+from app.extensions import resources
+from app.jobs import QUEUES, queue_depth
 from app.metrics import HTTP_LATENCY
-from app.models import BatchItem, Message, MessageRole, RagDocument
+from app.services.monitoring import chunks_stored, jobs_by_state
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
@@ -52,7 +51,7 @@ class ScrapeTimeCollector(Collector):
         )
         try:
             for name in QUEUES:
-                depth.add_metric([name], queue_depth(name))
+                depth.add_metric([name], queue_depth(resources().redis, name))
         except RedisError:
             logger.warning("queue depths unavailable", exc_info=True)
         yield depth
@@ -63,27 +62,10 @@ class ScrapeTimeCollector(Collector):
             "queuechat_ingest_chunks_stored", "Document chunks embedded and stored"
         )
         try:
-            with services().db.session() as db:
-                replies = db.execute(
-                    select(Message.status, func.count())
-                    .where(Message.role == MessageRole.ASSISTANT)
-                    .group_by(Message.status)
-                )
-                for state, count in replies:
-                    jobs.add_metric(["reply", state], count)
-                items = db.execute(
-                    select(BatchItem.batch_id.is_(None), BatchItem.status, func.count()).group_by(
-                        BatchItem.batch_id.is_(None), BatchItem.status
-                    )
-                )
-                for is_api, state, count in items:
-                    jobs.add_metric(["api" if is_api else "batch_item", state], count)
-                documents = db.execute(
-                    select(RagDocument.status, func.count()).group_by(RagDocument.status)
-                )
-                for state, count in documents:
-                    jobs.add_metric(["document", state], count)
-                chunks.add_metric([], db.scalar(select(func.sum(RagDocument.chunks_done))) or 0)
+            with resources().db.session() as db:
+                for kind, state, count in jobs_by_state(db):
+                    jobs.add_metric([kind, state], count)
+                chunks.add_metric([], chunks_stored(db))
         except SQLAlchemyError:
             logger.warning("job counts unavailable", exc_info=True)
         yield jobs
@@ -107,7 +89,7 @@ def file_backed() -> bool:
 @bp.get("/metrics")
 def metrics() -> Response:
     registry = CollectorRegistry()
-    directory = services().settings.metrics_dir
+    directory = resources().settings.metrics_dir
     directory.mkdir(parents=True, exist_ok=True)
     MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
     registry.register(ScrapeTimeCollector())

@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from app.errors import ApiError
+from app.errors import EmptyDocument, UnsupportedDocument, UploadTooLarge
 
 KINDS = {
     ".txt": "text/plain",
@@ -20,21 +20,6 @@ KINDS = {
     ".pdf": "application/pdf",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-
-
-class UploadTooLarge(ApiError):
-    status = 413
-    code = "too_large"
-
-
-class UnsupportedDocument(ApiError):
-    status = 415
-    code = "unsupported_document"
-
-
-class EmptyDocument(ApiError):
-    status = 422
-    code = "empty_document"
 
 
 @dataclass(frozen=True)

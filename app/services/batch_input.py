@@ -3,82 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, ValidationError
 
 from app.config import Settings
 from app.errors import InvalidInput
+from app.schemas.generation import BatchLine
 
 MAX_REPORTED_ERRORS = 50
-MAX_STOP_SEQUENCES = 4
-
-
-class ChatTurnIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    role: Literal["system", "user", "assistant"]
-    content: Annotated[str, StringConstraints(max_length=100_000)]
-
-
-class GenerationRequest(BaseModel):
-    """What one item asks for: messages (or a bare prompt), an optional template, sampling."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    messages: list[ChatTurnIn] | None = Field(default=None, min_length=1, max_length=200)
-    prompt: str | None = None
-    template: str | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    temperature: float | None = Field(default=None, ge=0)
-    top_p: float | None = Field(default=None, gt=0, le=1)
-    seed: int | None = None
-    stop: str | list[str] | None = None
-
-    @model_validator(mode="after")
-    def _one_input(self) -> GenerationRequest:
-        if (self.messages is None) == (self.prompt is None):
-            raise ValueError("give exactly one of 'messages' or 'prompt'")
-        if isinstance(self.stop, list) and len(self.stop) > MAX_STOP_SEQUENCES:
-            raise ValueError(f"at most {MAX_STOP_SEQUENCES} stop sequences")
-        return self
-
-    def stored(self, settings: Settings) -> dict[str, Any]:
-        """The form workers read: messages, template, stop list and complete sampling."""
-        if self.max_tokens is not None and self.max_tokens > settings.max_tokens_limit:
-            raise ValueError(f"max_tokens is over the limit of {settings.max_tokens_limit}")
-        if self.temperature is not None and self.temperature > settings.max_temperature:
-            raise ValueError(f"temperature is over the limit of {settings.max_temperature}")
-        messages = (
-            [turn.model_dump() for turn in self.messages]
-            if self.messages is not None
-            else [{"role": "user", "content": self.prompt or ""}]
-        )
-        stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
-        return {
-            "messages": messages,
-            "template": self.template,
-            "stop": [s for s in stop if s],
-            "sampling": {
-                "max_tokens": self.max_tokens or settings.default_max_tokens,
-                "temperature": (
-                    settings.default_temperature if self.temperature is None else self.temperature
-                ),
-                "top_p": settings.default_top_p if self.top_p is None else self.top_p,
-                "seed": self.seed,
-            },
-        }
-
-
-class BatchLine(GenerationRequest):
-    custom_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class ParsedLine(BaseModel):

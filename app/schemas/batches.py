@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.enums import BatchStatus
+
 
 class ItemCounts(BaseModel):
     queued: int = 0
@@ -23,7 +25,7 @@ class TokenTotals(BaseModel):
 class BatchOut(BaseModel):
     id: int
     name: str
-    status: str = Field(description="queued, running, done or cancelled")
+    status: BatchStatus
     total: int
     counts: ItemCounts
     progress: float = Field(description="finished items / total, 0..1")
@@ -40,8 +42,3 @@ class BatchList(BaseModel):
 
 class BatchQuery(BaseModel):
     name: str | None = Field(default=None, max_length=300)
-
-
-class PageQuery(BaseModel):
-    limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)

@@ -1,0 +1,106 @@
+"""What every view needs from the request: the caller, admin checks, parsed bodies and queries.
+
+Views parse with these, call a service with explicit arguments, and respond.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from flask import Response, g, jsonify, request
+from flask_jwt_extended import current_user, verify_jwt_in_request
+from pydantic import BaseModel, ValidationError
+
+from app.enums import Role
+from app.errors import (
+    Forbidden,
+    InvalidInput,
+    MalformedJson,
+    Unauthorized,
+    UnsupportedMediaType,
+    validation_details,
+)
+from app.extensions import get_db, resources
+from app.models import User
+from app.services.accounts import API_KEY_PREFIX, user_for_api_key
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def signed_in_user() -> User:
+    """The user of the request's access token (the view is ``@jwt_required()``)."""
+    user: User = current_user
+    return user
+
+
+def require_admin() -> User:
+    user = signed_in_user()
+    if user.role != Role.ADMIN:
+        raise Forbidden("administrators only")
+    return user
+
+
+def bearer_token() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def key_or_jwt_user() -> User:
+    """The caller by API key (``Bearer qc-...``) or, failing that, by access token."""
+    if "api_user" in g:
+        found: User = g.api_user
+        return found
+    token = bearer_token()
+    if token.startswith(API_KEY_PREFIX):
+        user = user_for_api_key(get_db(), token)
+        if user is None:
+            raise Unauthorized("invalid or revoked API key")
+    else:
+        verify_jwt_in_request()
+        user = signed_in_user()
+    g.api_user = user
+    return user
+
+
+def json_body() -> Any:
+    try:
+        return json.loads(request.get_data(cache=True) or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedJson("the request body is not valid JSON") from exc
+
+
+def parse_body(model: type[M]) -> M:
+    if not request.is_json:
+        raise UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)")
+    data = json_body()
+    try:
+        return model.model_validate(data, context={"settings": resources().settings})
+    except ValidationError as exc:
+        raise InvalidInput("the request body is invalid", details=validation_details(exc)) from exc
+
+
+def parse_lenient_body(model: type[M]) -> M:
+    """OpenAI-style bodies: any content type, the first problem named in the message."""
+    data = json_body()
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = validation_details(exc)
+        first = f"{details[0]['field']}: {details[0]['message']}" if details else ""
+        raise InvalidInput(f"the request body is invalid ({first})", details=details) from exc
+
+
+def parse_query(model: type[M]) -> M:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise InvalidInput("the query string is invalid", details=validation_details(exc)) from exc
+
+
+def respond(body: BaseModel, status: int = 200) -> tuple[Response, int]:
+    return jsonify(body.model_dump(mode="json")), status
+
+
+def no_content() -> tuple[Response, int]:
+    return Response(status=204), 204

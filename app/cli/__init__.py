@@ -1,0 +1,1 @@
+"""Process entry points: the WSGI app for gunicorn and the command-line tools."""

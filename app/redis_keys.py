@@ -1,0 +1,19 @@
+"""Every Redis key, channel and prefix QueueChat writes, in one place (web and workers)."""
+
+from __future__ import annotations
+
+STREAM_PREFIX = "qc:stream:"  # one stream of events per reply: qc:stream:{message id}
+CANCEL_PREFIX = "qc:cancel:"  # a reply's cancel flag, also its pub/sub channel
+ITEM_NAMESPACE = "item:"  # OpenAI API completions: qc:stream:item:{batch item id}
+EMBED_RESULT_PREFIX = "qc:embed:"  # /v1/embeddings answers, one list per request
+QUOTA_LOCK_PREFIX = "qc:quota-lock:"  # one user's check-then-insert of open work
+DOCUMENT_CHANNEL = "qc:documents"  # document progress events (pub/sub)
+RATE_LIMIT_PREFIX = "qc-limits"  # flask-limiter's counters
+
+
+def embed_result_key(request_id: str) -> str:
+    return f"{EMBED_RESULT_PREFIX}{request_id}"
+
+
+def quota_lock_key(user_id: int) -> str:
+    return f"{QUOTA_LOCK_PREFIX}{user_id}"

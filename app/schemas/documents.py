@@ -1,0 +1,32 @@
+"""Bodies of knowledge-base documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.enums import DocumentStatus
+from app.schemas.common import Out
+
+
+class DocumentOut(Out):
+    id: int
+    title: str
+    original_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    metadata: dict[str, Any] = Field(validation_alias="meta")
+    status: DocumentStatus
+    progress: float
+    chunks_done: int
+    chunk_count: int
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentOut]

@@ -1,0 +1,99 @@
+"""Bodies of messages and replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from app.enums import MessageRole, MessageStatus
+from app.schemas.common import Body, Out, settings_of
+
+
+class SamplingParams(Body):
+    temperature: float | None = Field(default=None, ge=0.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+    @field_validator("temperature")
+    @classmethod
+    def temperature_in_bounds(cls, value: float | None, info: ValidationInfo) -> float | None:
+        settings = settings_of(info)
+        if value is not None and settings and value > settings.max_temperature:
+            raise ValueError(f"must be at most {settings.max_temperature}")
+        return value
+
+    @field_validator("max_tokens")
+    @classmethod
+    def max_tokens_in_bounds(cls, value: int | None, info: ValidationInfo) -> int | None:
+        settings = settings_of(info)
+        if value is not None and settings and value > settings.max_tokens_limit:
+            raise ValueError(f"must be at most {settings.max_tokens_limit}")
+        return value
+
+    def as_stored(self) -> dict[str, Any]:
+        """The sampling parameters alone, as stored on the reply."""
+        return self.model_dump(include=set(SamplingParams.model_fields), exclude_none=True)
+
+
+class MessageCreate(SamplingParams):
+    content: str
+    use_knowledge_base: bool | None = None
+
+    @field_validator("content")
+    @classmethod
+    def content_in_bounds(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        settings = settings_of(info)
+        if settings and len(value) > settings.max_message_chars:
+            raise ValueError(f"must be at most {settings.max_message_chars} characters")
+        return value
+
+
+class RegenerateBody(SamplingParams):
+    pass
+
+
+class Citation(BaseModel):
+    document_id: int
+    title: str
+    page: int | None = None
+    heading: str | None = None
+    chunk_index: int
+    snippet: str
+    score: float
+
+
+class MessageOut(Out):
+    id: int
+    session_id: int
+    role: MessageRole
+    content: str
+    status: MessageStatus
+    error: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    time_to_first_token_ms: float | None
+    tokens_per_second: float | None
+    model_name: str | None
+    citations: list[Citation]
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class MessageList(BaseModel):
+    items: list[MessageOut]
+
+
+class ReplyQueued(BaseModel):
+    user_message_id: int | None
+    assistant_message_id: int
+    status: MessageStatus
+
+
+class CancelResult(BaseModel):
+    message_id: int
+    status: Literal["cancelled", "cancelling"]

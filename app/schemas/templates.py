@@ -1,0 +1,59 @@
+"""Bodies of prompt templates and their few-shot examples."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from app.schemas.common import Body, Out
+
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+class ExampleIn(Body):
+    user_input: LongText
+    assistant_output: LongText
+
+
+class ExampleOut(Out):
+    id: int
+    position: int
+    user_input: str
+    assistant_output: str
+
+
+class TemplateCreate(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    system_prompt: LongText
+    active: bool = True
+    examples: list[ExampleIn] = Field(default_factory=list, max_length=50)
+
+
+class TemplateUpdate(Body):
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    system_prompt: LongText | None = None
+    active: bool | None = None
+
+
+class ExamplesReplace(Body):
+    examples: list[ExampleIn] = Field(max_length=50)
+
+
+class TemplateOut(Out):
+    id: int
+    name: str
+    system_prompt: str
+    active: bool
+    is_default: bool
+    examples: list[ExampleOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplateList(BaseModel):
+    items: list[TemplateOut]

@@ -1,0 +1,71 @@
+"""Chat sessions: list, create, change, delete (which stops its replies and drops their streams)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import ChatSession, Message, utcnow
+from app.services.ownership import owned_session, usable_template
+from app.streams import TokenStreams
+
+
+def list_chats(
+    db: Session, user_id: int, limit: int, offset: int
+) -> tuple[Sequence[ChatSession], int]:
+    """The user's chats, most recently active first, and how many there are in all."""
+    mine = ChatSession.owner_id == user_id
+    total = db.scalar(select(func.count()).select_from(ChatSession).where(mine)) or 0
+    rows = db.scalars(
+        select(ChatSession)
+        .where(mine)
+        .order_by(ChatSession.updated_at.desc(), ChatSession.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return rows, int(total)
+
+
+def create_chat(
+    db: Session, user_id: int, title: str, use_knowledge_base: bool, template_id: int | None
+) -> ChatSession:
+    chat = ChatSession(
+        owner_id=user_id,
+        title=title,
+        use_knowledge_base=use_knowledge_base,
+        template_id=usable_template(db, template_id),
+    )
+    db.add(chat)
+    db.commit()
+    return chat
+
+
+def update_chat(
+    db: Session, user_id: int, session_id: int, changes: dict[str, object]
+) -> ChatSession:
+    """Applies the given fields (title, use_knowledge_base, template_id); absent ones stay."""
+    chat = owned_session(db, user_id, session_id)
+    if changes.get("title") is not None:
+        chat.title = str(changes["title"])
+    if changes.get("use_knowledge_base") is not None:
+        chat.use_knowledge_base = bool(changes["use_knowledge_base"])
+    if "template_id" in changes:
+        template_id = changes["template_id"]
+        chat.template_id = usable_template(
+            db, template_id if isinstance(template_id, int) else None
+        )
+    chat.updated_at = utcnow()
+    db.commit()
+    return chat
+
+
+def delete_chat(db: Session, streams: TokenStreams, user_id: int, session_id: int) -> None:
+    chat = owned_session(db, user_id, session_id)
+    message_ids = list(db.scalars(select(Message.id).where(Message.session_id == chat.id)))
+    for message_id in message_ids:
+        streams.request_cancel(message_id)  # stop a reply still generating
+    db.delete(chat)
+    db.commit()
+    streams.delete(*message_ids)

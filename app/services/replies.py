@@ -1,0 +1,166 @@
+"""Chat replies: queue one for a new message or a regenerate, cancel one, say where one waits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.enums import FINAL_STATUSES, OPEN_STATUSES, MessageRole, MessageStatus
+from app.errors import Conflict, NotFound
+from app.models import ChatSession, Message, utcnow
+from app.resources import Resources
+from app.services.dispatch import send_or_fail
+from app.services.ownership import owned_session
+from app.services.work_caps import (
+    check_reply_cap,
+    ensure_reply_capacity,
+    open_api_completions,
+    open_chat_replies,
+    user_quota_lock,
+)
+from app.streams import TokenStreams
+
+
+@dataclass(frozen=True)
+class QueuedReply:
+    user_message_id: int | None
+    reply: Message
+
+
+def send_message(
+    res: Resources,
+    db: Session,
+    user_id: int,
+    session_id: int,
+    content: str,
+    *,
+    sampling: dict[str, Any],
+    use_knowledge_base: bool | None,
+) -> QueuedReply:
+    """Stores the user's message and a queued reply, then sends the reply's job."""
+    with user_quota_lock(res.redis, user_id):
+        chat = admit_chat_reply(db, user_id, session_id, res.settings)
+        user_message = Message(session_id=chat.id, role=MessageRole.USER, content=content)
+        reply = Message(
+            session_id=chat.id,
+            role=MessageRole.ASSISTANT,
+            status=MessageStatus.QUEUED,
+            sampling=sampling,
+            use_knowledge_base=use_knowledge_base,
+        )
+        chat.updated_at = utcnow()
+        db.add_all([user_message, reply])
+        db.commit()
+    enqueue_reply(res, db, reply)
+    return QueuedReply(user_message.id, reply)
+
+
+def regenerate(
+    res: Resources, db: Session, user_id: int, session_id: int, sampling: dict[str, Any]
+) -> QueuedReply:
+    """Replaces the chat's last (finished) reply with a new queued one."""
+    chat = owned_session(db, user_id, session_id)
+    with user_quota_lock(res.redis, user_id):
+        last = db.scalar(
+            select(Message)
+            .where(Message.session_id == chat.id)
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        if last is None or last.role != MessageRole.ASSISTANT:
+            raise Conflict("there is no reply to regenerate")
+        if last.status in OPEN_STATUSES:
+            raise Conflict("the last reply is still being generated; cancel it first")
+        ensure_reply_capacity(db, user_id, res.settings)
+        reply = Message(
+            session_id=chat.id,
+            role=MessageRole.ASSISTANT,
+            status=MessageStatus.QUEUED,
+            sampling=sampling or last.sampling,
+        )
+        old_id = last.id
+        db.delete(last)
+        chat.updated_at = utcnow()
+        db.add(reply)
+        db.commit()
+    res.streams.delete(old_id)
+    enqueue_reply(res, db, reply)
+    return QueuedReply(None, reply)
+
+
+def cancel_reply(
+    db: Session, streams: TokenStreams, message: Message
+) -> Literal["cancelled", "cancelling"]:
+    """Flags the reply for the worker; a reply no worker has started is cancelled right here."""
+    if message.role != MessageRole.ASSISTANT:
+        raise Conflict("only replies can be cancelled")
+    if message.status in FINAL_STATUSES:
+        raise Conflict(f"the reply is already {message.status}")
+    streams.request_cancel(message.id)
+    result = db.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.status == MessageStatus.QUEUED)
+        .values(status=MessageStatus.CANCELLED, completed_at=utcnow())
+    )
+    db.commit()
+    if getattr(result, "rowcount", 0) == 1:
+        streams.append(message.id, "cancelled", status=MessageStatus.CANCELLED.value)
+        streams.clear_cancel(message.id)
+        return "cancelled"
+    return "cancelling"
+
+
+def admit_chat_reply(db: Session, user_id: int, session_id: int, settings: Settings) -> ChatSession:
+    """The user's chat, if a new reply may be queued in it: one query on the path to a reply.
+
+    404 for a chat that is not the user's, 409 while the chat has an open reply, 429 at the
+    user's cap on open replies. Callers hold the user's quota lock.
+    """
+    open_in_chat = (
+        select(Message.id)
+        .where(Message.session_id == session_id, Message.status.in_(list(OPEN_STATUSES)))
+        .exists()
+    )
+    row = db.execute(
+        select(
+            ChatSession,
+            open_in_chat,
+            open_chat_replies(user_id) + open_api_completions(user_id),
+        ).where(ChatSession.id == session_id, ChatSession.owner_id == user_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("chat session not found")
+    chat, has_open_reply, open_count = row
+    if has_open_reply:
+        raise Conflict("a reply is still being generated in this chat; wait or cancel it")
+    check_reply_cap(int(open_count or 0), settings)
+    return chat
+
+
+def enqueue_reply(res: Resources, db: Session, reply: Message) -> None:
+    """Sends the job after the rows are committed; a broker failure fails the reply visibly."""
+
+    def mark_failed(reason: str) -> None:
+        reply.status = MessageStatus.ERROR
+        reply.error = reason
+        reply.completed_at = utcnow()
+
+    send_or_fail(db, lambda: res.jobs.enqueue_reply(reply.id), mark_failed, f"reply {reply.id}")
+
+
+def queue_position(db: Session, message_id: int) -> int:
+    """1 when this reply is the next one a free worker takes (replies are served in order)."""
+    ahead = db.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.role == MessageRole.ASSISTANT,
+            Message.status == MessageStatus.QUEUED,
+            Message.id <= message_id,
+        )
+    )
+    return int(ahead or 0)
