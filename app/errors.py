@@ -13,10 +13,14 @@ logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """A domain error with the HTTP status it maps to."""
+    """A domain error with the HTTP status it maps to; subclasses name theirs in the class line."""
 
     status = 400
     code = "bad_request"
+
+    def __init_subclass__(cls, *, status: int, code: str) -> None:
+        super().__init_subclass__()
+        cls.status, cls.code = status, code
 
     def __init__(self, message: str, *, details: Any = None) -> None:
         super().__init__(message)
@@ -24,80 +28,64 @@ class ApiError(Exception):
         self.details = details
 
 
-class NotFound(ApiError):
-    status = 404
-    code = "not_found"
+class MalformedJson(ApiError, status=400, code="malformed_json"):
+    """The body is not JSON at all."""
 
 
-class Conflict(ApiError):
-    status = 409
-    code = "conflict"
+class Unauthorized(ApiError, status=401, code="unauthorized"):
+    """No usable credentials."""
 
 
-class Unauthorized(ApiError):
-    status = 401
-    code = "unauthorized"
+class Forbidden(ApiError, status=403, code="forbidden"):
+    """Credentials, but not for this."""
 
 
-class Forbidden(ApiError):
-    status = 403
-    code = "forbidden"
+class NotFound(ApiError, status=404, code="not_found"):
+    """Missing, or another user's (the two are never told apart)."""
 
 
-class InvalidInput(ApiError):
-    status = 422
-    code = "invalid_input"
+class Conflict(ApiError, status=409, code="conflict"):
+    """The request collides with the row's state (an open reply, a taken name)."""
 
 
-class TooManyRequests(ApiError):
+class UploadTooLarge(ApiError, status=413, code="too_large"):
+    """A file over its size limit."""
+
+
+class UnsupportedMediaType(ApiError, status=415, code="unsupported_media_type"):
+    """A body that should have been JSON."""
+
+
+class UnsupportedDocument(ApiError, status=415, code="unsupported_document"):
+    """A file whose type or content is not one the knowledge base takes."""
+
+
+class InvalidInput(ApiError, status=422, code="invalid_input"):
+    """Well-formed, but a field is out of bounds or missing."""
+
+
+class EmptyDocument(ApiError, status=422, code="empty_document"):
+    """A file with nothing in it."""
+
+
+class TooManyRequests(ApiError, status=429, code="too_many_requests"):
     """Over a per-user cap or a rate limit; the client should retry after ``retry_after`` s."""
-
-    status = 429
-    code = "too_many_requests"
 
     def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
         super().__init__(message, details=details)
         self.retry_after = retry_after
 
 
-class ServiceUnavailable(ApiError):
-    status = 503
-    code = "unavailable"
+class GenerationFailed(ApiError, status=502, code="generation_failed"):
+    """A worker took the job and failed it."""
 
 
-class MalformedJson(ApiError):
-    status = 400
-    code = "malformed_json"
+class ServiceUnavailable(ApiError, status=503, code="unavailable"):
+    """The job queue or a store is down; nothing was lost."""
 
 
-class UploadTooLarge(ApiError):
-    status = 413
-    code = "too_large"
-
-
-class UnsupportedMediaType(ApiError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class UnsupportedDocument(ApiError):
-    status = 415
-    code = "unsupported_document"
-
-
-class EmptyDocument(ApiError):
-    status = 422
-    code = "empty_document"
-
-
-class GenerationFailed(ApiError):
-    status = 502
-    code = "generation_failed"
-
-
-class GatewayTimeout(ApiError):
-    status = 504
-    code = "timeout"
+class GatewayTimeout(ApiError, status=504, code="timeout"):
+    """No worker answered within the wait limit."""
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:

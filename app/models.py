@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +28,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def owned_children(back_populates: str, order_by: str | Literal[False] = False) -> Any:
+    """Rows that live and die with their parent (the database deletes them with it)."""
+    return relationship(
+        back_populates=back_populates,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by=order_by,
+    )
+
+
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; they were stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -44,9 +54,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    sessions: Mapped[list[ChatSession]] = relationship(
-        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
-    )
+    sessions: Mapped[list[ChatSession]] = owned_children("owner")
 
 
 class ChatSession(Base):
@@ -64,12 +72,7 @@ class ChatSession(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     owner: Mapped[User] = relationship(back_populates="sessions")
-    messages: Mapped[list[Message]] = relationship(
-        back_populates="session",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="Message.id",
-    )
+    messages: Mapped[list[Message]] = owned_children("session", order_by="Message.id")
 
 
 class Message(Base):
@@ -115,11 +118,8 @@ class PromptTemplate(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    examples: Mapped[list[PromptExample]] = relationship(
-        back_populates="template",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="PromptExample.position",
+    examples: Mapped[list[PromptExample]] = owned_children(
+        "template", order_by="PromptExample.position"
     )
 
 

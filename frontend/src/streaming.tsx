@@ -1,5 +1,7 @@
-import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { useEffect, useMemo, useState, type ReactNode } from "react";
+import { useApiClient } from "./api/context";
 import { useAuth } from "./auth";
+import { requiredContext } from "./context";
 import { ReplyStore } from "./stream/replyStore";
 import { StreamSocket } from "./stream/socket";
 import type { ReplyState } from "./stream/events";
@@ -9,16 +11,12 @@ interface Streaming {
   socket: StreamSocket;
 }
 
-const StreamingContext = createContext<Streaming | null>(null);
-
-export function useStreaming(): Streaming {
-  const found = useContext(StreamingContext);
-  if (!found) throw new Error("useStreaming outside StreamingProvider");
-  return found;
-}
+const [StreamingContext, useStreaming] = requiredContext<Streaming>("useStreaming", "StreamingProvider");
+export { useStreaming };
 
 export function StreamingProvider({ children, value }: { children: ReactNode; value?: Streaming }) {
-  const { client, user } = useAuth();
+  const client = useApiClient();
+  const { user } = useAuth();
   const streaming = useMemo<Streaming>(() => {
     if (value) return value;
     const store = new ReplyStore();

@@ -1,26 +1,24 @@
-// A small fetch wrapper: bearer tokens kept in localStorage, silent refresh on expiry or 401,
-// and every failure turned into an ApiError with a message a person can read.
-import type { AccessToken, TokenPair } from "./types";
+// The typed API client: openapi-fetch over the generated `paths`, with bearer tokens kept in
+// localStorage and a middleware that adds them, refreshes them silently (one refresh at a time)
+// before expiry or after a 401, and resends the request once.
+import createClient, { type Client, type Middleware } from "openapi-fetch";
+import { readableError } from "./errors";
+import type { paths } from "./schema";
+import type { TokenPair } from "./types";
 
 const TOKENS_KEY = "qc.tokens";
 const REFRESH_MARGIN_S = 60;
+/** Calls that carry no access token, and whose 401 is an answer rather than an expiry. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set<keyof paths>([
+  "/api/auth/config",
+  "/api/auth/login",
+  "/api/auth/refresh",
+  "/api/auth/register",
+]);
 
-export class ApiError extends Error {
-  constructor(
-    public status: number,
-    public code: string,
-    message: string,
-    public details?: unknown,
-  ) {
-    super(message);
-    this.name = "ApiError";
-  }
-}
-
-interface Tokens {
-  access_token: string;
-  refresh_token: string;
-}
+type Tokens = Pick<TokenPair, "access_token" | "refresh_token">;
+type Listener = () => void;
+export type FetchImpl = (request: Request) => Promise<Response>;
 
 export function tokenExpiry(token: string): number | null {
   try {
@@ -31,36 +29,30 @@ export function tokenExpiry(token: string): number | null {
   }
 }
 
-export function readableError(status: number, body: unknown): ApiError {
-  const envelope = (body as { error?: { code?: string; message?: string; details?: unknown } })
-    ?.error;
-  if (envelope?.message) {
-    let message = envelope.message;
-    if (Array.isArray(envelope.details) && envelope.details.length > 0) {
-      const parts = envelope.details
-        .map((d: { field?: string; message?: string }) =>
-          d.field ? `${d.field}: ${d.message}` : String(d.message ?? ""),
-        )
-        .filter(Boolean);
-      if (parts.length) message = `${message} (${parts.join("; ")})`;
-    }
-    return new ApiError(status, envelope.code ?? "error", message, envelope.details);
-  }
-  if (status === 0) return new ApiError(0, "network", "Cannot reach the server. Check your connection.");
-  if (status >= 500) return new ApiError(status, "server", `The server had a problem (HTTP ${status}). Try again.`);
-  return new ApiError(status, "http", `Request failed (HTTP ${status}).`);
+/** The data of a successful call; an ApiError with the server's message otherwise. */
+export async function unwrap<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await pending;
+  if (!response.ok) throw readableError(response.status, error);
+  return data as T;
 }
 
-type Listener = () => void;
-
 export class ApiClient {
+  readonly http: Client<paths>;
   private tokens: Tokens | null;
   private refreshing: Promise<string | null> | null = null;
   private listeners = new Set<Listener>();
+  /** A copy of each authenticated request in flight, by openapi-fetch's request id, to resend. */
+  private resendable = new Map<string, Request>();
 
-  constructor(private storage: Storage = localStorage, private fetchImpl: typeof fetch = (...a) => fetch(...a)) {
+  constructor(
+    private storage: Storage = localStorage,
+    private fetchImpl: FetchImpl = (request) => fetch(request),
+    baseUrl: string = window.location.origin,
+  ) {
     const raw = storage.getItem(TOKENS_KEY);
     this.tokens = raw ? (JSON.parse(raw) as Tokens) : null;
+    this.http = createClient<paths>({ baseUrl, fetch: (request) => this.send(request) });
+    this.http.use(this.bearerAuth);
   }
 
   get loggedIn(): boolean {
@@ -73,10 +65,18 @@ export class ApiClient {
   }
 
   setTokens(tokens: Tokens | null): void {
+    if (tokens === null && this.tokens === null) return;
     this.tokens = tokens;
     if (tokens) this.storage.setItem(TOKENS_KEY, JSON.stringify(tokens));
     else this.storage.removeItem(TOKENS_KEY);
     this.listeners.forEach((l) => l());
+  }
+
+  /** Forgets the tokens and returns the access token they held, for the logout call. */
+  signOut(): string | null {
+    const token = this.tokens?.access_token ?? null;
+    this.setTokens(null);
+    return token;
   }
 
   /** A usable access token, refreshed first when it is about to expire; null when logged out. */
@@ -100,91 +100,54 @@ export class ApiClient {
   private async doRefresh(): Promise<string | null> {
     const tokens = this.tokens;
     if (!tokens) return null;
-    let response: Response;
-    try {
-      response = await this.fetchImpl("/api/auth/refresh", {
-        method: "POST",
-        headers: { Authorization: `Bearer ${tokens.refresh_token}` },
-      });
-    } catch {
-      throw readableError(0, null);
-    }
-    if (!response.ok) {
+    const { data, response } = await this.http.POST("/api/auth/refresh", {
+      headers: { Authorization: `Bearer ${tokens.refresh_token}` },
+    });
+    if (!response.ok || !data) {
       this.setTokens(null); // the refresh token expired or was revoked: log in again
       return null;
     }
-    const body = (await response.json()) as AccessToken;
-    this.setTokens({ ...tokens, access_token: body.access_token });
-    return body.access_token;
+    this.setTokens({ ...tokens, access_token: data.access_token });
+    return data.access_token;
   }
 
-  async request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
-    const send = async (token: string | null): Promise<Response> => {
-      const headers: Record<string, string> = {};
-      let payload: BodyInit | undefined;
-      if (body instanceof FormData) payload = body;
-      else if (body !== undefined) {
-        headers["Content-Type"] = "application/json";
-        payload = JSON.stringify(body);
-      }
-      if (token) headers.Authorization = `Bearer ${token}`;
-      try {
-        return await this.fetchImpl(path, { method, headers, body: payload });
-      } catch {
-        throw readableError(0, null);
-      }
-    };
-    let response = await send(auth ? await this.accessToken() : null);
-    if (response.status === 401 && auth && this.tokens) {
-      const fresh = await this.accessToken(true);
-      if (fresh) response = await send(fresh);
-    }
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    let parsed: unknown = null;
+  private async send(request: Request): Promise<Response> {
     try {
-      parsed = text ? JSON.parse(text) : null;
+      return await this.fetchImpl(request);
     } catch {
-      parsed = null;
-    }
-    if (!response.ok) {
-      if (response.status === 401 && auth) this.setTokens(null);
-      throw readableError(response.status, parsed);
-    }
-    return parsed as T;
-  }
-
-  get<T>(path: string): Promise<T> {
-    return this.request<T>("GET", path);
-  }
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>("POST", path, body);
-  }
-  patch<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>("PATCH", path, body);
-  }
-  put<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>("PUT", path, body);
-  }
-  delete(path: string): Promise<void> {
-    return this.request<void>("DELETE", path);
-  }
-
-  async login(username: string, password: string): Promise<void> {
-    const tokens = await this.request<TokenPair>("POST", "/api/auth/login", { username, password }, false);
-    this.setTokens(tokens);
-  }
-
-  async logout(): Promise<void> {
-    const token = this.tokens?.access_token;
-    this.setTokens(null);
-    if (token) {
-      await this.fetchImpl("/api/auth/logout", {
-        method: "POST",
-        headers: { Authorization: `Bearer ${token}` },
-      }).catch(() => undefined);
+      throw readableError(0, null);
     }
   }
+
+  private readonly bearerAuth: Middleware = {
+    onRequest: async ({ request, schemaPath, id }) => {
+      // a public call, or one that brings its own token (refresh, logout), is sent as it is
+      if (PUBLIC_PATHS.has(schemaPath) || request.headers.has("Authorization")) return undefined;
+      const token = await this.accessToken();
+      if (token) request.headers.set("Authorization", `Bearer ${token}`);
+      this.resendable.set(id, request.clone());
+      return request;
+    },
+    onResponse: async ({ response, id }) => {
+      const copy = this.resendable.get(id);
+      this.resendable.delete(id);
+      if (!copy || response.status !== 401) return undefined;
+      let answer = response;
+      const fresh = this.tokens ? await this.accessToken(true) : null;
+      if (fresh) {
+        copy.headers.set("Authorization", `Bearer ${fresh}`);
+        answer = await this.send(copy);
+      }
+      if (answer.status === 401) this.setTokens(null);
+      return answer;
+    },
+    onError: ({ id }) => {
+      this.resendable.delete(id);
+    },
+  };
 }
 
-export const api = new ApiClient();
+/** The `params` of a call whose path has ids in it: inPath({ session_id: 3 }). */
+export function inPath<P extends Record<string, number>>(path: P): { params: { path: P } } {
+  return { params: { path } };
+}

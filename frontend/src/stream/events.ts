@@ -1,4 +1,5 @@
 // Frames the /ws relay sends, and the pure rules that turn them into a reply's visible state.
+import { FINAL_STATUSES, type MessageStatus } from "../api/enums";
 import type { Citation, MessageOut } from "../api/types";
 
 export interface StreamStats {
@@ -17,12 +18,10 @@ export type StreamEvent =
   | { type: "message"; id?: string; message_id: number; message: MessageOut }
   | { type: "queued"; id?: undefined; message_id: number; position: number };
 
-export type ReplyStatus = "queued" | "generating" | "done" | "cancelled" | "error";
-
 export interface ReplyState {
   messageId: number;
   text: string;
-  status: ReplyStatus;
+  status: MessageStatus;
   lastEventId: string | null;
   error: string | null;
   citations: Citation[];
@@ -33,8 +32,8 @@ export interface ReplyState {
 
 export const STREAM_EVENT_TYPES = new Set(["token", "reset", "done", "cancelled", "error", "message", "queued"]);
 
-export function isFinal(status: string): boolean {
-  return status === "done" || status === "cancelled" || status === "error";
+export function isFinal(status: MessageStatus): boolean {
+  return FINAL_STATUSES.has(status);
 }
 
 /** Orders Redis stream ids ("<ms>-<seq>"); negative when a comes first. */
@@ -46,7 +45,7 @@ export function compareEventIds(a: string, b: string): number {
   return 0;
 }
 
-export function initialReply(messageId: number, status: ReplyStatus = "queued"): ReplyState {
+export function initialReply(messageId: number, status: MessageStatus = "queued"): ReplyState {
   return {
     messageId,
     text: "",
@@ -73,7 +72,7 @@ export function applyEvent(state: ReplyState, event: StreamEvent): ReplyState {
     return {
       ...state,
       text: stored.content,
-      status: stored.status as ReplyStatus,
+      status: stored.status,
       error: stored.error ?? null,
       citations: stored.citations ?? [],
     };

@@ -1,6 +1,7 @@
 // Live replies by message id. Each one's text and last event id are kept in sessionStorage too,
 // so a reload resumes the stream right after the last event shown: no gap, nothing twice.
-import { applyEvent, initialReply, isFinal, type ReplyState, type ReplyStatus, type StreamEvent } from "./events";
+import type { MessageStatus } from "../api/enums";
+import { applyEvent, initialReply, isFinal, type ReplyState, type StreamEvent } from "./events";
 
 const PREFIX = "qc.reply.";
 type Listener = (state: ReplyState) => void;
@@ -8,7 +9,7 @@ type Listener = (state: ReplyState) => void;
 interface Snapshot {
   text: string;
   lastEventId: string;
-  status: ReplyStatus;
+  status: MessageStatus;
 }
 
 export class ReplyStore {
@@ -22,7 +23,7 @@ export class ReplyStore {
   }
 
   /** Starts following a reply that is not final yet, from a saved snapshot when there is one. */
-  track(messageId: number, status: ReplyStatus = "queued"): ReplyState {
+  track(messageId: number, status: MessageStatus = "queued"): ReplyState {
     const known = this.replies.get(messageId);
     if (known) return known;
     let state = initialReply(messageId, status);

@@ -1,6 +1,7 @@
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { MemoryRouter } from "react-router-dom";
 import { ApiClient } from "../api/client";
+import { ApiProvider } from "../api/context";
 import { AuthProvider } from "../auth";
 import { StreamingProvider } from "../streaming";
 import { ReplyStore } from "../stream/replyStore";
@@ -33,29 +34,54 @@ export class FakeSocket {
   }
 }
 
-export type Route = (method: string, url: string, body: unknown) => [number, unknown] | undefined;
+export type Route = (
+  method: string,
+  url: string,
+  body: unknown,
+  authorization: string | null,
+) => [number, unknown] | undefined;
 
-/** An ApiClient whose fetch answers from a route function, recording each request. */
-export function fakeClient(route: Route) {
-  const requests: { method: string; url: string; body: unknown }[] = [];
-  const fetchImpl = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const method = init?.method ?? "GET";
-    const url = String(input);
-    const body = typeof init?.body === "string" ? JSON.parse(init.body) : init?.body;
-    requests.push({ method, url, body });
-    const [status, payload] = route(method, url, body) ?? [404, { error: { code: "not_found", message: "not found" } }];
+const NOT_FOUND: [number, unknown] = [404, { error: { code: "not_found", message: "not found" } }];
+
+/** A JWT-shaped token that expires in `expInSeconds`. */
+export function jwt(expInSeconds = 3600): string {
+  return `x.${btoa(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + expInSeconds }))}.y`;
+}
+
+function parsed(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
+  }
+}
+
+/** An ApiClient whose fetch answers from a route function, recording each request (url: path and query). */
+export function fakeClient(route: Route, storage: Storage = localStorage) {
+  const requests: { method: string; url: string; body: unknown; authorization: string | null }[] = [];
+  const fetchImpl = async (request: Request) => {
+    const { pathname, search } = new URL(request.url);
+    const sent = {
+      method: request.method,
+      url: pathname + search,
+      body: parsed(await request.text()),
+      authorization: request.headers.get("Authorization"),
+    };
+    requests.push(sent);
+    const [status, payload] = route(sent.method, sent.url, sent.body, sent.authorization) ?? NOT_FOUND;
     return new Response(status === 204 ? null : JSON.stringify(payload), { status });
   };
-  const client = new ApiClient(localStorage, fetchImpl as typeof fetch);
+  const client = new ApiClient(storage, fetchImpl, "http://test");
   return { client, requests };
 }
 
-export function streaming(client: ApiClient) {
+/** A reply store and a socket over FakeSockets, reconnecting at once. */
+export function streaming(getToken: (forceRefresh?: boolean) => Promise<string | null>) {
   const store = new ReplyStore(sessionStorage);
   const socket = new StreamSocket({
     url: "ws://test/ws",
     store,
-    getToken: (force) => client.accessToken(force),
+    getToken,
     createSocket: (url) => new FakeSocket(url) as unknown as WebSocket,
     retryDelaysMs: [0],
   });
@@ -63,12 +89,14 @@ export function streaming(client: ApiClient) {
 }
 
 export function Providers({ client, children, path = "/" }: { client: ApiClient; children: ReactNode; path?: string }) {
-  const value = streaming(client);
+  const [value] = useState(() => streaming((force) => client.accessToken(force)));
   return (
-    <AuthProvider client={client}>
-      <StreamingProvider value={value}>
-        <MemoryRouter initialEntries={[path]}>{children}</MemoryRouter>
-      </StreamingProvider>
-    </AuthProvider>
+    <ApiProvider client={client}>
+      <AuthProvider>
+        <StreamingProvider value={value}>
+          <MemoryRouter initialEntries={[path]}>{children}</MemoryRouter>
+        </StreamingProvider>
+      </AuthProvider>
+    </ApiProvider>
   );
 }

@@ -3,10 +3,9 @@ import DeleteOutlinedIcon from "@mui/icons-material/DeleteOutlined";
 import DownloadIcon from "@mui/icons-material/Download";
 import RefreshIcon from "@mui/icons-material/Refresh";
 import { Alert, Box, Chip, IconButton, LinearProgress, Paper, Tooltip, Typography } from "@mui/material";
-import { useCallback, useEffect, useRef, useState, type DragEvent } from "react";
-import type { DocumentOut } from "../../api/types";
-import { useAuth } from "../../auth";
-import { useStreaming } from "../../streaming";
+import { useRef, useState, type DragEvent } from "react";
+import { inProgress, useDocumentCalls, useDocuments } from "../../queries/documents";
+import { useErrorAlert } from "../useErrorAlert";
 
 const STATUS_COLOR = {
   queued: "default",
@@ -15,7 +14,6 @@ const STATUS_COLOR = {
   ready: "success",
   error: "error",
 } as const;
-const POLL_MS = 3000;
 
 function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -23,94 +21,22 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-const inProgress = (d: DocumentOut) => d.status !== "ready" && d.status !== "error";
-
 export function DocumentsPanel() {
-  const { client } = useAuth();
-  const { socket } = useStreaming();
-  const [documents, setDocuments] = useState<DocumentOut[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const list = useDocuments();
+  const alert = useErrorAlert(list);
+  const { upload: uploadFiles, uploading, reindex, remove, download } = useDocumentCalls();
   const [dragging, setDragging] = useState(false);
-  const [uploading, setUploading] = useState(false);
   const input = useRef<HTMLInputElement>(null);
+  const documents = list.data?.items ?? [];
 
-  const merge = useCallback((changed: DocumentOut[]) => {
-    setDocuments((list) => {
-      const byId = new Map(list.map((d) => [d.id, d]));
-      changed.forEach((d) => byId.set(d.id, d));
-      return [...byId.values()].sort((a, b) => b.id - a.id);
-    });
-  }, []);
-
-  const load = useCallback(async () => {
-    try {
-      const body = await client.get<{ items: DocumentOut[] }>("/api/documents");
-      setDocuments([...body.items].sort((a, b) => b.id - a.id));
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, [client]);
-
-  useEffect(() => {
-    void load();
-    socket.followDocuments();
-    return socket.onFrame((frame) => {
-      if (frame.type === "document" && frame.document) merge([frame.document as DocumentOut]);
-    });
-  }, [load, socket, merge]);
-
-  // progress events are the live path; a slow poll covers a socket that is reconnecting
-  const busy = documents.some(inProgress);
-  useEffect(() => {
-    if (!busy) return;
-    const timer = setInterval(() => void load(), POLL_MS);
-    return () => clearInterval(timer);
-  }, [busy, load]);
-
-  const upload = async (files: File[]) => {
-    if (files.length === 0) return;
-    setError(null);
-    setUploading(true);
-    const form = new FormData();
-    files.forEach((file) => form.append("files", file));
-    try {
-      const body = await client.post<{ items: DocumentOut[] }>("/api/documents", form);
-      merge(body.items);
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setUploading(false);
-    }
-  };
-
-  const act = async (action: () => Promise<unknown>) => {
-    setError(null);
-    try {
-      await action();
-      await load();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-
-  const download = async (doc: DocumentOut) => {
-    try {
-      const token = await client.accessToken();
-      const response = await fetch(`/api/documents/${doc.id}/file`, { headers: { Authorization: `Bearer ${token}` } });
-      if (!response.ok) throw new Error(`Download failed (HTTP ${response.status})`);
-      const url = URL.createObjectURL(await response.blob());
-      const link = Object.assign(document.createElement("a"), { href: url, download: doc.original_name });
-      link.click();
-      URL.revokeObjectURL(url);
-    } catch (e) {
-      setError((e as Error).message);
-    }
+  const upload = (files: File[]) => {
+    if (files.length > 0) void alert.attempt(() => uploadFiles(files));
   };
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    void upload([...e.dataTransfer.files]);
+    upload([...e.dataTransfer.files]);
   };
 
   return (
@@ -152,14 +78,14 @@ export function DocumentsPanel() {
           hidden
           data-testid="document-input"
           onChange={(e) => {
-            void upload([...(e.target.files ?? [])]);
+            upload([...(e.target.files ?? [])]);
             e.target.value = "";
           }}
         />
       </Paper>
-      {error && (
-        <Alert severity="error" sx={{ mb: 2 }} onClose={() => setError(null)}>
-          {error}
+      {alert.message && (
+        <Alert severity="error" sx={{ mb: 2 }} onClose={alert.clear}>
+          {alert.message}
         </Alert>
       )}
       <Box sx={{ display: "flex", flexDirection: "column", gap: 1 }}>
@@ -176,17 +102,17 @@ export function DocumentsPanel() {
               </Box>
               <Chip size="small" label={doc.status} color={STATUS_COLOR[doc.status as keyof typeof STATUS_COLOR] ?? "default"} className="document-status" />
               <Tooltip title="Download">
-                <IconButton size="small" aria-label={`Download ${doc.original_name}`} onClick={() => void download(doc)}>
+                <IconButton size="small" aria-label={`Download ${doc.original_name}`} onClick={() => void alert.attempt(() => download(doc))}>
                   <DownloadIcon fontSize="small" />
                 </IconButton>
               </Tooltip>
               <Tooltip title="Re-index">
-                <IconButton size="small" aria-label={`Re-index ${doc.original_name}`} onClick={() => void act(() => client.post(`/api/documents/${doc.id}/reindex`))}>
+                <IconButton size="small" aria-label={`Re-index ${doc.original_name}`} onClick={() => void alert.attempt(() => reindex(doc.id))}>
                   <RefreshIcon fontSize="small" />
                 </IconButton>
               </Tooltip>
               <Tooltip title="Delete">
-                <IconButton size="small" aria-label={`Delete ${doc.original_name}`} onClick={() => void act(() => client.delete(`/api/documents/${doc.id}`))}>
+                <IconButton size="small" aria-label={`Delete ${doc.original_name}`} onClick={() => void alert.attempt(() => remove(doc.id))}>
                   <DeleteOutlinedIcon fontSize="small" />
                 </IconButton>
               </Tooltip>

@@ -1,38 +1,18 @@
 import OpenInNewIcon from "@mui/icons-material/OpenInNew";
 import { Alert, Box, Button, Chip, Paper, Typography } from "@mui/material";
-import { useEffect, useState } from "react";
-import type { SystemOut } from "../../api/types";
-import { useAuth } from "../../auth";
+import { useSystem } from "../../queries/admin";
 
-const REFRESH_MS = 5000;
 const QUEUE_ORDER = ["inference", "batch", "ingest"] as const;
 
 export function SystemPanel() {
-  const { client } = useAuth();
-  const [system, setSystem] = useState<SystemOut | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let alive = true;
-    const load = () =>
-      client
-        .get<SystemOut>("/api/admin/system")
-        .then((body) => alive && (setSystem(body), setError(null)))
-        .catch((e: Error) => alive && setError(e.message));
-    void load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, [client]);
+  const { data: system, error } = useSystem();
 
   return (
     <>
       <Typography variant="h6" gutterBottom>
         System
       </Typography>
-      {error && <Alert severity="error" sx={{ mb: 2 }}>{error}</Alert>}
+      {error && <Alert severity="error" sx={{ mb: 2 }}>{error.message}</Alert>}
       {system && (
         <Box sx={{ display: "flex", flexDirection: "column", gap: 3 }}>
           <Box sx={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(160px, 1fr))", gap: 2 }}>

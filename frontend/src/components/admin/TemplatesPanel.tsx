@@ -18,21 +18,15 @@ import {
   TextField,
   Typography,
 } from "@mui/material";
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
+import type { TemplateDraft } from "../../api/templates";
 import type { ExampleIn, TemplateOut } from "../../api/types";
-import { useAuth } from "../../auth";
+import { useTemplateCalls, useTemplates } from "../../queries/templates";
+import { useErrorAlert } from "../useErrorAlert";
 
-interface Draft {
-  id: number | null;
-  name: string;
-  system_prompt: string;
-  active: boolean;
-  examples: ExampleIn[];
-}
+const blank: TemplateDraft = { id: null, name: "", system_prompt: "", active: true, examples: [] };
 
-const blank: Draft = { id: null, name: "", system_prompt: "", active: true, examples: [] };
-
-function toDraft(t: TemplateOut): Draft {
+function toDraft(t: TemplateOut): TemplateDraft {
   const examples = [...t.examples].sort((a, b) => a.position - b.position);
   return {
     id: t.id,
@@ -44,41 +38,21 @@ function toDraft(t: TemplateOut): Draft {
 }
 
 export function TemplatesPanel() {
-  const { client } = useAuth();
-  const [templates, setTemplates] = useState<TemplateOut[]>([]);
-  const [draft, setDraft] = useState<Draft>(blank);
-  const [error, setError] = useState<string | null>(null);
+  const list = useTemplates();
+  const alert = useErrorAlert(list);
+  const calls = useTemplateCalls();
+  const [draft, setDraft] = useState<TemplateDraft>(blank);
   const [saved, setSaved] = useState(false);
+  const templates = list.data?.items ?? [];
 
-  const load = useCallback(async () => {
-    try {
-      setTemplates((await client.get<{ items: TemplateOut[] }>("/api/templates")).items);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, [client]);
-  useEffect(() => void load(), [load]);
-
-  const run = async (action: () => Promise<void>) => {
-    setError(null);
+  const run = (action: () => Promise<unknown>) => {
     setSaved(false);
-    try {
-      await action();
-      await load();
-    } catch (e) {
-      setError((e as Error).message);
-    }
+    return alert.attempt(action);
   };
 
   const save = () =>
     run(async () => {
-      const body = { name: draft.name, system_prompt: draft.system_prompt, active: draft.active };
-      const template =
-        draft.id === null
-          ? await client.post<TemplateOut>("/api/templates", body)
-          : await client.patch<TemplateOut>(`/api/templates/${draft.id}`, body);
-      const updated = await client.put<TemplateOut>(`/api/templates/${template.id}/examples`, { examples: draft.examples });
-      setDraft(toDraft(updated ?? template));
+      setDraft(toDraft(await calls.save(draft)));
       setSaved(true);
     });
 
@@ -92,7 +66,8 @@ export function TemplatesPanel() {
       return { ...d, examples };
     });
 
-  const current = templates.find((t) => t.id === draft.id);
+  const editing = draft.id; // null while the template is new
+  const current = templates.find((t) => t.id === editing);
   return (
     <Box sx={{ display: "flex", gap: 2, flexDirection: { xs: "column", md: "row" } }}>
       <Paper sx={{ width: { md: 280 }, flexShrink: 0, alignSelf: "flex-start" }}>
@@ -121,24 +96,24 @@ export function TemplatesPanel() {
       <Paper sx={{ p: 2, flex: 1, display: "flex", flexDirection: "column", gap: 2, minWidth: 0 }}>
         <Box sx={{ display: "flex", alignItems: "center", gap: 1, flexWrap: "wrap" }}>
           <Typography variant="h6" sx={{ flex: 1 }}>
-            {draft.id === null ? "New template" : "Edit template"}
+            {editing === null ? "New template" : "Edit template"}
           </Typography>
           {current?.is_default ? (
             <Chip icon={<StarIcon />} label="Default" color="warning" variant="outlined" />
           ) : (
-            draft.id !== null && (
-              <Button size="small" onClick={() => run(async () => void (await client.post(`/api/templates/${draft.id}/default`)))}>
+            editing !== null && (
+              <Button size="small" onClick={() => run(() => calls.setDefault(editing))}>
                 Set as default
               </Button>
             )
           )}
-          {draft.id !== null && (
+          {editing !== null && (
             <Button
               size="small"
               color="error"
               onClick={() =>
                 run(async () => {
-                  await client.delete(`/api/templates/${draft.id}`);
+                  await calls.remove(editing);
                   setDraft(blank);
                 })
               }
@@ -147,7 +122,7 @@ export function TemplatesPanel() {
             </Button>
           )}
         </Box>
-        {error && <Alert severity="error" onClose={() => setError(null)}>{error}</Alert>}
+        {alert.message && <Alert severity="error" onClose={alert.clear}>{alert.message}</Alert>}
         {saved && <Alert severity="success" onClose={() => setSaved(false)}>Saved.</Alert>}
         <TextField label="Name" value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
         <TextField

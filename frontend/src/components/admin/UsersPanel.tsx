@@ -12,42 +12,30 @@ import {
   TableRow,
   Typography,
 } from "@mui/material";
-import { useCallback, useEffect, useState } from "react";
-import type { UserList, UserOut, UserPatch } from "../../api/types";
+import type { UserPatch } from "../../api/types";
 import { useAuth } from "../../auth";
+import { useUpdateUser, useUsers } from "../../queries/admin";
+import { useErrorAlert } from "../useErrorAlert";
+
+type Role = NonNullable<UserPatch["role"]>;
 
 export function UsersPanel() {
-  const { client, user: me } = useAuth();
-  const [users, setUsers] = useState<UserOut[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const { user: me } = useAuth();
+  const list = useUsers();
+  const alert = useErrorAlert(list);
+  const { mutateAsync: updateUser } = useUpdateUser();
+  const users = list.data?.items ?? [];
 
-  const load = useCallback(async () => {
-    try {
-      setUsers((await client.get<UserList>("/api/admin/users")).items);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, [client]);
-  useEffect(() => void load(), [load]);
-
-  const update = async (id: number, patch: UserPatch) => {
-    setError(null);
-    try {
-      const updated = await client.patch<UserOut>(`/api/admin/users/${id}`, patch);
-      setUsers((list) => list.map((u) => (u.id === id ? updated : u)));
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const update = (id: number, patch: UserPatch) => void alert.attempt(() => updateUser({ id, patch }));
 
   return (
     <>
       <Typography variant="h6" gutterBottom>
         Users
       </Typography>
-      {error && (
-        <Alert severity="error" sx={{ mb: 2 }} onClose={() => setError(null)}>
-          {error}
+      {alert.message && (
+        <Alert severity="error" sx={{ mb: 2 }} onClose={alert.clear}>
+          {alert.message}
         </Alert>
       )}
       <TableContainer component={Paper}>
@@ -71,7 +59,7 @@ export function UsersPanel() {
                     size="small"
                     value={u.role}
                     disabled={u.id === me?.id}
-                    onChange={(e) => void update(u.id, { role: e.target.value as "user" | "admin" })}
+                    onChange={(e) => update(u.id, { role: e.target.value as Role })}
                     inputProps={{ "aria-label": `Role of ${u.username}` }}
                   >
                     <MenuItem value="user">user</MenuItem>
@@ -82,7 +70,7 @@ export function UsersPanel() {
                   <Switch
                     checked={u.active}
                     disabled={u.id === me?.id}
-                    onChange={(e) => void update(u.id, { active: e.target.checked })}
+                    onChange={(e) => update(u.id, { active: e.target.checked })}
                     slotProps={{ input: { "aria-label": `${u.username} active` } }}
                   />
                 </TableCell>

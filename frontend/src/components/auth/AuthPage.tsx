@@ -1,9 +1,8 @@
 import { Alert, Box, Button, Link, Paper, TextField, Typography } from "@mui/material";
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Link as RouterLink, useNavigate } from "react-router-dom";
-import { api } from "../../api/client";
-import type { AuthConfig } from "../../api/types";
 import { useAuth } from "../../auth";
+import { useAuthConfig } from "../../queries/auth";
 
 export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const { login, register } = useAuth();
@@ -14,13 +13,9 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const registering = mode === "register";
-  const [registrationOpen, setRegistrationOpen] = useState(true);
-  useEffect(() => {
-    api
-      .request<AuthConfig>("GET", "/api/auth/config", undefined, false)
-      .then((config) => setRegistrationOpen(config.registration === "open"))
-      .catch(() => setRegistrationOpen(true)); // unknown: let the server's answer explain
-  }, []);
+  // unknown (not loaded, or no answer): offer it, and let the server's answer explain
+  const config = useAuthConfig().data;
+  const registrationOpen = config ? config.registration === "open" : true;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();

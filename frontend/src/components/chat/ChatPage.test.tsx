@@ -1,11 +1,10 @@
 import { act, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Route, Routes } from "react-router-dom";
-import { FakeSocket, Providers, fakeClient, type Route as ApiRoute } from "../../test/fakes";
+import { FakeSocket, Providers, fakeClient, jwt, type Route as ApiRoute } from "../../test/fakes";
 import { ChatPage } from "./ChatPage";
 
 const now = "2026-01-01T00:00:00Z";
-const jwt = () => `x.${btoa(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 3600 }))}.y`;
 const message = (id: number, role: string, content: string, status = "done") => ({
   id,
   session_id: 1,
@@ -22,6 +21,20 @@ const message = (id: number, role: string, content: string, status = "done") => 
   completed_at: null,
   citations: [],
 });
+
+/** Chat 1 open, for a logged-in user; the requests it made. */
+function renderChat(route: ApiRoute) {
+  const { client, requests } = fakeClient(route);
+  client.setTokens({ access_token: jwt(), refresh_token: "r" });
+  render(
+    <Providers client={client} path="/c/1">
+      <Routes>
+        <Route path="/c/:sessionId" element={<ChatPage />} />
+      </Routes>
+    </Providers>,
+  );
+  return requests;
+}
 
 describe("ChatPage", () => {
   beforeEach(() => {
@@ -43,15 +56,7 @@ describe("ChatPage", () => {
       if (url === "/api/messages/11/cancel") return [202, { message_id: 11, status: "cancelling" }];
       return undefined;
     };
-    const { client, requests } = fakeClient(route);
-    client.setTokens({ access_token: jwt(), refresh_token: "r" });
-    render(
-      <Providers client={client} path="/c/1">
-        <Routes>
-          <Route path="/c/:sessionId" element={<ChatPage />} />
-        </Routes>
-      </Providers>,
-    );
+    const requests = renderChat(route);
     expect(await screen.findByText("No messages yet")).toBeInTheDocument();
     await userEvent.type(screen.getByLabelText("Message"), "hello{Enter}");
     expect(await screen.findByText("Waiting for a worker…")).toBeInTheDocument();
@@ -88,15 +93,7 @@ describe("ChatPage", () => {
       }
       return undefined;
     };
-    const { client } = fakeClient(route);
-    client.setTokens({ access_token: jwt(), refresh_token: "r" });
-    render(
-      <Providers client={client} path="/c/1">
-        <Routes>
-          <Route path="/c/:sessionId" element={<ChatPage />} />
-        </Routes>
-      </Providers>,
-    );
+    renderChat(route);
     await screen.findByText("No messages yet");
     await userEvent.type(screen.getByLabelText("Message"), "again{Enter}");
     expect(await screen.findByRole("alert")).toHaveTextContent("a reply is still being generated in this chat; wait or cancel it");

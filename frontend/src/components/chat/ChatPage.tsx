@@ -1,9 +1,11 @@
 import { Alert, Box, CircularProgress, Drawer, useMediaQuery } from "@mui/material";
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
-import type { SessionOut, SessionPage, TemplateOut } from "../../api/types";
-import { useAuth } from "../../auth";
+import type { SessionOut } from "../../api/types";
+import { useChatSessions, useRefreshSessions, useSessionCalls } from "../../queries/sessions";
+import { useTemplates } from "../../queries/templates";
 import { TopBar } from "../TopBar";
+import { useErrorAlert } from "../useErrorAlert";
 import { ChatView, DEFAULT_TITLE, titleFrom } from "./ChatView";
 import { Sidebar } from "./Sidebar";
 
@@ -11,87 +13,42 @@ const SIDEBAR_WIDTH = 280;
 export const PHONE_QUERY = "(max-width:768px)";
 
 export function ChatPage() {
-  const { client } = useAuth();
   const params = useParams();
   const navigate = useNavigate();
   const phone = useMediaQuery(PHONE_QUERY, { noSsr: true });
   const [drawerOpen, setDrawerOpen] = useState(false);
-  const [sessions, setSessions] = useState<SessionOut[]>([]);
-  const [templates, setTemplates] = useState<TemplateOut[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loaded, setLoaded] = useState(false);
-  const [missing, setMissing] = useState<number | null>(null);
   const activeId = params.sessionId ? Number(params.sessionId) : null;
-  const active = sessions.find((s) => s.id === activeId) ?? null;
-
-  const loadSessions = useCallback(async () => {
-    try {
-      const page = await client.get<SessionPage>("/api/sessions?limit=100");
-      setSessions(page.items as SessionOut[]);
-      setLoaded(true);
-      setError(null);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, [client]);
-
-  useEffect(() => {
-    void loadSessions();
-    client
-      .get<{ items: TemplateOut[] }>("/api/templates")
-      .then((body) => setTemplates(body.items))
-      .catch(() => setTemplates(null)); // no template API on this server
-  }, [client, loadSessions]);
-
-  // a chat older than the listed ones is fetched on its own
-  useEffect(() => {
-    if (!loaded || activeId === null || sessions.some((s) => s.id === activeId)) return;
-    client
-      .get<SessionOut>(`/api/sessions/${activeId}`)
-      .then((found) => setSessions((list) => (list.some((s) => s.id === found.id) ? list : [...list, found])))
-      .catch(() => setMissing(activeId));
-  }, [client, loaded, activeId, sessions]);
+  const { list, sessions, active, missing: unknownSession } = useChatSessions(activeId);
+  const templates = useTemplates().data?.items ?? null; // null: no template API on this server
+  const alert = useErrorAlert(list);
+  const calls = useSessionCalls();
+  const refreshSessions = useRefreshSessions();
 
   const select = (id: number) => {
     navigate(`/c/${id}`);
     setDrawerOpen(false);
   };
 
-  const createSession = async (title: string): Promise<SessionOut> => {
-    const created = await client.post<SessionOut>("/api/sessions", { title: titleFrom(title) });
-    setSessions((list) => [created, ...list]);
-    return created;
-  };
+  const createSession = (title: string): Promise<SessionOut> => calls.create(titleFrom(title));
 
   const sidebar = (
     <Sidebar
       sessions={sessions}
       activeId={activeId}
       onSelect={select}
-      onNew={async () => {
-        try {
-          select((await createSession(DEFAULT_TITLE)).id);
-        } catch (e) {
-          setError((e as Error).message);
-        }
-      }}
+      onNew={() => void alert.attempt(async () => select((await createSession(DEFAULT_TITLE)).id))}
       onRename={async (id, title) => {
-        const renamed = await client.patch<SessionOut>(`/api/sessions/${id}`, { title });
-        setSessions((list) => list.map((s) => (s.id === id ? renamed : s)));
+        await calls.update({ id, patch: { title } });
       }}
       onDelete={async (id) => {
-        try {
-          await client.delete(`/api/sessions/${id}`);
-          setSessions((list) => list.filter((s) => s.id !== id));
+        await alert.attempt(async () => {
+          await calls.remove(id);
           if (id === activeId) navigate("/");
-        } catch (e) {
-          setError((e as Error).message);
-        }
+        });
       }}
     />
   );
 
-  const unknownSession = activeId !== null && missing === activeId;
   const waiting = activeId !== null && active === null && !unknownSession;
   return (
     <Box sx={{ display: "flex", flexDirection: "column", height: "100%" }}>
@@ -107,9 +64,9 @@ export function ChatPage() {
           </Box>
         )}
         <Box component="main" sx={{ flex: 1, minWidth: 0, display: "flex", flexDirection: "column" }}>
-          {error && (
-            <Alert severity="error" onClose={() => setError(null)}>
-              {error}
+          {alert.message && (
+            <Alert severity="error" onClose={alert.clear}>
+              {alert.message}
             </Alert>
           )}
           {unknownSession ? (
@@ -120,17 +77,12 @@ export function ChatPage() {
             <CircularProgress sx={{ m: "auto" }} />
           ) : (
             <ChatView
-              client={client}
               session={active}
               templates={templates}
               createSession={createSession}
               onSessionChanged={(changed) => {
-                if (changed && changed.id !== activeId) {
-                  navigate(`/c/${changed.id}`);
-                } else if (changed) {
-                  setSessions((list) => list.map((s) => (s.id === changed.id ? changed : s)));
-                }
-                void loadSessions();
+                if (changed.id !== activeId) navigate(`/c/${changed.id}`);
+                refreshSessions();
               }}
             />
           )}

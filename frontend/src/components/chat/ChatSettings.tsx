@@ -14,19 +14,25 @@ import {
   Typography,
 } from "@mui/material";
 import { useState } from "react";
-import type { SessionOut, TemplateOut } from "../../api/types";
+import type { RegenerateBody, SessionOut, SessionUpdate, TemplateOut } from "../../api/types";
 
 const MAX_TOKENS_KEY = "qc.maxTokens";
 
-export function storedMaxTokens(): number | undefined {
+function storedMaxTokens(): number | undefined {
   const value = Number(localStorage.getItem(MAX_TOKENS_KEY));
   return Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/** The reply length chosen here, for a new reply's request; nothing when it is the server's default. */
+export function replyOptions(): Pick<RegenerateBody, "max_tokens"> {
+  const maxTokens = storedMaxTokens();
+  return maxTokens ? { max_tokens: maxTokens } : {};
 }
 
 interface Props {
   session: SessionOut | null;
   templates: TemplateOut[] | null;
-  onChange: (patch: { use_knowledge_base?: boolean; template_id?: number | null }) => void;
+  onChange: (patch: SessionUpdate) => void;
 }
 
 /** Per-chat knowledge-base switch and template picker (when the server has them), reply length. */

@@ -1,15 +1,18 @@
 import ForumOutlinedIcon from "@mui/icons-material/ForumOutlined";
 import { Alert, Box, CircularProgress, Container, Typography } from "@mui/material";
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
-import type { ApiClient } from "../../api/client";
-import { FINAL_STATUSES, type MessageList, type MessageOut, type ReplyQueued, type SessionOut, type TemplateOut } from "../../api/types";
+import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
+import { FINAL_STATUSES } from "../../api/enums";
+import type { MessageOut, SessionOut, SessionUpdate, TemplateOut } from "../../api/types";
+import { useMessages, useReplyCalls } from "../../queries/messages";
+import { useSessionCalls } from "../../queries/sessions";
 import { useStreaming } from "../../streaming";
-import type { ReplyStatus } from "../../stream/events";
-import { ChatSettings, storedMaxTokens } from "./ChatSettings";
+import { useErrorAlert } from "../useErrorAlert";
+import { ChatSettings, replyOptions } from "./ChatSettings";
 import { Composer } from "./Composer";
 import { MessageItem } from "./MessageItem";
 
 export const DEFAULT_TITLE = "New chat";
+const NO_MESSAGES: MessageOut[] = [];
 
 export function titleFrom(text: string): string {
   const line = text.trim().split("\n")[0].trim();
@@ -17,69 +20,35 @@ export function titleFrom(text: string): string {
 }
 
 interface Props {
-  client: ApiClient;
   session: SessionOut | null;
   templates: TemplateOut[] | null;
   createSession: (firstMessage: string) => Promise<SessionOut>;
-  onSessionChanged: (session?: SessionOut) => void;
+  onSessionChanged: (session: SessionOut) => void;
 }
 
-export function ChatView({ client, session, templates, createSession, onSessionChanged }: Props) {
-  const { store, socket } = useStreaming();
-  const [messages, setMessages] = useState<MessageOut[]>([]);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+export function ChatView({ session, templates, createSession, onSessionChanged }: Props) {
+  const { store } = useStreaming();
+  const sessionId = session?.id ?? null;
+  const messagesQuery = useMessages(sessionId);
+  const alert = useErrorAlert(messagesQuery);
+  const replies = useReplyCalls();
+  const { update: updateSession } = useSessionCalls();
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
-  const sessionId = session?.id ?? null;
+  const messages = messagesQuery.data?.items ?? NO_MESSAGES;
+  const loading = messagesQuery.isLoading;
+  const { attempt, clear } = alert;
 
-  const load = useCallback(
-    async (id: number) => {
-      const list = await client.get<MessageList>(`/api/sessions/${id}/messages`);
-      setMessages(list.items as MessageOut[]);
-      for (const message of list.items) {
-        if (message.role === "assistant" && !FINAL_STATUSES.has(message.status)) {
-          store.track(message.id, message.status as ReplyStatus);
-          socket.follow(message.id);
-        }
-      }
-    },
-    [client, store, socket],
-  );
-
-  useEffect(() => {
-    setMessages([]);
-    setError(null);
-    if (sessionId === null) return;
-    setLoading(true);
-    load(sessionId)
-      .catch((e: Error) => setError(e.message))
-      .finally(() => setLoading(false));
-  }, [sessionId, load]);
-
-  // a reply that reached its final event is stored: show the stored version
-  useEffect(
-    () =>
-      store.subscribe((state) => {
-        if (sessionId === null || !FINAL_STATUSES.has(state.status)) return;
-        if (!messages.some((m) => m.id === state.messageId)) return;
-        load(sessionId).catch((e: Error) => setError(e.message));
-      }),
-    [store, sessionId, messages, load],
-  );
+  useEffect(clear, [sessionId, clear]); // another chat: the last one's error is not shown
 
   const open = messages.find((m) => m.role === "assistant" && !FINAL_STATUSES.has(m.status));
   const openState = open ? store.get(open.id) : undefined;
   const busy = open !== undefined && !(openState && FINAL_STATUSES.has(openState.status));
 
+  const { cancel } = replies;
   const stop = useCallback(async () => {
-    if (!open) return;
-    try {
-      await client.post(`/api/messages/${open.id}/cancel`);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, [client, open]);
+    if (open) await attempt(() => cancel(open.id));
+  }, [attempt, cancel, open]);
 
   useEffect(() => {
     if (!busy) return;
@@ -90,52 +59,24 @@ export function ChatView({ client, session, templates, createSession, onSessionC
     return () => window.removeEventListener("keydown", onKey);
   }, [busy, stop]);
 
-  const send = async (text: string): Promise<boolean> => {
-    setError(null);
-    try {
+  const send = (text: string): Promise<boolean> =>
+    attempt(async () => {
       let target = session ?? (await createSession(text));
       if (target.title === DEFAULT_TITLE && messages.length === 0) {
         // a chat made with "New chat" takes its title from the first message
-        target = await client.patch<SessionOut>(`/api/sessions/${target.id}`, { title: titleFrom(text) });
+        target = await updateSession({ id: target.id, patch: { title: titleFrom(text) } });
       }
-      const maxTokens = storedMaxTokens();
-      const queued = await client.post<ReplyQueued>(`/api/sessions/${target.id}/messages`, {
-        content: text,
-        ...(maxTokens ? { max_tokens: maxTokens } : {}),
-      });
-      store.track(queued.assistant_message_id);
-      socket.follow(queued.assistant_message_id);
       stickToBottom.current = true;
-      if (session) await load(target.id);
+      await replies.send({ sessionId: target.id, body: { content: text, ...replyOptions() } });
       onSessionChanged(target); // a new chat: its page loads the messages
-      return true;
-    } catch (e) {
-      setError((e as Error).message);
-      return false;
-    }
-  };
+    });
 
   const regenerate = async () => {
-    if (!session) return;
-    setError(null);
-    try {
-      const maxTokens = storedMaxTokens();
-      const queued = await client.post<ReplyQueued>(`/api/sessions/${session.id}/regenerate`, maxTokens ? { max_tokens: maxTokens } : {});
-      store.track(queued.assistant_message_id);
-      socket.follow(queued.assistant_message_id);
-      await load(session.id);
-    } catch (e) {
-      setError((e as Error).message);
-    }
+    if (session) await attempt(() => replies.regenerate({ sessionId: session.id, body: replyOptions() }));
   };
 
-  const changeSettings = async (patch: { use_knowledge_base?: boolean; template_id?: number | null }) => {
-    if (!session) return;
-    try {
-      onSessionChanged(await client.patch<SessionOut>(`/api/sessions/${session.id}`, patch));
-    } catch (e) {
-      setError((e as Error).message);
-    }
+  const changeSettings = async (patch: SessionUpdate) => {
+    if (session) await attempt(async () => onSessionChanged(await updateSession({ id: session.id, patch })));
   };
 
   // follow the reply down while the reader is at the bottom
@@ -177,9 +118,9 @@ export function ChatView({ client, session, templates, createSession, onSessionC
       </Box>
       <Box sx={{ borderTop: 1, borderColor: "divider", bgcolor: "background.paper" }}>
         <Container maxWidth="md" sx={{ py: 1 }}>
-          {error && (
-            <Alert severity="error" onClose={() => setError(null)} sx={{ mb: 1 }} role="alert">
-              {error}
+          {alert.message && (
+            <Alert severity="error" onClose={clear} sx={{ mb: 1 }} role="alert">
+              {alert.message}
             </Alert>
           )}
           <ChatSettings session={session} templates={templates} onChange={(p) => void changeSettings(p)} />

@@ -2,11 +2,16 @@ import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Composer } from "./Composer";
 
+/** A composer whose sends succeed (or fail), and its text box. */
+function renderComposer(sendSucceeds: boolean) {
+  const onSend = vi.fn(async () => sendSucceeds);
+  render(<Composer busy={false} onSend={onSend} onStop={vi.fn()} />);
+  return { onSend, box: screen.getByLabelText("Message") };
+}
+
 describe("Composer", () => {
   it("sends on Enter, adds a line on Shift+Enter, and clears after sending", async () => {
-    const onSend = vi.fn(async () => true);
-    render(<Composer busy={false} onSend={onSend} onStop={vi.fn()} />);
-    const box = screen.getByLabelText("Message");
+    const { onSend, box } = renderComposer(true);
     await userEvent.type(box, "first line{Shift>}{Enter}{/Shift}second line");
     expect(onSend).not.toHaveBeenCalled();
     expect(box).toHaveValue("first line\nsecond line");
@@ -16,9 +21,7 @@ describe("Composer", () => {
   });
 
   it("keeps the text when sending failed, and never sends blank text", async () => {
-    const onSend = vi.fn(async () => false);
-    render(<Composer busy={false} onSend={onSend} onStop={vi.fn()} />);
-    const box = screen.getByLabelText("Message");
+    const { onSend, box } = renderComposer(false);
     await userEvent.type(box, "   {Enter}");
     expect(onSend).not.toHaveBeenCalled();
     expect(screen.getByRole("button", { name: "Send" })).toBeDisabled();

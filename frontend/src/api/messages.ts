@@ -1,0 +1,17 @@
+// A chat's messages, and the replies queued for them: /api/sessions/{id}/messages, /api/messages.
+import { inPath, unwrap, type ApiClient } from "./client";
+import type { MessageCreate, RegenerateBody } from "./types";
+
+const session = (id: number) => inPath({ session_id: id });
+
+export const listMessages = (client: ApiClient, sessionId: number) =>
+  unwrap(client.http.GET("/api/sessions/{session_id}/messages", session(sessionId)));
+
+export const sendMessage = (client: ApiClient, sessionId: number, body: MessageCreate) =>
+  unwrap(client.http.POST("/api/sessions/{session_id}/messages", { ...session(sessionId), body }));
+
+export const regenerateReply = (client: ApiClient, sessionId: number, body: RegenerateBody) =>
+  unwrap(client.http.POST("/api/sessions/{session_id}/regenerate", { ...session(sessionId), body }));
+
+export const cancelReply = (client: ApiClient, messageId: number) =>
+  unwrap(client.http.POST("/api/messages/{message_id}/cancel", inPath({ message_id: messageId })));

@@ -1,0 +1,67 @@
+// A chat's messages, and the calls that queue or stop a reply. Replies not final yet are
+// followed on the socket; once one reaches its final event, the stored messages are loaded again.
+import { skipToken, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { useApiClient } from "../api/context";
+import { cancelReply, listMessages, regenerateReply, sendMessage } from "../api/messages";
+import { FINAL_STATUSES } from "../api/enums";
+import type { MessageCreate, MessageList, RegenerateBody, ReplyQueued } from "../api/types";
+import { useStreaming } from "../streaming";
+import { useApiMutation } from "./cache";
+
+export const messageKeys = { of: (sessionId: number | null) => ["messages", sessionId] as const };
+
+export function useMessages(sessionId: number | null) {
+  const client = useApiClient();
+  const queryClient = useQueryClient();
+  const { store, socket } = useStreaming();
+  const query = useQuery({
+    queryKey: messageKeys.of(sessionId),
+    queryFn:
+      sessionId === null
+        ? skipToken
+        : async () => {
+            const list = await listMessages(client, sessionId);
+            for (const message of list.items) {
+              if (message.role === "assistant" && !FINAL_STATUSES.has(message.status)) {
+                store.track(message.id, message.status);
+                socket.follow(message.id);
+              }
+            }
+            return list;
+          },
+  });
+
+  // a reply that reached its final event is stored: show the stored version
+  useEffect(
+    () =>
+      store.subscribe((state) => {
+        if (sessionId === null || !FINAL_STATUSES.has(state.status)) return;
+        const key = messageKeys.of(sessionId);
+        if (!queryClient.getQueryData<MessageList>(key)?.items.some((m) => m.id === state.messageId)) return;
+        void queryClient.invalidateQueries({ queryKey: key });
+      }),
+    [store, sessionId, queryClient],
+  );
+  return query;
+}
+
+/** The chat's calls. A queued reply is followed on the socket, and the messages (the new ones included) are loaded again. */
+export function useReplyCalls() {
+  const { store, socket } = useStreaming();
+  const queued = (queryClient: QueryClient, reply: ReplyQueued, { sessionId }: { sessionId: number }) => {
+    store.track(reply.assistant_message_id);
+    socket.follow(reply.assistant_message_id);
+    return queryClient.invalidateQueries({ queryKey: messageKeys.of(sessionId) });
+  };
+  const send = useApiMutation(
+    (client, { sessionId, body }: { sessionId: number; body: MessageCreate }) => sendMessage(client, sessionId, body),
+    queued,
+  );
+  const regenerate = useApiMutation(
+    (client, { sessionId, body }: { sessionId: number; body: RegenerateBody }) => regenerateReply(client, sessionId, body),
+    queued,
+  );
+  const cancel = useApiMutation(cancelReply);
+  return { send: send.mutateAsync, regenerate: regenerate.mutateAsync, cancel: cancel.mutateAsync };
+}
