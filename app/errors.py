@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,11 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(status, code, exc.description or exc.name)
+
+    @app.errorhandler(RedisError)
+    def handle_redis_down(exc: RedisError) -> Response:
+        logger.warning("Redis is unreachable: %s", exc)
+        return error_response(503, "unavailable", "the queue is unavailable; try again shortly")
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:

@@ -14,6 +14,7 @@ from app.events import publish_document
 from app.models import RagDocument, utcnow
 from app.resources import Resources
 from app.schemas.documents import DocumentOut
+from app.services.dispatch import send_or_fail
 from app.services.ownership import document_or_404
 from app.services.uploads import CheckedUpload, store_file
 
@@ -71,10 +72,32 @@ def add_documents(
         for document in documents:
             (uploads_dir / document.storage_name).unlink(missing_ok=True)
         raise Conflict("already uploaded: the same content exists") from exc
+    enqueue_ingest(res, db, documents)
+    return documents
+
+
+def enqueue_ingest(res: Resources, db: Session, documents: Sequence[RagDocument]) -> None:
+    """Announces the queued documents and sends their jobs; any the broker refused fail visibly."""
     for document in documents:
         announce(res, document)
-        res.jobs.enqueue_ingest(document.id)
-    return documents
+    unsent = list(documents)
+
+    def send() -> None:
+        while unsent:
+            res.jobs.enqueue_ingest(unsent[0].id)
+            unsent.pop(0)
+
+    def mark_failed(reason: str) -> None:
+        for document in unsent:
+            document.status = DocumentStatus.ERROR
+            document.error = reason
+            document.updated_at = utcnow()
+
+    try:
+        send_or_fail(db, send, mark_failed, f"{len(unsent)} document(s)")
+    finally:
+        for document in unsent:
+            announce(res, document)
 
 
 def delete_document(res: Resources, db: Session, document_id: int) -> None:
@@ -100,6 +123,5 @@ def reindex_document(res: Resources, db: Session, document_id: int) -> RagDocume
     document.attempts = 0
     document.updated_at = utcnow()
     db.commit()
-    announce(res, document)
-    res.jobs.enqueue_ingest(document.id)
+    enqueue_ingest(res, db, [document])
     return document
