@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Flask
 
+from app.api.deps import RowIdConverter
 from app.api.rate_limits import init_limits
 from app.api.tokens import register_jwt_handlers
 from app.config import Settings, get_settings
@@ -31,6 +32,7 @@ def create_app(config: Settings | None = None) -> Flask:
         },
         JSON_SORT_KEYS=False,
     )
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.extensions[EXTENSION_KEY] = build_resources(settings)
     jwt.init_app(app)
     register_error_handlers(app)

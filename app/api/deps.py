@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from flask import Response, g, jsonify, request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from pydantic import BaseModel, ValidationError
+from werkzeug.routing import IntegerConverter, Map
 
 from app.enums import Role
 from app.errors import (
@@ -23,6 +24,7 @@ from app.errors import (
 )
 from app.extensions import get_db, resources
 from app.models import User
+from app.schemas.common import MAX_ROW_ID
 from app.services.accounts import API_KEY_PREFIX, user_for_api_key
 
 M = TypeVar("M", bound=BaseModel)
@@ -68,6 +70,16 @@ def json_body() -> Any:
         return json.loads(request.get_data(cache=True) or b"")
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson("the request body is not valid JSON") from exc
+    except RecursionError as exc:
+        raise MalformedJson("the request body is nested too deep") from exc
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: an id no row can have (over 2^63 - 1) is 404, not 500."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def parse_body(model: type[M]) -> M:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
 from app.config import Settings
+
+MAX_ROW_ID = 2**63 - 1  # the largest id a BIGINT (and SQLite's rowid) holds
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 class Body(BaseModel):
@@ -27,4 +30,4 @@ def settings_of(info: ValidationInfo) -> Settings | None:
 class Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_ROW_ID)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints, model_validator
 
-from app.schemas.common import Body, Out
+from app.schemas.common import Body, Out, RowId
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -15,13 +15,13 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 class SessionCreate(Body):
     title: Title = "New chat"
     use_knowledge_base: bool = False
-    template_id: int | None = None
+    template_id: RowId | None = None
 
 
 class SessionUpdate(Body):
     title: Title | None = None
     use_knowledge_base: bool | None = None
-    template_id: int | None = None
+    template_id: RowId | None = None
 
     @model_validator(mode="after")
     def something_to_change(self) -> SessionUpdate:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -33,7 +34,9 @@ class CheckedUpload:
 
 def safe_name(filename: str | None) -> str:
     """The client's file name without any directory part, for display only."""
-    name = PurePath((filename or "").replace("\\", "/")).name.strip()
+    name = PurePath((filename or "").replace("\\", "/")).name
+    # control and format characters (NUL, newlines, bidi overrides) never reach a header
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf")).strip()
     return name[:300] or "document"
 
 

@@ -17,6 +17,7 @@ from app.enums import OPEN_STATUSES, Role
 from app.errors import ApiError, Forbidden
 from app.extensions import get_db, resources, sock
 from app.models import User
+from app.schemas.common import RowId
 from app.services.ownership import owned_message
 from app.services.replies import cancel_reply
 from app.ws.relay import DocumentFeed, Subscription
@@ -30,7 +31,7 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     type: str
     token: str | None = None
-    message_id: int | None = None
+    message_id: RowId | None = None
     last_event_id: Annotated[str, StringConstraints(pattern=r"^\d{1,20}-\d{1,20}$")] | None = None
 
 
@@ -82,7 +83,11 @@ def read_command(ws: Server, timeout: float | None) -> Command | None:
         return None
     if len(raw) > MAX_FRAME_BYTES:
         raise ValueError("frame too large")
-    return Command.model_validate(json.loads(raw))
+    try:
+        data = json.loads(raw)
+    except RecursionError as exc:  # nested deeper than the parser goes
+        raise ValueError("frame nested too deep") from exc
+    return Command.model_validate(data)
 
 
 @sock.route("/ws", bp=bp)

@@ -324,3 +324,20 @@ def test_a_queued_reply_hears_its_queue_position(idle_app: Flask) -> None:
         sock.close()
     finally:
         server.stop()
+
+
+def test_a_subscribe_with_an_id_past_the_largest_row_id_is_a_problem_frame(
+    client: FlaskClient, live_server: LiveServer
+) -> None:
+    headers = register_and_login(client)
+    sock = ChatSocket(live_server.ws_url, token_of(headers))
+    sock.subscribe(2**63)
+    problem = sock.recv()
+    assert (problem["type"], problem["code"]) == ("problem", "bad_command"), problem
+    sock.send({"type": "ping"})
+    assert sock.recv() == {"type": "pong"}  # the socket is still served
+    sock.ws.send("[" * 2000 + "]" * 2000)  # within the 4 KB frame limit, deeper than json parses
+    assert sock.recv()["code"] == "bad_command"
+    sock.send({"type": "ping"})
+    assert sock.recv() == {"type": "pong"}
+    sock.close()
