@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import Blueprint, Flask
 
 from app.api.deps import RowIdConverter
+from app.api.headers import add_security_headers
 from app.api.rate_limits import init_limits
 from app.api.tokens import register_jwt_handlers
 from app.config import Settings, get_settings
@@ -36,6 +37,7 @@ def create_app(config: Settings | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = build_resources(settings)
     jwt.init_app(app)
     register_error_handlers(app)
+    add_security_headers(app)
     register_jwt_handlers(app)
     app.teardown_appcontext(close_db)
     for blueprint in blueprints():

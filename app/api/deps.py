@@ -36,11 +36,14 @@ def signed_in_user() -> User:
     return user
 
 
+def is_admin() -> bool:
+    return signed_in_user().role == Role.ADMIN
+
+
 def require_admin() -> User:
-    user = signed_in_user()
-    if user.role != Role.ADMIN:
+    if not is_admin():
         raise Forbidden("administrators only")
-    return user
+    return signed_in_user()
 
 
 def bearer_token() -> str:

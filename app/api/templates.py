@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from flask_jwt_extended import jwt_required
 
-from app.api.deps import no_content, parse_body, require_admin, respond
+from app.api.deps import is_admin, no_content, parse_body, require_admin, respond
 from app.api.openapi import documented
 from app.extensions import get_db
 from app.models import PromptTemplate
@@ -17,7 +17,6 @@ from app.schemas.templates import (
     TemplateUpdate,
 )
 from app.services import templates
-from app.services.ownership import template_or_404
 
 bp = Blueprint("templates", __name__, url_prefix="/api/templates")
 
@@ -30,7 +29,7 @@ def template_out(template: PromptTemplate, status: int = 200) -> tuple[Response,
 @jwt_required()
 @documented(summary="List prompt templates", response=TemplateList)
 def list_templates() -> tuple[Response, int]:
-    rows = templates.list_templates(get_db())
+    rows = templates.list_templates(get_db(), include_inactive=is_admin())
     return respond(TemplateList(items=[TemplateOut.model_validate(row) for row in rows]))
 
 
@@ -46,7 +45,9 @@ def create_template() -> tuple[Response, int]:
 @jwt_required()
 @documented(summary="Show a template", response=TemplateOut)
 def show_template(template_id: int) -> tuple[Response, int]:
-    return template_out(template_or_404(get_db(), template_id))
+    return template_out(
+        templates.visible_template(get_db(), template_id, include_inactive=is_admin())
+    )
 
 
 @bp.patch("/<int:template_id>")

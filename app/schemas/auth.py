@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, StringConstraints
 
 from app.enums import Role
-from app.schemas.common import Body, Out
+from app.schemas.common import Body, Out, Timestamp
 
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64, pattern=r"^[\w.-]+$")
@@ -49,4 +48,4 @@ class UserOut(Out):
     email: str | None
     role: Role
     active: bool
-    created_at: datetime
+    created_at: Timestamp

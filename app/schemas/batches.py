@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
 from app.enums import BatchStatus
+from app.schemas.common import Timestamp
 
 
 class ItemCounts(BaseModel):
@@ -30,9 +29,9 @@ class BatchOut(BaseModel):
     counts: ItemCounts
     progress: float = Field(description="finished items / total, 0..1")
     usage: TokenTotals
-    created_at: datetime
-    started_at: datetime | None
-    completed_at: datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
     elapsed_s: float | None
 
 

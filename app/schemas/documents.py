@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from app.enums import DocumentStatus
-from app.schemas.common import Out
+from app.schemas.common import Out, Timestamp
 
 
 class DocumentOut(Out):
@@ -24,8 +23,8 @@ class DocumentOut(Out):
     chunks_done: int
     chunk_count: int
     error: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class DocumentList(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.config import Settings
+from app.schemas.common import Seed
 
 MAX_STOP_SEQUENCES = 4
 
@@ -30,7 +31,7 @@ class GenerationRequest(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0)
     top_p: float | None = Field(default=None, gt=0, le=1)
-    seed: int | None = None
+    seed: Seed | None = None
     stop: str | list[str] | None = None
 
     @model_validator(mode="after")

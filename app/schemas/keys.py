@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 
-from app.schemas.common import Body, Out
+from app.schemas.common import Body, Out, Timestamp
 
 
 class KeyCreate(Body):
@@ -18,9 +17,9 @@ class KeyOut(Out):
     id: int
     name: str
     prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: Timestamp
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
 
 
 class KeyCreated(KeyOut):

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from app.enums import MessageRole, MessageStatus
-from app.schemas.common import Body, Out, settings_of
+from app.schemas.common import Body, Out, Seed, Timestamp, settings_of
 
 
 class SamplingParams(Body):
     temperature: float | None = Field(default=None, ge=0.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     max_tokens: int | None = Field(default=None, ge=1)
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    seed: Seed | None = None
 
     @field_validator("temperature", "max_tokens")
     @classmethod
@@ -80,8 +79,8 @@ class MessageOut(Out):
     tokens_per_second: float | None
     model_name: str | None
     citations: list[Citation]
-    created_at: datetime
-    completed_at: datetime | None
+    created_at: Timestamp
+    completed_at: Timestamp | None
 
 
 class MessageList(BaseModel):

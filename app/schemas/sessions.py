@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints, model_validator
 
-from app.schemas.common import Body, Out, RowId
+from app.schemas.common import Body, Out, RowId, Timestamp
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -35,8 +34,8 @@ class SessionOut(Out):
     title: str
     use_knowledge_base: bool
     template_id: int | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class SessionPage(BaseModel):

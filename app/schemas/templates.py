@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.schemas.common import Body, Out
+from app.schemas.common import Body, Out, Timestamp
 
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 
@@ -51,8 +50,8 @@ class TemplateOut(Out):
     active: bool
     is_default: bool
     examples: list[ExampleOut]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class TemplateList(BaseModel):

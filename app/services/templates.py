@@ -8,14 +8,26 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict
+from app.errors import Conflict, NotFound
 from app.models import PromptExample, PromptTemplate, utcnow
 from app.schemas.templates import ExampleIn, TemplateCreate, TemplateUpdate
 from app.services.ownership import template_or_404
 
 
-def list_templates(db: Session) -> Sequence[PromptTemplate]:
-    return db.scalars(select(PromptTemplate).order_by(PromptTemplate.name)).all()
+def list_templates(db: Session, *, include_inactive: bool) -> Sequence[PromptTemplate]:
+    """Every template for an admin; the ones a chat may use (active) for everyone else."""
+    query = select(PromptTemplate).order_by(PromptTemplate.name)
+    if not include_inactive:
+        query = query.where(PromptTemplate.active)
+    return db.scalars(query).all()
+
+
+def visible_template(db: Session, template_id: int, *, include_inactive: bool) -> PromptTemplate:
+    """An inactive template (and its system prompt) is an admin's business: 404 for others."""
+    template = template_or_404(db, template_id)
+    if not template.active and not include_inactive:
+        raise NotFound("template not found")
+    return template
 
 
 def set_examples(template: PromptTemplate, examples: list[ExampleIn]) -> None:

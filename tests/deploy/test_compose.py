@@ -357,3 +357,13 @@ def test_the_migrate_one_shot_migrates_and_creates_the_admin(tmp_path: Path) -> 
         admins = connection.execute("SELECT username, role FROM users").fetchall()
         assert admins == [("root-admin", "admin")]
         assert connection.execute("SELECT version_num FROM alembic_version").fetchone()
+
+
+def test_nginx_hides_the_apps_copies_of_its_security_headers() -> None:
+    """The app sends the same headers itself; nginx must not pass them on beside its own."""
+    from app.api.headers import SECURITY_HEADERS
+
+    server = nginx_block(nginx_conf(), "server")
+    for header in SECURITY_HEADERS:
+        assert re.search(rf"add_header\s+{header}\s", server), header
+        assert re.search(rf"proxy_hide_header\s+{header};", server), header
