@@ -95,7 +95,10 @@ def revoke(db: Session, claims: dict[str, Any]) -> None:
 
 def token_subject(db: Session, claims: dict[str, Any]) -> tuple[User | None, bool]:
     """The token's user (None if gone) and whether the token is revoked, in one query."""
-    revoked = select(RevokedToken.jti).where(RevokedToken.jti == claims["jti"]).exists()
+    # an access token dies with the refresh token it was minted from (claim "rjti"), so
+    # logging out ends every access token /refresh handed out, not only the one shown
+    named = [jti for jti in (claims["jti"], claims.get("rjti")) if jti]
+    revoked = select(RevokedToken.jti).where(RevokedToken.jti.in_(named)).exists()
     row = db.execute(select(User, revoked).where(User.id == int(claims["sub"]))).one_or_none()
     return (None, False) if row is None else (row[0], bool(row[1]))
 

@@ -99,6 +99,28 @@ def test_logout_revokes_access_and_refresh_tokens_across_restart(
     assert restarted.post("/api/auth/refresh", headers=refresh_headers).status_code == 401
 
 
+def test_logout_ends_every_access_token_minted_by_refresh(client: FlaskClient) -> None:
+    headers = register_and_login(client)
+    refresh_headers = {"Authorization": f"Bearer {headers['X-Refresh']}"}
+    minted = client.post("/api/auth/refresh", headers=refresh_headers).json["access_token"]
+    later = {"Authorization": f"Bearer {minted}"}
+    assert client.get("/api/auth/me", headers=later).status_code == 200
+    assert client.post("/api/auth/logout", headers=bearer(headers)).status_code == 204
+    assert client.get("/api/auth/me", headers=later).status_code == 401
+
+
+def test_logout_with_the_refresh_token_ends_the_session(client: FlaskClient) -> None:
+    """What the web UI sends: it works even after the access token expired."""
+    headers = register_and_login(client)
+    refresh_headers = {"Authorization": f"Bearer {headers['X-Refresh']}"}
+    minted = client.post("/api/auth/refresh", headers=refresh_headers).json["access_token"]
+    assert client.post("/api/auth/logout", headers=refresh_headers).status_code == 204
+    assert client.post("/api/auth/refresh", headers=refresh_headers).status_code == 401
+    for token in (headers["Authorization"].split()[1], minted):
+        me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 401, token
+
+
 def test_missing_or_garbage_token_is_401_json(client: FlaskClient) -> None:
     for headers in ({}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic x"}):
         response = client.get("/api/auth/me", headers=headers)

@@ -1,5 +1,5 @@
 import { fakeClient, jwt } from "../test/fakes";
-import { fetchMe, logIn } from "./auth";
+import { fetchMe, logIn, logOut } from "./auth";
 import { unwrap } from "./client";
 import { ApiError, readableError } from "./errors";
 
@@ -27,6 +27,16 @@ describe("ApiClient", () => {
     client.setTokens({ access_token: jwt(10), refresh_token: "r" });
     await fetchMe(client);
     expect(requests[0].url).toBe("/api/auth/refresh");
+  });
+
+  it("logs out with the refresh token, so an expired access token still revokes the session", async () => {
+    const { client, requests } = fakeClient(() => [204, null]);
+    client.setTokens({ access_token: jwt(-60), refresh_token: "refresh-9" });
+    await logOut(client);
+    expect(client.loggedIn).toBe(false);
+    expect(requests.map((r) => [r.url, r.authorization])).toEqual([
+      ["/api/auth/logout", "Bearer refresh-9"],
+    ]);
   });
 
   it("logs out when the refresh token is refused", async () => {

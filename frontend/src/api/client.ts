@@ -72,9 +72,11 @@ export class ApiClient {
     this.listeners.forEach((l) => l());
   }
 
-  /** Forgets the tokens and returns the access token they held, for the logout call. */
+  /** Forgets the tokens and returns the refresh token they held, for the logout call: revoking
+   *  it ends every access token minted from it, and it is still valid when the access token has
+   *  expired. */
   signOut(): string | null {
-    const token = this.tokens?.access_token ?? null;
+    const token = this.tokens?.refresh_token ?? null;
     this.setTokens(null);
     return token;
   }
