@@ -90,9 +90,13 @@ class Settings(BaseSettings):
     rate_limit_login_username: str = "10/minute"
     rate_limit_messages: str = "30/minute"
     rate_limit_uploads: str = "60/hour"
+    rate_limit_register: str = "10/hour"  # per address: each account costs an argon2 hash
+    rate_limit_embeddings: str = "60/minute"
+    max_embed_chars: int = Field(default=200_000, ge=1)  # all texts of one /v1/embeddings call
     # prometheus-client multiprocess files; the run command exports it for every process
     prometheus_multiproc_dir: Path | None = None
     readyz_timeout_s: float = Field(default=1.0, gt=0)
+    readyz_cache_s: float = Field(default=5.0, ge=0)  # one worker broadcast per process at most
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: workers serve no /metrics
     # a running batch item hands its job back when a chat job waits (chat first, batch slower)
     batch_preemption: bool = True

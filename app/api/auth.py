@@ -24,6 +24,7 @@ def auth_config() -> tuple[Response, int]:
 
 
 @bp.post("/register")
+@rate_limited("rate_limit_register", by=client_address, what="accounts from this address")
 @documented(
     summary="Create an account", body=RegisterBody, response=UserOut, status=201, auth=False
 )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from app.jobs import QUEUES
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
+WORKERS_KEY = "queuechat.readyz-workers"
 
 
 def database_ok() -> bool:
@@ -38,6 +40,20 @@ def redis_ok() -> bool:
 
 
 def workers_by_queue() -> dict[str, list[str]]:
+    """A ready answer (every queue consumed) is kept READYZ_CACHE_S: a healthy system broadcasts
+    once per process in that time, however often the public /readyz is asked. A degraded one
+    asks every time, so a worker that comes back is seen at once."""
+    cached: tuple[float, dict[str, list[str]]] | None = current_app.extensions.get(WORKERS_KEY)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < resources().settings.readyz_cache_s:
+        return cached[1]
+    found = broadcast_for_workers()
+    if all(found.get(name) for name in QUEUES):
+        current_app.extensions[WORKERS_KEY] = (now, found)
+    return found
+
+
+def broadcast_for_workers() -> dict[str, list[str]]:
     """Workers answering a broadcast within the timeout, grouped by the queues they consume."""
     found: dict[str, list[str]] = {name: [] for name in QUEUES}
     inspect = resources().jobs.celery.control.inspect(timeout=resources().settings.readyz_timeout_s)

@@ -24,6 +24,8 @@ from app.services.monitoring import chunks_stored, jobs_by_state
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
+# a client may send any method name; the label takes only these (bounded series)
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 @bp.before_app_request
@@ -36,7 +38,8 @@ def observe_latency(response: Response) -> Response:
     started = g.pop("request_started", None)
     if started is not None:
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        HTTP_LATENCY.labels(method, route, str(response.status_code)).observe(
             time.perf_counter() - started
         )
     return response

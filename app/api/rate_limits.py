@@ -25,6 +25,7 @@ from app.config import Settings
 from app.errors import error_response
 from app.extensions import resources
 from app.redis_keys import RATE_LIMIT_PREFIX
+from app.services.accounts import API_KEY_PREFIX, hash_api_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 LIMITS_ATTRIBUTE = "__rate_limits__"
@@ -51,6 +52,14 @@ def user_or_ip() -> str:
     except (JWTExtendedException, PyJWTError):
         identity = None
     return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
+
+
+def api_caller() -> str:
+    """An API key (by its hash, never the key) or else the user or address, for /v1 limits."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip().startswith(API_KEY_PREFIX):
+        return f"key:{hash_api_key(token.strip())[:32]}"
+    return user_or_ip()
 
 
 def rate_limited(setting: str, *, by: Callable[[], str], what: str) -> Callable[[F], F]:

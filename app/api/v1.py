@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import ValidationError
 
 from app.api.deps import key_or_jwt_user, parse_lenient_body
+from app.api.rate_limits import api_caller, rate_limited
 from app.errors import InvalidInput, NotFound
 from app.extensions import get_db, resources
 from app.models import BatchItem
@@ -68,6 +69,7 @@ def usage_of(item: BatchItem | dict[str, Any]) -> dict[str, int]:
 
 
 @bp.post("/chat/completions")
+@rate_limited("rate_limit_messages", by=api_caller, what="completions")
 def chat_completions() -> Response:
     user = key_or_jwt_user()
     body = parse_lenient_body(ChatCompletionBody)
@@ -160,6 +162,7 @@ def sse(
 
 
 @bp.post("/embeddings")
+@rate_limited("rate_limit_embeddings", by=api_caller, what="embedding requests")
 def embeddings() -> Response:
     key_or_jwt_user()
     body = parse_lenient_body(EmbeddingsBody)

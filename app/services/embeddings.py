@@ -28,6 +28,9 @@ def check_texts(res: Resources, texts: list[str]) -> None:
     limit = res.settings.max_message_chars
     if any(not text or len(text) > limit for text in texts):
         raise InvalidInput(f"each input must have 1 to {limit} characters")
+    total = res.settings.max_embed_chars
+    if sum(len(text) for text in texts) > total:
+        raise InvalidInput(f"the inputs may hold {total} characters in all")
 
 
 def embed(res: Resources, texts: list[str]) -> Embeddings:

@@ -100,3 +100,21 @@ def test_metrics_move_after_a_reply(
     latency = value(after, "queuechat_http_request_duration_seconds_count",
                     method="POST", route=route, status="202")  # fmt: skip
     assert latency >= 1
+
+
+def test_the_method_label_takes_only_known_methods(client: FlaskClient) -> None:
+    for method in ("FOOBAR", "BREW", "X" * 50):
+        assert client.open("/healthz", method=method).status_code == 405
+    methods = {labels.get("method") for (name, labels) in scrape_labels(client)}
+    assert "FOOBAR" not in methods and "BREW" not in methods
+    assert "other" in methods
+
+
+def scrape_labels(client: FlaskClient) -> list[tuple[str, dict[str, str]]]:
+    body = client.get("/metrics").data.decode()
+    return [
+        (sample.name, sample.labels)
+        for family in text_string_to_metric_families(body)
+        if family.name == "queuechat_http_request_duration_seconds"
+        for sample in family.samples
+    ]

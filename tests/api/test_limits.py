@@ -125,3 +125,63 @@ def test_a_limit_is_declared_on_its_view_and_follows_it(settings: Settings) -> N
 def test_a_limit_must_name_a_setting() -> None:
     with pytest.raises(ValueError, match="no setting named 'rate_limit_typo'"):
         rate_limited("rate_limit_typo", by=client_address, what="typos")
+
+
+@pytest.fixture()
+def costly_limited(settings: Settings) -> Iterator[FlaskClient]:
+    app: Flask = create_app(
+        isolated_settings(
+            settings,
+            8,
+            rate_limits_enabled=True,
+            rate_limit_register="3/minute",
+            rate_limit_messages="1/minute",
+            rate_limit_embeddings="1/minute",
+        )
+    )
+    yield app.test_client()
+    app.extensions["queuechat"].db.dispose()
+
+
+def test_registering_is_limited_per_address(costly_limited: FlaskClient) -> None:
+    for _ in range(3):
+        register_and_login(costly_limited)
+    body = {"username": "onetoomany", "password": "correct horse battery"}
+    assert_limited(
+        costly_limited.post("/api/auth/register", json=body), "accounts from this address"
+    )
+
+
+def test_the_openai_api_is_limited_per_key(costly_limited: FlaskClient) -> None:
+    headers = register_and_login(costly_limited)
+    key = costly_limited.post("/api/keys", json={"name": "k"}, headers=headers).json["key"]
+    by_key = {"Authorization": f"Bearer {key}"}
+    body = {"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]}
+    assert costly_limited.post("/v1/chat/completions", json=body, headers=by_key).status_code == 404
+    assert_limited(
+        costly_limited.post("/v1/chat/completions", json=body, headers=by_key), "completions"
+    )
+    embed = {"model": "no-such-model", "input": "hi"}
+    assert costly_limited.post("/v1/embeddings", json=embed, headers=by_key).status_code == 404
+    assert_limited(
+        costly_limited.post("/v1/embeddings", json=embed, headers=by_key), "embedding requests"
+    )
+    # another key of another user has its own budget
+    other = register_and_login(costly_limited)
+    other_key = costly_limited.post("/api/keys", json={"name": "k"}, headers=other).json["key"]
+    response = costly_limited.post(
+        "/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {other_key}"}
+    )
+    assert response.status_code == 404
+
+
+def test_one_embeddings_call_is_bounded_in_characters(
+    client: FlaskClient, auth_headers: dict[str, str]
+) -> None:
+    model = client.get("/v1/models", headers=auth_headers).json["data"][1]["id"]
+    texts = ["x" * 8000] * 26  # each within MAX_MESSAGE_CHARS, 208,000 in all
+    response = client.post(
+        "/v1/embeddings", json={"model": model, "input": texts}, headers=auth_headers
+    )
+    assert response.status_code == 422
+    assert "200000 characters in all" in response.json["error"]["message"]
