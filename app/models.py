@@ -236,3 +236,10 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# Ids are never reused, on any table: SQLite hands a deleted row's id to the next insert unless
+# the table is AUTOINCREMENT (PostgreSQL's sequences never go back). A reused id would meet
+# whatever a deleted row left behind (a cancel flag, a stream, a link in someone's history).
+for _table in Base.metadata.tables.values():
+    _table.dialect_options["sqlite"]["autoincrement"] = True

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.enums import OPEN_STATUSES
 from app.models import ChatSession, Message, utcnow
 from app.services.ownership import owned_session, usable_template
 from app.streams import TokenStreams
@@ -62,10 +63,17 @@ def update_chat(
 
 
 def delete_chat(db: Session, streams: TokenStreams, user_id: int, session_id: int) -> None:
+    """Cancels the chat's open replies (only those), deletes it, and drops its replies' streams.
+
+    An open reply keeps its cancel flag until it expires, so a worker that is just starting
+    still sees it; ids are never reused, so the flag cannot reach another reply.
+    """
     chat = owned_session(db, user_id, session_id)
-    message_ids = list(db.scalars(select(Message.id).where(Message.session_id == chat.id)))
-    for message_id in message_ids:
-        streams.request_cancel(message_id)  # stop a reply still generating
+    rows = db.execute(select(Message.id, Message.status).where(Message.session_id == chat.id))
+    replies: dict[int, str] = {int(row[0]): str(row[1]) for row in rows}
+    for message_id, status in replies.items():
+        if status in OPEN_STATUSES:
+            streams.request_cancel(message_id)  # stop a reply still queued or generating
     db.delete(chat)
     db.commit()
-    streams.delete(*message_ids)
+    streams.delete(*replies)

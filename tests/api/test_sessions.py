@@ -124,3 +124,21 @@ def test_unknown_route_and_method_are_json(
     response = client.put("/api/sessions", headers=auth_headers)
     assert response.status_code == 405
     assert response.json["error"]["code"] == "method_not_allowed"
+
+
+def test_deleting_a_chat_cancels_only_open_replies_and_drops_their_keys(
+    app: Flask, client: FlaskClient, auth_headers: dict[str, str], chat_id: int
+) -> None:
+    streams = app.extensions["queuechat"].streams
+    with app.extensions["queuechat"].db.session() as db:
+        done = Message(session_id=chat_id, role="assistant", status="done", content="old")
+        open_reply = Message(session_id=chat_id, role="assistant", status="generating")
+        db.add_all([done, open_reply])
+        db.flush()
+        done_id, open_id = done.id, open_reply.id
+    streams.append(done_id, "done", status="done")
+    streams.append_tokens(open_id, ["partial"])
+    assert client.delete(f"/api/sessions/{chat_id}", headers=auth_headers).status_code == 204
+    assert not streams.exists(done_id) and not streams.exists(open_id)
+    assert not streams.cancel_requested(done_id)  # a finished reply is not "cancelled"
+    assert streams.cancel_requested(open_id)  # a worker still generating it stops
