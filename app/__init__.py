@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from flask import Blueprint, Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api.deps import RowIdConverter
 from app.api.headers import add_security_headers
@@ -43,6 +44,11 @@ def create_app(config: Settings | None = None) -> Flask:
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
     init_limits(app, settings)  # after every blueprint: it wraps the views that declare limits
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     logging.getLogger(__name__).debug("app created with database %s", settings.sqlalchemy_url)
     return app
 

@@ -87,9 +87,13 @@ class Settings(BaseSettings):
     # flask-limiter (Redis storage); "limits" syntax, e.g. "10/minute;100/hour"
     rate_limits_enabled: bool = True
     rate_limit_login_ip: str = "30/minute"
-    rate_limit_login_username: str = "10/minute"
+    rate_limit_login_username: str = "10/minute"  # failures of one username from one address
+    rate_limit_login_account: str = "100/hour"  # failures of one username from anywhere
     rate_limit_messages: str = "30/minute"
     rate_limit_uploads: str = "60/hour"
+    # proxies in front that set X-Forwarded-For/-Proto (nginx in the compose file: 1); their
+    # headers are trusted that many hops deep and no further (0: the peer's address is used)
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
     rate_limit_register: str = "10/hour"  # per address: each account costs an argon2 hash
     rate_limit_embeddings: str = "60/minute"
     max_embed_chars: int = Field(default=200_000, ge=1)  # all texts of one /v1/embeddings call

@@ -7,7 +7,13 @@ from flask_jwt_extended import get_jwt, jwt_required, verify_jwt_in_request
 
 from app.api.deps import no_content, parse_body, require_admin, respond, signed_in_user
 from app.api.openapi import documented
-from app.api.rate_limits import client_address, login_username, rate_limited
+from app.api.rate_limits import (
+    client_address,
+    failed_login,
+    login_account,
+    login_username,
+    rate_limited,
+)
 from app.api.tokens import access_for_refresh, issue_tokens
 from app.errors import Forbidden
 from app.extensions import get_db, resources
@@ -40,9 +46,23 @@ def register() -> tuple[Response, int]:
 
 
 @bp.post("/login")
-@rate_limited("rate_limit_login_ip", by=client_address, what="login attempts from this address")
 @rate_limited(
-    "rate_limit_login_username", by=login_username, what="login attempts for this username"
+    "rate_limit_login_ip",
+    by=client_address,
+    what="failed logins from this address",
+    counts=failed_login,
+)
+@rate_limited(
+    "rate_limit_login_username",
+    by=login_username,
+    what="failed logins for this username",
+    counts=failed_login,
+)
+@rate_limited(
+    "rate_limit_login_account",
+    by=login_account,
+    what="failed logins for this account",
+    counts=failed_login,
 )
 @documented(summary="Log in", body=LoginBody, response=TokenPair, auth=False)
 def login() -> tuple[Response, int]:

@@ -37,12 +37,30 @@ class RateLimit:
     setting: str  # the Settings field holding the limit, e.g. "10/minute"
     key: Callable[[], str]
     what: str  # what is limited, for the 429 message
+    counts: Callable[[Response], bool] | None = None  # which answers count (None: every one)
+
+
+def _login_name() -> str | None:
+    body: Any = request.get_json(silent=True)
+    name = body.get("username") if isinstance(body, dict) else None
+    return str(name).strip().lower()[:64] if name else None
 
 
 def login_username() -> str:
-    body: Any = request.get_json(silent=True)
-    name = body.get("username") if isinstance(body, dict) else None
-    return f"username:{str(name).strip().lower()[:64]}" if name else f"ip:{get_remote_address()}"
+    """One username from one address: a stranger elsewhere cannot lock its owner out."""
+    name = _login_name()
+    address = get_remote_address()
+    return f"username:{name}|ip:{address}" if name else f"ip:{address}"
+
+
+def login_account() -> str:
+    """One username from anywhere: the softer ceiling against a spread-out guessing attack."""
+    name = _login_name()
+    return f"account:{name}" if name else f"ip:{get_remote_address()}"
+
+
+def failed_login(response: Response) -> bool:
+    return response.status_code in (401, 403)
 
 
 def user_or_ip() -> str:
@@ -62,15 +80,24 @@ def api_caller() -> str:
     return user_or_ip()
 
 
-def rate_limited(setting: str, *, by: Callable[[], str], what: str) -> Callable[[F], F]:
-    """Declares a limit on a view; ``init_limits`` applies it. Place it under the route."""
+def rate_limited(
+    setting: str,
+    *,
+    by: Callable[[], str],
+    what: str,
+    counts: Callable[[Response], bool] | None = None,
+) -> Callable[[F], F]:
+    """Declares a limit on a view; ``init_limits`` applies it. Place it under the route.
+
+    ``counts`` picks the answers that use up the limit (e.g. failed logins only).
+    """
     if setting not in Settings.model_fields:
         raise ValueError(f"no setting named {setting!r} holds a rate limit")
 
     def declare(view: F) -> F:
         # decorators run bottom-up: prepending keeps the limits in the order they are written
         declared: list[RateLimit] = getattr(view, LIMITS_ATTRIBUTE, [])
-        setattr(view, LIMITS_ATTRIBUTE, [RateLimit(setting, by, what), *declared])
+        setattr(view, LIMITS_ATTRIBUTE, [RateLimit(setting, by, what, counts), *declared])
         return view
 
     return declare
@@ -116,6 +143,7 @@ def init_limits(app: Flask, settings: Settings) -> None:
                 _setting_value(limit.setting),
                 key_func=limit.key,
                 scope=limit.setting,
+                deduct_when=limit.counts,
                 error_message=_message(limit.what),
             )(limited)
         app.view_functions[endpoint] = limited

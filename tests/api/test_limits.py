@@ -29,6 +29,7 @@ def limited(settings: Settings) -> Iterator[FlaskClient]:
             rate_limits_enabled=True,
             rate_limit_login_ip="6/minute",
             rate_limit_login_username="2/minute",
+            rate_limit_login_account="4/minute",
             rate_limit_messages="2/minute",
         )
     )
@@ -44,21 +45,31 @@ def assert_limited(response: object, what: str, window_s: int = 60) -> None:
     assert f"too many {what}" in error["message"]
 
 
-def test_login_is_limited_per_username_and_per_address(limited: FlaskClient) -> None:
-    register_and_login(limited, "alice")  # one login for alice
-    wrong = {"username": "alice", "password": "not her password"}
-    assert limited.post("/api/auth/login", json=wrong).status_code == 401
-    assert_limited(limited.post("/api/auth/login", json=wrong), "login attempts for this username")
-    right = {"username": "alice", "password": "correct horse battery"}
-    assert_limited(limited.post("/api/auth/login", json=right), "login attempts for this username")
-    # every attempt counts against the address, refused ones too: 6 per minute in all
-    for name in ("bob", "carol"):
-        response = limited.post("/api/auth/login", json={"username": name, "password": "x"})
-        assert response.status_code == 401
-    assert_limited(
-        limited.post("/api/auth/login", json={"username": "dave", "password": "x"}),
-        "login attempts from this address",
-    )
+def login(client: FlaskClient, username: str, password: str, address: str) -> object:
+    body = {"username": username, "password": password}
+    return client.post("/api/auth/login", json=body, environ_overrides={"REMOTE_ADDR": address})
+
+
+def test_failed_logins_are_limited_per_username_and_address_and_per_account(
+    limited: FlaskClient,
+) -> None:
+    """Limits: 2 failures per (username, address), 4 per account, 6 per address, a minute."""
+    register_and_login(limited, "alice")  # a good login uses up nothing
+    right, wrong = "correct horse battery", "not her password"
+    for _ in range(2):
+        assert login(limited, "alice", wrong, "10.0.0.1").status_code == 401
+    assert_limited(login(limited, "alice", wrong, "10.0.0.1"), "failed logins for this username")
+    assert_limited(login(limited, "alice", right, "10.0.0.1"), "failed logins for this username")
+    # the guesser's address is stopped, the owner's is not
+    assert login(limited, "alice", right, "10.0.0.2").status_code == 200
+    for _ in range(2):
+        assert login(limited, "alice", wrong, "10.0.0.3").status_code == 401
+    # 4 failures for alice from anywhere: the softer, account-wide ceiling
+    assert_limited(login(limited, "alice", wrong, "10.0.0.4"), "failed logins for this account")
+    # one address guessing many usernames
+    for name in ("bob", "carol", "dave", "erin", "frank", "grace"):
+        assert login(limited, name, "x", "10.0.0.9").status_code == 401
+    assert_limited(login(limited, "heidi", "x", "10.0.0.9"), "failed logins from this address")
     # the other limits are untouched: registering still works
     assert (
         limited.post(
@@ -66,6 +77,28 @@ def test_login_is_limited_per_username_and_per_address(limited: FlaskClient) -> 
         ).status_code
         == 201
     )
+
+
+def test_forwarded_addresses_count_only_behind_trusted_proxies(settings: Settings) -> None:
+    for proxies, separate in ((0, False), (1, True)):
+        app = create_app(
+            isolated_settings(
+                settings,
+                8,
+                rate_limits_enabled=True,
+                rate_limit_login_ip="1/minute",
+                trusted_proxies=proxies,
+            )
+        )
+        client = app.test_client()
+        body = {"username": "nobody", "password": "x"}
+        first = client.post("/api/auth/login", json=body, headers={"X-Forwarded-For": "1.1.1.1"})
+        second = client.post("/api/auth/login", json=body, headers={"X-Forwarded-For": "2.2.2.2"})
+        assert first.status_code == 401
+        # behind nginx (1 trusted hop) each client has its own bucket; with none, a forged
+        # header changes nothing
+        assert second.status_code == (401 if separate else 429), (proxies, second.json)
+        app.extensions["queuechat"].db.dispose()
 
 
 def test_messages_are_limited_per_user(limited: FlaskClient, settings: Settings) -> None:
