@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(default=40, ge=0)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_upload_files: int = Field(default=20, ge=1)
+    # bounds against documents that explode: a .docx (a zip) may unpack to this much, each
+    # member at most this many times its packed size; extraction stops at these pages,
+    # characters and seconds (the document ends as "error" with the reason)
+    max_unpacked_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    max_unpack_ratio: int = Field(default=100, ge=1)
+    max_document_pages: int = Field(default=2000, ge=1)
+    max_document_chars: int = Field(default=5_000_000, ge=1)
+    extract_time_limit_s: float = Field(default=300.0, gt=0)
     retrieval_top_k: int = Field(default=5, ge=1, le=50)
     retrieval_min_score: float = Field(default=0.15, ge=-1.0, le=1.0)
     rag_context_tokens: int = Field(default=700, ge=64)

@@ -29,7 +29,15 @@ def read_uploads() -> list[CheckedUpload]:
     checked = []
     for upload in files:
         data = upload.stream.read(settings.max_upload_bytes + 1)
-        checked.append(check_upload(upload.filename, data, settings.max_upload_bytes))
+        checked.append(
+            check_upload(
+                upload.filename,
+                data,
+                settings.max_upload_bytes,
+                max_unpacked_bytes=settings.max_unpacked_bytes,
+                max_unpack_ratio=settings.max_unpack_ratio,
+            )
+        )
     return checked
 
 

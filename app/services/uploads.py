@@ -64,7 +64,32 @@ def sniff(data: bytes) -> str | None:
     return "text/plain"
 
 
-def check_upload(filename: str | None, data: bytes, max_bytes: int) -> CheckedUpload:
+def check_unpacked(name: str, data: bytes, max_bytes: int, max_ratio: int) -> None:
+    """A zip (a .docx) must not unpack past the limits: a 1 MB file can hold 1 GB of XML."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > max_bytes:
+        raise UploadTooLarge(
+            f"{name}: unpacks to {unpacked // (1024 * 1024)} MB, more than the "
+            f"{max_bytes // (1024 * 1024)} MB limit"
+        )
+    for member in members:
+        if member.file_size > max_ratio * max(member.compress_size, 1024):
+            raise UnsupportedDocument(
+                f"{name}: {member.filename} is compressed over {max_ratio}:1; "
+                "such a file is not a real document"
+            )
+
+
+def check_upload(
+    filename: str | None,
+    data: bytes,
+    max_bytes: int,
+    *,
+    max_unpacked_bytes: int,
+    max_unpack_ratio: int,
+) -> CheckedUpload:
     name = safe_name(filename)
     suffix = PurePath(name).suffix.lower()
     declared = KINDS.get(suffix)
@@ -81,6 +106,8 @@ def check_upload(filename: str | None, data: bytes, max_bytes: int) -> CheckedUp
     matches = actual == declared or (text_like and actual in {"text/plain", "text/html"})
     if not matches:
         raise UnsupportedDocument(f"{name}: the content is not a valid {suffix} file")
+    if actual == KINDS[".docx"]:
+        check_unpacked(name, data, max_unpacked_bytes, max_unpack_ratio)
     return CheckedUpload(
         original_name=name,
         title=PurePath(name).stem[:300] or name,

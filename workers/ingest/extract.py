@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 
 class ExtractionError(Exception):
@@ -21,24 +23,46 @@ class Section:
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
-def extract(data: bytes, content_type: str) -> list[Section]:
+@dataclass(frozen=True)
+class Limits:
+    """How far extraction may go before the document is refused (MAX_DOCUMENT_* settings)."""
+
+    pages: int = 2000
+    chars: int = 5_000_000
+    seconds: float = 300.0
+    started: float = field(default_factory=time.monotonic)
+
+    def bounded(self, sections: Iterable[Section]) -> Iterator[Section]:
+        """The sections, checked against the character and time limits as they come."""
+        chars = 0
+        for section in sections:
+            chars += len(section.text)
+            if chars > self.chars:
+                raise ExtractionError(f"the document has over {self.chars} characters of text")
+            if time.monotonic() - self.started > self.seconds:
+                raise ExtractionError(f"extracting the text took over {self.seconds:.0f} s")
+            yield section
+
+
+def extract(data: bytes, content_type: str, limits: Limits | None = None) -> list[Section]:
+    limits = limits or Limits()
     if content_type == "application/pdf":
-        sections = extract_pdf(data)
+        found: Iterable[Section] = extract_pdf(data, limits)
     elif content_type.endswith("wordprocessingml.document"):
-        sections = extract_docx(data)
+        found = extract_docx(data)
     elif content_type == "text/html":
-        sections = extract_html(data.decode("utf-8", errors="replace"))
+        found = extract_html(data.decode("utf-8", errors="replace"))
     elif content_type == "text/markdown":
-        sections = extract_markdown(data.decode("utf-8", errors="replace"))
+        found = extract_markdown(data.decode("utf-8", errors="replace"))
     else:
-        sections = [Section(data.decode("utf-8", errors="replace"))]
-    sections = [s for s in sections if s.text.strip()]
+        found = [Section(data.decode("utf-8", errors="replace"))]
+    sections = [s for s in limits.bounded(found) if s.text.strip()]
     if not sections:
         raise ExtractionError("no text could be extracted from the document")
     return sections
 
 
-def extract_pdf(data: bytes) -> list[Section]:
+def extract_pdf(data: bytes, limits: Limits) -> Iterator[Section]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -46,10 +70,10 @@ def extract_pdf(data: bytes) -> list[Section]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise ExtractionError("the PDF is encrypted; upload an unprotected copy")
-        return [
-            Section(page.extract_text() or "", page=number)
-            for number, page in enumerate(reader.pages, start=1)
-        ]
+        if len(reader.pages) > limits.pages:
+            raise ExtractionError(f"the PDF has {len(reader.pages)} pages, over {limits.pages}")
+        for number, page in enumerate(reader.pages, start=1):
+            yield Section(page.extract_text() or "", page=number)
     except ExtractionError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:

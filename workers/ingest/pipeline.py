@@ -16,7 +16,7 @@ from app.schemas.documents import DocumentOut
 from workers.context import WorkerContext
 from workers.ingest.chunking import chunk_sections
 from workers.ingest.embedder import Embedder
-from workers.ingest.extract import ExtractionError, extract
+from workers.ingest.extract import ExtractionError, Limits, extract
 from workers.vectors import Chunk, VectorStore
 
 logger = logging.getLogger(__name__)
@@ -75,16 +75,26 @@ def ingest_document(
             error=f"indexing failed after {MAX_ATTEMPTS} attempts",
         )
         return
+    settings = ctx.settings
+    limits = Limits(
+        pages=settings.max_document_pages,
+        chars=settings.max_document_chars,
+        seconds=settings.extract_time_limit_s,
+    )
     try:
-        data = (ctx.settings.uploads_dir / document.storage_name).read_bytes()
-        sections = extract(data, document.content_type)
+        data = (settings.uploads_dir / document.storage_name).read_bytes()
+        sections = extract(data, document.content_type, limits)
     except ExtractionError as exc:
         set_state(ctx, document_id, status=DocumentStatus.ERROR, error=str(exc))
         return
     except OSError:
         set_state(ctx, document_id, status=DocumentStatus.ERROR, error="the stored file is missing")
         return
-    settings = ctx.settings
+    except Exception as exc:  # a parser's own bug on a hostile file: stated, logged, not stuck
+        logger.exception("extracting document %s failed", document_id)
+        reason = f"the text could not be extracted ({type(exc).__name__})"
+        set_state(ctx, document_id, status=DocumentStatus.ERROR, error=reason)
+        return
     size = min(settings.chunk_tokens, embedder.max_tokens - 2)
     chunks = [
         Chunk(document_id, index, text, document.title, section.page, section.heading)
