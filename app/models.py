@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -18,7 +19,7 @@ from sqlalchemy import (
     Text,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.db import Base
 from app.enums import BatchStatus, DocumentStatus, ItemStatus, MessageRole, MessageStatus, Role
@@ -43,11 +44,17 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def account_key(username: str) -> str:
+    """What makes two usernames the same account: NFKC form, case folded ("Ａlice" is "alice")."""
+    return unicodedata.normalize("NFKC", username).casefold().strip()
+
+
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    username_key: Mapped[str] = mapped_column(String(128), unique=True)
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(16), default=Role.USER)
@@ -55,6 +62,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     sessions: Mapped[list[ChatSession]] = owned_children("owner")
+
+    @validates("username")
+    def _keep_account_key(self, _field: str, username: str) -> str:
+        self.username_key = account_key(username)
+        return username
 
 
 class ChatSession(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.db import Database
 from app.enums import MessageRole, MessageStatus
@@ -56,19 +56,28 @@ def test_the_migration_keeps_every_row_and_link_of_an_existing_sqlite_database(
     url = f"sqlite:///{tmp_path / 'old.db'}"
     command.upgrade(alembic_config(url), "5e0c7a1d2f3b")  # the schema before AUTOINCREMENT
     db = Database(url)
-    with db.session() as session:
-        user = User(username="old-user", password_hash="x")
-        session.add(user)
-        session.flush()
-        chat = ChatSession(owner_id=user.id, title="old chat")
-        session.add(chat)
-        session.flush()
-        session.add_all(
-            [
-                Message(session_id=chat.id, role=MessageRole.USER, content="hello"),
-                Message(session_id=chat.id, role=MessageRole.ASSISTANT, content="hi there"),
-            ]
+    with db.engine.begin() as connection:  # rows as that schema had them (no ORM of today)
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, password_hash, role, active, created_at) "
+                "VALUES (1, 'old-user', 'x', 'user', 1, '2026-01-01')"
+            )
         )
+        connection.execute(
+            text(
+                "INSERT INTO chat_sessions (id, owner_id, title, use_knowledge_base, created_at, "
+                "updated_at) VALUES (1, 1, 'old chat', 0, '2026-01-01', '2026-01-01')"
+            )
+        )
+        for message_id, role, content in ((1, "user", "hello"), (2, "assistant", "hi there")):
+            connection.execute(
+                text(
+                    "INSERT INTO messages (id, session_id, role, content, status, attempts, "
+                    "sampling, citations, created_at) VALUES (:id, 1, :role, :content, 'done', "
+                    "0, '{}', '[]', '2026-01-01')"
+                ),
+                {"id": message_id, "role": role, "content": content},
+            )
     db.dispose()
     upgrade(url)
     db = Database(url)
@@ -76,7 +85,7 @@ def test_the_migration_keeps_every_row_and_link_of_an_existing_sqlite_database(
         with db.session() as session:
             chat = session.scalars(select(ChatSession)).one()
             assert [m.content for m in chat.messages] == ["hello", "hi there"]
-            assert chat.owner.username == "old-user"
+            assert (chat.owner.username, chat.owner.username_key) == ("old-user", "old-user")
             last = chat.messages[-1].id
             session.delete(chat.messages[-1])
         with db.session() as session:

@@ -24,6 +24,7 @@ from jwt.exceptions import PyJWTError
 from app.config import Settings
 from app.errors import error_response
 from app.extensions import resources
+from app.models import account_key
 from app.redis_keys import RATE_LIMIT_PREFIX
 from app.services.accounts import API_KEY_PREFIX, hash_api_key
 
@@ -43,7 +44,7 @@ class RateLimit:
 def _login_name() -> str | None:
     body: Any = request.get_json(silent=True)
     name = body.get("username") if isinstance(body, dict) else None
-    return str(name).strip().lower()[:64] if name else None
+    return account_key(str(name))[:128] if name else None
 
 
 def login_username() -> str:

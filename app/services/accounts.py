@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.enums import Role
 from app.errors import Conflict, Forbidden, Unauthorized
-from app.models import ApiKey, RevokedToken, User, as_utc, utcnow
+from app.models import ApiKey, RevokedToken, User, account_key, as_utc, utcnow
 from app.services.ownership import owned_api_key, user_or_404
 
 API_KEY_PREFIX = "qc-"
@@ -41,7 +41,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def authenticate(db: Session, username: str, password: str) -> User:
-    user = db.scalar(select(User).where(User.username == username))
+    user = db.scalar(select(User).where(User.username_key == account_key(username)))
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthorized("invalid username or password")
     if not user.active:
@@ -51,7 +51,8 @@ def authenticate(db: Session, username: str, password: str) -> User:
 
 def register_user(db: Session, username: str, password: str, email: str | None) -> User:
     """A new ordinary account; 409 when the name is taken (also by a concurrent request)."""
-    if db.scalar(select(func.count()).select_from(User).where(User.username == username)):
+    taken = select(func.count()).select_from(User).where(User.username_key == account_key(username))
+    if db.scalar(taken):
         raise Conflict("that username is taken")
     user = User(
         username=username, email=email, password_hash=hash_password(password), role=Role.USER

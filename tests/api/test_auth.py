@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -175,3 +177,24 @@ def test_auth_config_says_how_accounts_are_made(settings: Settings) -> None:
     }
     closed = create_app(settings.model_copy(update={"registration": "admin"})).test_client()
     assert closed.get("/api/auth/config").json == {"registration": "admin"}
+
+
+def test_usernames_differing_only_in_case_or_unicode_form_are_one_account(
+    client: FlaskClient,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    password = "correct horse battery"
+    first = client.post("/api/auth/register", json={"username": f"Zoe{tag}", "password": password})
+    assert first.status_code == 201, first.json
+    fullwidth = "".join(
+        chr(ord(c) + 0xFEE0) for c in f"zoe{tag}"
+    )  # "ｚｏｅ..." in NFKC is "zoe..."
+    for twin in (f"zoe{tag}", f"ZOE{tag}", fullwidth):
+        response = client.post("/api/auth/register", json={"username": twin, "password": password})
+        assert response.status_code == 409, (twin, response.json)
+    login = client.post("/api/auth/login", json={"username": f"ZOE{tag}", "password": password})
+    assert login.status_code == 200
+    me = client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {login.json['access_token']}"}
+    )
+    assert me.json["username"] == f"Zoe{tag}"  # shown as it was registered
