@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from app.services.accounts import ensure_admin
 from app.config import get_settings
 from app.db import Database
 from app.migrate import upgrade
+from app.services.accounts import ensure_admin
 
 logger = logging.getLogger("queuechat.migrate")
 
