@@ -70,6 +70,8 @@ class User(Base):
 
 
 class ChatSession(Base):
+    """A user's conversation; deleting it deletes its messages (and the database's cascade)."""
+
     __tablename__ = "chat_sessions"
     __table_args__ = (Index("ix_chat_sessions_owner_updated", "owner_id", "updated_at"),)
 
@@ -88,13 +90,10 @@ class ChatSession(Base):
 
 
 class Message(Base):
+    """A user's turn or an assistant's reply; a reply carries its generation state."""
+
     __tablename__ = "messages"
-    __table_args__ = (
-        Index("ix_messages_session_id", "session_id", "id"),
-        # Open replies (the per-user cap) and queue positions are read on every POST and
-        # while a reply waits: by status, never a scan of the whole history.
-        Index("ix_messages_status_id", "status", "id"),
-    )
+    __table_args__ = (Index("ix_messages_session_id", "session_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"))
@@ -115,6 +114,11 @@ class Message(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
+
+
+# Open replies (the per-user cap) and queue positions are read on every POST and while a reply
+# waits: by status, never a scan of the whole history.
+Index("ix_messages_status_id", Message.status, Message.id)
 
 
 class PromptTemplate(Base):

@@ -40,15 +40,15 @@ def list_messages(session_id: int) -> tuple[Response, int]:
     return respond(MessageList(items=[MessageOut.model_validate(m) for m in chat.messages]))
 
 
+# sending and regenerating both queue a reply: one limit, one answer
+limited_like_a_message = rate_limited("rate_limit_messages", by=user_or_ip, what="messages")
+
+
 @bp.post("/sessions/<int:session_id>/messages")
 @jwt_required()
-@rate_limited("rate_limit_messages", by=user_or_ip, what="messages")
-@documented(
-    summary="Send a message; the reply is queued",
-    body=MessageCreate,
-    response=ReplyQueued,
-    status=202,
-)
+@limited_like_a_message
+@documented(summary="Send a message; the reply is queued", body=MessageCreate,
+            response=ReplyQueued, status=202)  # fmt: skip
 def send_message(session_id: int) -> tuple[Response, int]:
     body = parse_body(MessageCreate)
     result = replies.send_message(
@@ -65,13 +65,9 @@ def send_message(session_id: int) -> tuple[Response, int]:
 
 @bp.post("/sessions/<int:session_id>/regenerate")
 @jwt_required()
-@rate_limited("rate_limit_messages", by=user_or_ip, what="messages")
-@documented(
-    summary="Replace the last reply with a new one",
-    body=RegenerateBody,
-    response=ReplyQueued,
-    status=202,
-)
+@limited_like_a_message
+@documented(summary="Replace the last reply with a new one", body=RegenerateBody,
+            response=ReplyQueued, status=202)  # fmt: skip
 def regenerate(session_id: int) -> tuple[Response, int]:
     body = parse_body(RegenerateBody)
     result = replies.regenerate(

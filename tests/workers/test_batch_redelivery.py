@@ -13,7 +13,7 @@ from app.models import BatchItem
 from testkit.processes import WorkerProcess, wait_until
 from tests.conftest import isolated_settings, register_and_login
 from workers.context import build_context
-from workers.inference.batch import ItemClaim, ItemOutcome, store_item
+from workers.inference.item_job import ItemClaim, ItemOutcome, store_item
 
 
 def test_sigkill_mid_item_loses_nothing_and_writes_once(settings: Settings) -> None:

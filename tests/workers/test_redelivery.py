@@ -17,8 +17,8 @@ from testkit.processes import LiveServer, WorkerProcess
 from testkit.wsclient import ChatSocket, text_of, token_of
 from tests.conftest import isolated_settings, register_and_login
 from workers.context import build_context
+from workers.inference.chat_job import ReplyClaim, ReplyOutcome, store_reply
 from workers.inference.model import Sampling
-from workers.inference.replies import Claim, Outcome, store_outcome
 
 
 @pytest.fixture()
@@ -117,11 +117,11 @@ def test_only_the_newest_attempt_writes_the_final_state(
     )
     ctx = build_context(settings)
     sampling = Sampling(max_tokens=5, temperature=0, top_p=1)
-    stale = Claim(message_id, attempt=1, session_id=0, sampling=sampling)
-    current = Claim(message_id, attempt=2, session_id=0, sampling=sampling)
-    assert not store_outcome(ctx, stale, Outcome(MessageStatus.DONE, content="stale"), "m")
-    assert store_outcome(ctx, current, Outcome(MessageStatus.DONE, content="fresh"), "m")
-    assert not store_outcome(ctx, current, Outcome(MessageStatus.ERROR, error="late"), "m")
+    stale = ReplyClaim(message_id, attempt=1, session_id=0, sampling=sampling)
+    current = ReplyClaim(message_id, attempt=2, session_id=0, sampling=sampling)
+    assert not store_reply(ctx, stale, ReplyOutcome(MessageStatus.DONE, content="stale"), "m")
+    assert store_reply(ctx, current, ReplyOutcome(MessageStatus.DONE, content="fresh"), "m")
+    assert not store_reply(ctx, current, ReplyOutcome(MessageStatus.ERROR, error="late"), "m")
     with app.extensions["queuechat"].db.session() as db:
         message = db.get_one(Message, message_id)
         assert (message.status, message.content, message.error) == ("done", "fresh", None)

@@ -1,4 +1,4 @@
-"""Celery tasks of the inference workers; thin: they take ids and call the reply logic."""
+"""Celery tasks of the inference workers; thin: they take ids and run the job with its adapter."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from celery.signals import worker_init
 from app.jobs import GENERATE_BATCH_ITEM, GENERATE_COMPLETION, GENERATE_REPLY, INTERACTIVE_QUEUE
 from workers import celery
 from workers.context import get_context
-from workers.inference.batch import run_item
+from workers.inference.chat_job import ChatReplyJob
+from workers.inference.item_job import ItemJob
 from workers.inference.model import get_model
-from workers.inference.replies import run_reply
+from workers.inference.runner import run_job
 from workers.ingest.embedder import get_embedder
 from workers.retrieval import retrieve
 from workers.vectors import Hit, get_vector_store
@@ -39,14 +40,14 @@ def knowledge_base(query: str) -> list[Hit]:
 
 @celery.task(name=GENERATE_REPLY)
 def generate_reply(message_id: int) -> None:
-    run_reply(get_context(), get_model(), message_id, knowledge_base)
+    run_job(get_context(), get_model(), ChatReplyJob(knowledge_base), message_id)
 
 
 @celery.task(name=GENERATE_BATCH_ITEM)
 def generate_batch_item(item_id: int) -> None:
-    run_item(get_context(), get_model(), item_id, stream=False)
+    run_job(get_context(), get_model(), ItemJob(stream=False), item_id)
 
 
 @celery.task(name=GENERATE_COMPLETION)
 def generate_completion(item_id: int) -> None:
-    run_item(get_context(), get_model(), item_id, stream=True)
+    run_job(get_context(), get_model(), ItemJob(stream=True), item_id)

@@ -1,0 +1,154 @@
+"""Chat replies for the job runner: a Message row, its chat's history, template and knowledge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.enums import OPEN_STATUSES, MessageRole, MessageStatus
+from app.models import Message
+from app.services.prompting import Turn, build_chat_messages
+from app.streams import TokenStreams
+from workers.context import WorkerContext
+from workers.inference.generation import Generated
+from workers.inference.model import ChatModel, Sampling
+from workers.inference.prompt_setup import PromptSetup, load_prompt_setup
+from workers.inference.runner import Claim, Job, Outcome, Prompt, store_final
+from workers.retrieval import as_citations, as_context
+from workers.vectors import Hit
+
+Retriever = Callable[[str], list[Hit]]
+
+
+@dataclass(frozen=True)
+class ReplyClaim(Claim):
+    session_id: int
+    sampling: Sampling
+    setup: PromptSetup = field(default_factory=PromptSetup)
+    history: list[Turn] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReplyPrompt(Prompt):
+    hits: list[Hit] = field(default_factory=list)  # the knowledge the prompt quotes
+
+
+@dataclass
+class ReplyOutcome(Outcome[MessageStatus]):
+    content: str = ""
+    citations: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
+    table = Message
+    open_statuses = OPEN_STATUSES
+    running = MessageStatus.GENERATING
+    noun = "message"
+    claim_columns = (Message.session_id, Message.sampling, Message.use_knowledge_base)
+    event_fields = (
+        "prompt_tokens",
+        "completion_tokens",
+        "time_to_first_token_ms",
+        "tokens_per_second",
+        "citations",
+    )
+
+    def __init__(self, retriever: Retriever | None = None) -> None:
+        self.retriever = retriever
+
+    def gave_up(self, attempts: int) -> str:
+        return f"the reply failed after {attempts} attempts"
+
+    def claimed(
+        self, session: Session, ctx: WorkerContext, claim: Claim, columns: Sequence[Any]
+    ) -> ReplyClaim:
+        session_id, stored_sampling, use_knowledge_base = columns
+        settings = ctx.settings
+        defaults = Sampling(
+            settings.default_max_tokens, settings.default_temperature, settings.default_top_p
+        )
+        sampling = Sampling.from_params(stored_sampling or {}, defaults)
+        setup = load_prompt_setup(session, session_id, use_knowledge_base)
+        history = load_history(session, session_id, claim.id)
+        return ReplyClaim(claim.id, claim.attempt, session_id, sampling, setup, history)
+
+    def streams(self, ctx: WorkerContext) -> TokenStreams:
+        return ctx.streams
+
+    def prompt(self, ctx: WorkerContext, model: ChatModel, claim: ReplyClaim) -> ReplyPrompt:
+        sampling, setup, history = claim.sampling, claim.setup, claim.history
+        retriever = self.retriever if setup.use_knowledge_base else None
+        hits = retriever(history[-1].content) if retriever else []
+        hits = within_budget(model, hits, ctx.settings.rag_context_tokens)
+        built = build_chat_messages(
+            history,
+            fits=lambda candidate: model.fits(candidate, sampling.max_tokens),
+            system_prompt=setup.system_prompt,
+            examples=setup.examples,
+            context=as_context(hits),
+        )
+        prompt, stop = model.format(built.messages)
+        tokens = model.tokenize(prompt)
+        return ReplyPrompt(tokens, stop, sampling, lane="chat", hits=hits[: built.context_used])
+
+    def finished(
+        self, model: ChatModel, claim: ReplyClaim, prompt: ReplyPrompt, generated: Generated
+    ) -> ReplyOutcome:
+        cancelled = generated.ending == "cancelled"
+        return ReplyOutcome(
+            MessageStatus.CANCELLED if cancelled else MessageStatus.DONE,
+            content=generated.text,
+            citations=as_citations(prompt.hits),
+        )
+
+    def failure(self, error: str) -> ReplyOutcome:
+        return ReplyOutcome(MessageStatus.ERROR, error=error)
+
+    def cancelled(self) -> ReplyOutcome:
+        return ReplyOutcome(MessageStatus.CANCELLED)
+
+    def columns(self, outcome: ReplyOutcome, model_name: str) -> dict[str, Any]:
+        return {
+            "content": outcome.content,
+            "citations": outcome.citations,
+            "model_name": model_name,
+        }
+
+    def kind(self, claim: ReplyClaim) -> str:
+        return "chat"
+
+
+def load_history(session: Session, session_id: int, message_id: int) -> list[Turn]:
+    """The conversation before this reply: user turns and finished assistant turns."""
+    rows = session.execute(
+        select(Message.role, Message.content, Message.status)
+        .where(Message.session_id == session_id, Message.id < message_id)
+        .order_by(Message.id)
+    )
+    return [
+        Turn(role, content)
+        for role, content, status in rows
+        if role == MessageRole.USER or status == MessageStatus.DONE
+    ]
+
+
+def within_budget(model: ChatModel, hits: list[Hit], budget_tokens: int) -> list[Hit]:
+    """The best hits whose text fits the context budget (RAG_CONTEXT_TOKENS), in rank order."""
+    kept: list[Hit] = []
+    for hit in hits:
+        budget_tokens -= len(model.tokenize(hit.chunk.text))
+        if budget_tokens < 0:
+            break
+        kept.append(hit)
+    return kept
+
+
+def store_reply(
+    ctx: WorkerContext, claim: ReplyClaim, outcome: ReplyOutcome, model_name: str
+) -> bool:
+    """Writes a reply's final state once and announces it; a stale attempt does neither."""
+    return store_final(ctx, ChatReplyJob(), claim, outcome, model_name)
