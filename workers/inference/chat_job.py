@@ -91,8 +91,7 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
             examples=setup.examples,
             context=as_context(hits),
         )
-        prompt, stop = model.format(built.messages)
-        tokens = model.tokenize(prompt)
+        tokens, stop = model.encode(built.messages)
         return ReplyPrompt(tokens, stop, sampling, lane="chat", hits=hits[: built.context_used])
 
     def finished(
@@ -140,7 +139,7 @@ def within_budget(model: ChatModel, hits: list[Hit], budget_tokens: int) -> list
     """The best hits whose text fits the context budget (RAG_CONTEXT_TOKENS), in rank order."""
     kept: list[Hit] = []
     for hit in hits:
-        budget_tokens -= len(model.tokenize(hit.chunk.text))
+        budget_tokens -= len(model.tokenize_text(hit.chunk.text))
         if budget_tokens < 0:
             break
         kept.append(hit)

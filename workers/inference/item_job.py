@@ -91,8 +91,7 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
 
     def prompt(self, ctx: WorkerContext, model: ChatModel, claim: ItemClaim) -> Prompt:
         sampling = Sampling.from_params(claim.request["sampling"])
-        prompt, template_stop = model.format(claim.messages)
-        tokens = model.tokenize(prompt)
+        tokens, template_stop = model.encode(claim.messages)
         if len(tokens) + sampling.max_tokens > model.n_ctx:
             raise PromptTooLong(
                 f"the prompt ({len(tokens)} tokens) and max_tokens "

@@ -6,6 +6,7 @@ import codecs
 import ctypes
 import logging
 import random
+import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -19,6 +20,10 @@ from app.config import Settings, get_settings
 from app.services.prompting import ChatMessage
 
 logger = logging.getLogger(__name__)
+# Stand-ins for message contents while the chat template renders (private-use code points, which
+# tokenizers never treat as special): the text between them is the template's own.
+CONTENT_MARK = "\ue000{}\ue001"
+CONTENT_MARKS = re.compile("\ue000(\\d+)\ue001")
 
 
 @dataclass
@@ -77,18 +82,43 @@ class ChatModel:
         return response.prompt, [s for s in stop if s]
 
     def tokenize(self, prompt: str) -> list[int]:
-        """Tokens exactly as create_completion would make them from the prompt text.
+        """A rendered prompt as create_completion tokenizes it, special tokens and all.
 
-        The last prompt is remembered: the one that passed ``fits`` is tokenized once.
+        For a prompt made of trusted text only (benchmarks, the peer comparison); a prompt that
+        holds anyone's text goes through ``encode``.
         """
-        if self._last_prompt is not None and self._last_prompt[0] == prompt:
-            return self._last_prompt[1]
-        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        self._last_prompt = (prompt, tokens)
-        return tokens
+        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def tokenize_text(self, text: str) -> list[int]:
+        """Text as text: "<|im_start|>" typed by someone is seven ordinary tokens, no role turn."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+    def encode(self, messages: list[ChatMessage]) -> tuple[list[int], list[str]]:
+        """The prompt's tokens and stop strings: the template's skeleton with its special tokens,
+        every message's content as plain text (a user, a few-shot example, the history or a
+        document chunk cannot forge a turn), for any model's template.
+
+        The template is rendered with a marker in place of each content; the text between the
+        markers is the skeleton. The last messages encoded are remembered: the list that
+        passed ``fits`` is encoded once.
+        """
+        key = tuple((m["role"], m["content"]) for m in messages)
+        if self._last_encoded is not None and self._last_encoded[0] == key:
+            return self._last_encoded[1], self._last_encoded[2]
+        marked = [{**m, "content": CONTENT_MARK.format(i)} for i, m in enumerate(messages)]
+        skeleton, stop = self.format(marked)
+        tokens: list[int] = []
+        position = 0
+        for match in CONTENT_MARKS.finditer(skeleton):
+            tokens += self.tokenize(skeleton[position : match.start()])
+            tokens += self.tokenize_text(messages[int(match.group(1))]["content"])
+            position = match.end()
+        tokens += self.tokenize(skeleton[position:])
+        self._last_encoded = (key, tokens, stop)
+        return tokens, stop
 
     def fits(self, messages: list[ChatMessage], reply_tokens: int) -> bool:
-        return len(self.tokenize(self.format(messages)[0])) + reply_tokens <= self.n_ctx
+        return len(self.encode(messages)[0]) + reply_tokens <= self.n_ctx
 
     def use_lane(self, lane: str, prompt: list[int]) -> None:
         """Chat and batch work take turns on one context; each lane keeps its evaluated prefix.
@@ -225,7 +255,7 @@ class ChatModel:
     finish_reason: str = "length"
     _lane: str | None = None
     _saved: dict[str, SavedKV] = field(default_factory=dict)
-    _last_prompt: tuple[str, list[int]] | None = None
+    _last_encoded: tuple[tuple[tuple[str, str], ...], list[int], list[str]] | None = None
     _piece_buffer: ctypes.Array[ctypes.c_char] = field(
         default_factory=lambda: ctypes.create_string_buffer(64)
     )
