@@ -68,7 +68,8 @@ def test_a_completion_and_a_batch_whose_jobs_cannot_be_sent_fail(
     assert_unavailable(client.post("/api/batches?name=down", data=lines, headers=headers))
     [job] = stored(app, BatchJob, BatchJob.name == "down")
     assert job.status == BatchStatus.DONE  # type: ignore[attr-defined]
-    items = stored(app, BatchItem)
+    me = client.get("/api/auth/me", headers=auth_headers).json["id"]
+    items = stored(app, BatchItem, BatchItem.owner_id == me)
     assert [(item.status, item.error) for item in items] == [  # type: ignore[attr-defined]
         (ItemStatus.FAILED, UNAVAILABLE)
     ] * 3  # the completion and both batch lines
@@ -86,6 +87,9 @@ def test_documents_whose_jobs_cannot_be_sent_end_as_error(
         ("down-a", DocumentStatus.ERROR, UNAVAILABLE),
         ("down-b", DocumentStatus.ERROR, UNAVAILABLE),
     ]
+    for document in documents:  # the knowledge base is shared with the other tests
+        with app.extensions["queuechat"].db.session() as db:
+            db.delete(db.get_one(RagDocument, document.id))  # type: ignore[attr-defined]
 
 
 def test_redis_down_is_503_and_nothing_is_stored(settings: Settings) -> None:

@@ -89,7 +89,9 @@ export function DocumentsPanel() {
         </Alert>
       )}
       <Box sx={{ display: "flex", flexDirection: "column", gap: 1 }}>
-        {documents.length === 0 && <Typography color="text.secondary">No documents yet.</Typography>}
+        {list.isSuccess && documents.length === 0 && (
+          <Typography color="text.secondary">No documents yet.</Typography>
+        )}
         {documents.map((doc) => (
           <Paper key={doc.id} sx={{ p: 2 }} data-document={doc.original_name} data-status={doc.status}>
             <Box sx={{ display: "flex", alignItems: "center", gap: 1, flexWrap: "wrap" }}>
