@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     max_embed_chars: int = Field(default=200_000, ge=1)  # all texts of one /v1/embeddings call
     # prometheus-client multiprocess files; the run command exports it for every process
     prometheus_multiproc_dir: Path | None = None
+    # a worker holds a lease on each job it runs, renewed while it works; when the worker dies
+    # the lease lapses and a reaper (in every worker, every LEASE_TTL_S / 2) sends the job again
+    lease_ttl_s: float = Field(default=10.0, ge=2)
     readyz_timeout_s: float = Field(default=1.0, gt=0)
     readyz_cache_s: float = Field(default=5.0, ge=0)  # one worker broadcast per process at most
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: workers serve no /metrics

@@ -9,6 +9,9 @@ EMBED_RESULT_PREFIX = "qc:embed:"  # /v1/embeddings answers, one list per reques
 QUOTA_LOCK_PREFIX = "qc:quota-lock:"  # one user's check-then-insert of open work
 DOCUMENT_CHANNEL = "qc:documents"  # document progress events (pub/sub)
 RATE_LIMIT_PREFIX = "qc-limits"  # flask-limiter's counters
+LEASE_PREFIX = "qc:lease:"  # a worker's lease on a claimed job: qc:lease:{kind}:{id}
+RUNNING_PREFIX = "qc:running:"  # the set of jobs of a kind that some worker took: qc:running:{kind}
+REAPER_LOCK = "qc:reaper"  # one reaper pass at a time across every worker
 
 
 def embed_result_key(request_id: str) -> str:
@@ -17,3 +20,11 @@ def embed_result_key(request_id: str) -> str:
 
 def quota_lock_key(user_id: int) -> str:
     return f"{QUOTA_LOCK_PREFIX}{user_id}"
+
+
+def lease_key(kind: str, job_id: int) -> str:
+    return f"{LEASE_PREFIX}{kind}:{job_id}"
+
+
+def running_key(kind: str) -> str:
+    return f"{RUNNING_PREFIX}{kind}"

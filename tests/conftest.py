@@ -27,6 +27,9 @@ from testkit.processes import (
     redis_server,
 )
 
+# What a user runs: a dead worker's job must be taken up by the lease and the reaper, never by
+# waiting out the broker's visibility timeout (the crash tests use this value, not a short one).
+USER_DEFAULT_VISIBILITY = Settings.model_fields["visibility_timeout_s"].default
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 

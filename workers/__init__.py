@@ -11,6 +11,7 @@ celery = Celery(
         "workers.ingest.tasks",
         "workers.ingest.embed_requests",
         "workers.telemetry",
+        "workers.reaper",
     ],
 )
 celery.config_from_object("celery_config")

@@ -10,14 +10,16 @@ from flask import Flask
 from app import create_app
 from app.config import Settings
 from testkit.processes import WorkerProcess
-from tests.conftest import isolated_settings
+from tests.conftest import USER_DEFAULT_VISIBILITY, isolated_settings
 from tests.rag.helpers import upload, wait_for_status
 from tests.rag.test_documents import vector_count
 
 
 @pytest.fixture()
 def crash_app(settings: Settings) -> Iterator[tuple[Settings, Flask]]:
-    worker_settings = isolated_settings(settings, 10, visibility_timeout_s=2, embed_batch_size=8)
+    worker_settings = isolated_settings(
+        settings, 10, visibility_timeout_s=USER_DEFAULT_VISIBILITY, embed_batch_size=8
+    )
     app = create_app(worker_settings)
     yield worker_settings, app
     app.extensions["queuechat"].db.dispose()

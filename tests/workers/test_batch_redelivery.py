@@ -11,13 +11,13 @@ from app.config import Settings
 from app.enums import ItemStatus
 from app.models import BatchItem
 from testkit.processes import WorkerProcess, wait_until
-from tests.conftest import isolated_settings, register_and_login
+from tests.conftest import USER_DEFAULT_VISIBILITY, isolated_settings, register_and_login
 from workers.context import build_context
 from workers.inference.item_job import ItemClaim, ItemOutcome, store_item
 
 
 def test_sigkill_mid_item_loses_nothing_and_writes_once(settings: Settings) -> None:
-    isolated = isolated_settings(settings, 7, visibility_timeout_s=2)
+    isolated = isolated_settings(settings, 7, visibility_timeout_s=USER_DEFAULT_VISIBILITY)
     app = create_app(isolated)
     client = app.test_client()
     db = app.extensions["queuechat"].db

@@ -15,7 +15,7 @@ from app.enums import MessageRole, MessageStatus
 from app.models import ChatSession, Message, User
 from testkit.processes import LiveServer, WorkerProcess
 from testkit.wsclient import ChatSocket, text_of, token_of
-from tests.conftest import isolated_settings, register_and_login
+from tests.conftest import USER_DEFAULT_VISIBILITY, isolated_settings, register_and_login
 from workers.context import build_context
 from workers.inference.chat_job import ReplyClaim, ReplyOutcome, store_reply
 from workers.inference.model import Sampling
@@ -24,7 +24,7 @@ from workers.inference.model import Sampling
 @pytest.fixture()
 def isolated(settings: Settings) -> Iterator[tuple[Settings, Flask, LiveServer]]:
     """Its own Redis database, so the session's worker never takes these jobs."""
-    worker_settings = isolated_settings(settings, 10, visibility_timeout_s=2)
+    worker_settings = isolated_settings(settings, 10, visibility_timeout_s=USER_DEFAULT_VISIBILITY)
     app = create_app(worker_settings)
     server = LiveServer(app)
     yield worker_settings, app, server

@@ -48,6 +48,7 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
     open_statuses = OPEN_STATUSES
     running = MessageStatus.GENERATING
     noun = "message"
+    lease_kind = "reply"
     claim_columns = (Message.session_id, Message.sampling, Message.use_knowledge_base)
     event_fields = (
         "prompt_tokens",

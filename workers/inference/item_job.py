@@ -44,6 +44,7 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
     open_statuses = OPEN_ITEM_STATUSES
     running = ItemStatus.RUNNING
     noun = "item"
+    lease_kind = "item"
     claim_columns = (BatchItem.batch_id, BatchItem.request)
     event_fields = ("finish_reason", "prompt_tokens", "completion_tokens")
 
@@ -124,11 +125,11 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
     def cancelled(self) -> ItemOutcome:
         return ItemOutcome(ItemStatus.CANCELLED)
 
-    def handed_back(self, ctx: WorkerContext, claim: ItemClaim, outcome: ItemOutcome) -> bool:
-        if outcome.status != ItemStatus.QUEUED:
-            return False
+    def hands_back(self, outcome: ItemOutcome) -> bool:
+        return outcome.status == ItemStatus.QUEUED  # preempted by a waiting chat reply
+
+    def hand_back(self, ctx: WorkerContext, claim: ItemClaim) -> None:
         requeue_item(ctx, claim.id, claim.attempt)
-        return True
 
     def columns(self, outcome: ItemOutcome, model_name: str) -> dict[str, Any]:
         return {"output": outcome.output, "finish_reason": outcome.finish_reason}

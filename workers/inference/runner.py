@@ -26,6 +26,7 @@ from app.streams import TokenStreams
 from workers.context import WorkerContext
 from workers.inference.generation import Generated, generate_text
 from workers.inference.model import ChatModel, Sampling
+from workers.leases import leased
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class Job(ABC, Generic[ClaimT, PromptT, OutcomeT]):
     open_statuses: ClassVar[frozenset[StrEnum]]
     running: ClassVar[StrEnum]
     noun: ClassVar[str]  # in log lines: "message 12", "item 7"
+    lease_kind: ClassVar[str]  # the lease's name space (workers/leases.py): "reply", "item"
     claim_columns: ClassVar[tuple[Any, ...]] = ()  # returned by the claim, for claimed()
     # the outcome's fields in the final stream event, in order after "status" (and before "error")
     event_fields: ClassVar[tuple[str, ...]]
@@ -123,9 +125,12 @@ class Job(ABC, Generic[ClaimT, PromptT, OutcomeT]):
     @abstractmethod
     def cancelled(self) -> OutcomeT: ...
 
-    def handed_back(self, ctx: WorkerContext, claim: ClaimT, outcome: OutcomeT) -> bool:
-        """True when the job gave its claim back to run later; then nothing is stored."""
+    def hands_back(self, outcome: OutcomeT) -> bool:
+        """True when the job gives its claim back to run later; then nothing is stored."""
         return False
+
+    def hand_back(self, ctx: WorkerContext, claim: ClaimT) -> None:
+        """Sends the job again and gives the claim back (after the lease was released)."""
 
     @abstractmethod
     def columns(self, outcome: OutcomeT, model_name: str) -> dict[str, Any]:
@@ -160,21 +165,30 @@ def claim_row(
 def run_job(
     ctx: WorkerContext, model: ChatModel, job: Job[ClaimT, PromptT, OutcomeT], job_id: int
 ) -> None:
-    """The whole job for one row; safe to run again after a redelivery."""
+    """The whole job for one row; safe to run again after a redelivery, and a no-op while a
+    live worker holds the job's lease (a job sent again by the reaper, then by the broker)."""
     if job.deferred(ctx, job_id):
         return
-    with ctx.db.session() as session:
-        claim = claim_row(session, ctx, job, job_id)
-    if claim is None:
-        logger.info("%s %s is already final; nothing to do", job.noun, job_id)
-        return
-    streams = job.streams(ctx)
-    if streams is not None and claim.attempt > 1:
-        streams.append(job_id, "reset", attempt=claim.attempt)
-    outcome = decide(ctx, model, job, claim, streams)
-    if job.handed_back(ctx, claim, outcome):
-        return
-    if store_final(ctx, job, claim, outcome, model.name):
+    ttl = ctx.settings.lease_ttl_s
+    with leased(ctx.streams.client, job.lease_kind, job_id, ttl) as lease:
+        if lease is None:
+            logger.info("%s %s is running in another worker", job.noun, job_id)
+            return
+        with ctx.db.session() as session:
+            claim = claim_row(session, ctx, job, job_id)
+        if claim is None:
+            logger.info("%s %s is already final; nothing to do", job.noun, job_id)
+            return
+        streams = job.streams(ctx)
+        if streams is not None and claim.attempt > 1:
+            streams.append(job_id, "reset", attempt=claim.attempt)
+        outcome = decide(ctx, model, job, claim, streams)
+        if job.hands_back(outcome):
+            lease.release()  # before the job is sent again: its next run must get the lease
+            job.hand_back(ctx, claim)
+            return
+        stored = store_final(ctx, job, claim, outcome, model.name)
+    if stored:
         observe_generation(
             job.kind(claim),
             outcome.status.value,

@@ -17,6 +17,7 @@ from workers.context import WorkerContext
 from workers.ingest.chunking import chunk_sections
 from workers.ingest.embedder import Embedder
 from workers.ingest.extract import ExtractionError, Limits, extract
+from workers.leases import leased
 from workers.vectors import Chunk, VectorStore
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,17 @@ def claim(ctx: WorkerContext, document_id: int) -> tuple[RagDocument, int] | Non
 
 
 def ingest_document(
+    ctx: WorkerContext, embedder: Embedder, store: VectorStore, document_id: int
+) -> None:
+    """Indexes the document under a lease (a dead worker's document is taken up again)."""
+    with leased(ctx.streams.client, "document", document_id, ctx.settings.lease_ttl_s) as lease:
+        if lease is None:
+            logger.info("document %s is being indexed by another worker", document_id)
+            return
+        index_document(ctx, embedder, store, document_id)
+
+
+def index_document(
     ctx: WorkerContext, embedder: Embedder, store: VectorStore, document_id: int
 ) -> None:
     claimed = claim(ctx, document_id)
