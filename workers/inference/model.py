@@ -94,14 +94,9 @@ class ChatModel:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
     def encode(self, messages: list[ChatMessage]) -> tuple[list[int], list[str]]:
-        """The prompt's tokens and stop strings: the template's skeleton with its special tokens,
-        every message's content as plain text (a user, a few-shot example, the history or a
-        document chunk cannot forge a turn), for any model's template.
-
-        The template is rendered with a marker in place of each content; the text between the
-        markers is the skeleton. The last messages encoded are remembered: the list that
-        passed ``fits`` is encoded once.
-        """
+        """Tokens and stops: the template's skeleton (the text between the markers rendered in
+        place of each content) with special tokens, every content as plain text, so no user,
+        example, history or document chunk can forge a turn. The last list is remembered."""
         key = tuple((m["role"], m["content"]) for m in messages)
         if self._last_encoded is not None and self._last_encoded[0] == key:
             return self._last_encoded[1], self._last_encoded[2]
