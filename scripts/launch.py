@@ -1,16 +1,18 @@
-"""Starts QueueChat on one machine under honcho: web, workers, Flower (and Redis if needed)."""
+"""Starts QueueChat on one machine under supervisord: web, workers, Flower (and Redis and Chroma
+when nothing answers at their URLs). A process that crashes is restarted (with backoff while it
+keeps failing to start) and the others keep running; Ctrl-C stops all of it.
+
+`.venv/bin/supervisorctl -c var/supervisord.conf status` shows the processes while it runs."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import redis
-from honcho.environ import parse_procfile
-from honcho.manager import Manager
-from honcho.printer import Printer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -93,30 +95,79 @@ def main() -> None:
     # prometheus-client multiprocess files of web and workers; /metrics merges them. Flower keeps
     # its own in-memory metrics.
     env["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.metrics_dir))
-    flower_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    manager = Manager(Printer(sys.stdout))
+    programs: dict[str, str] = {}
     if not redis_answers(settings.redis_url):
-        manager.add_process(
-            "redis", bundled_redis_command(settings.redis_url, settings.var_dir / "redis"), env=env
-        )
+        programs["redis"] = bundled_redis_command(settings.redis_url, settings.var_dir / "redis")
     if not chroma_answers(settings.chroma_url):
-        chroma_env = {**env, "ANONYMIZED_TELEMETRY": "False"}
-        manager.add_process(
-            "chroma",
-            bundled_chroma_command(settings.chroma_url, settings.var_dir / "chroma"),
-            env=chroma_env,
+        env["ANONYMIZED_TELEMETRY"] = "False"
+        programs["chroma"] = bundled_chroma_command(
+            settings.chroma_url, settings.var_dir / "chroma"
         )
-    procfile = parse_procfile((ROOT / "Procfile").read_text())
-    for name, command in procfile.processes.items():
-        manager.add_process(name, command, env=flower_env if name == "flower" else env)
+    programs.update(procfile_processes(ROOT / "Procfile"))
+    # Flower keeps its own in-memory metrics, not the multiprocess files
+    programs["flower"] = f"env -u PROMETHEUS_MULTIPROC_DIR {programs['flower']}"
+    config = settings.var_dir / "supervisord.conf"
+    config.write_text(supervisord_config(programs, settings.var_dir))
     print(f"QueueChat: http://{settings.web_host}:{settings.web_port}/")
     print(
         f"Flower:    http://{settings.web_host}:{settings.flower_port}/ "
         f"(user '{settings.flower_user}', password in {settings.var_dir / 'flower_password'}"
         " unless FLOWER_PASSWORD is set)"
     )
-    manager.loop()
-    sys.exit(manager.returncode)
+    print(f"Processes: .venv/bin/supervisorctl -c {config} status", flush=True)
+    supervisord = str(ROOT / ".venv" / "bin" / "supervisord")
+    os.execve(supervisord, [supervisord, "-c", str(config)], env)  # Ctrl-C reaches it directly
+
+
+def procfile_processes(path: Path) -> dict[str, str]:
+    """name: command, from the Procfile's "name: command" lines."""
+    found: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() and not name.startswith("#"):
+            found[name.strip()] = command.strip()
+    return found
+
+
+def supervisord_config(programs: dict[str, str], var_dir: Path) -> str:
+    """A supervisord.conf in the foreground: every program restarted when it exits, its output on
+    the console; the bundled servers (priority 10) start before the rest."""
+    sections = [
+        "[supervisord]",
+        "nodaemon=true",
+        "logfile=/dev/stdout",
+        "logfile_maxbytes=0",
+        f"pidfile={var_dir / 'supervisord.pid'}",
+        f"childlogdir={var_dir}",
+        "",
+        "[unix_http_server]",
+        f"file={var_dir / 'supervisor.sock'}",
+        "chmod=0700",
+        "",
+        "[rpcinterface:supervisor]",
+        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+        "",
+        "[supervisorctl]",
+        f"serverurl=unix://{var_dir / 'supervisor.sock'}",
+    ]
+    for name, command in programs.items():
+        shell = shlex.quote(f"exec {command}")
+        sections += [
+            "",
+            f"[program:{name}]",
+            f"command=/bin/sh -c {shell}".replace("%", "%%"),  # supervisord expands %(...)s
+            f"priority={10 if name in ('redis', 'chroma') else 100}",
+            "autorestart=true",
+            "startsecs=3",  # an exit sooner is a failed start: retried after 1 s, 2 s, 3 s, ...
+            "startretries=10",
+            "stopasgroup=true",
+            "killasgroup=true",
+            "stopwaitsecs=20",
+            "redirect_stderr=true",
+            "stdout_logfile=/dev/stdout",
+            "stdout_logfile_maxbytes=0",
+        ]
+    return "\n".join(sections) + "\n"
 
 
 if __name__ == "__main__":

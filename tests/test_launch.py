@@ -54,6 +54,49 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def supervised_pids(config: Path) -> dict[str, int]:
+    """name: pid of every program supervisord runs (0 when not running)."""
+    out = subprocess.run(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "supervisorctl"), "-c", str(config), "status"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    pids = {}
+    for line in out.splitlines():
+        fields = line.split()
+        pid = re.search(r"pid (\d+)", line)
+        pids[fields[0]] = int(pid.group(1)) if pid and fields[1] == "RUNNING" else 0
+    return pids
+
+
+def crash_and_recover(
+    base: str, headers: dict[str, str], token: str, web: int, config: Path
+) -> None:
+    """kill -9 of the inference worker mid-reply: the others keep running, it is restarted, and
+    the reply it was generating is taken up again and finishes once, with default settings."""
+    before = supervised_pids(config)
+    assert all(before[name] for name in ("web", "inference", "ingest", "flower")), before
+    chat = httpx.post(f"{base}/api/sessions", json={}, headers=headers).json()
+    reply = httpx.post(
+        f"{base}/api/sessions/{chat['id']}/messages",
+        json={"content": "Write a long story about a dragon.", "max_tokens": 120},
+        headers=headers,
+    ).json()
+    sock = ChatSocket(f"ws://127.0.0.1:{web}/ws", token)
+    sock.subscribe(reply["assistant_message_id"])
+    sock.take(3)
+    os.kill(before["inference"], signal.SIGKILL)
+    assert healthy(f"{base}/healthz")  # the web server did not go down with it
+    events = sock.until_final()
+    sock.close()
+    types = [event["type"] for event in events]
+    assert types.count("reset") == 1 and types[-1] == "done", types
+    after = supervised_pids(config)
+    assert after["inference"] not in (0, before["inference"]), after  # restarted
+    for name in ("web", "ingest", "flower"):
+        assert after[name] == before[name], (name, before, after)  # untouched
+
+
 @pytest.mark.timeout(400)
 def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: Path) -> None:
     web, flower, redis_port, chroma = free_port(), free_port(), free_port(), free_port()
@@ -75,8 +118,8 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
     try:
         wait_until(lambda: healthy(f"{base}/healthz"), timeout=120, what="web server")
         output = log.read_text()
-        assert "redis " in output or "redis  " in output, "bundled redis-server was not started"
-        assert "chroma started" in output, "the bundled Chroma server was not started"
+        assert "spawned: 'redis'" in output, "bundled redis-server was not started"
+        assert "spawned: 'chroma'" in output, "the bundled Chroma server was not started"
         password = re.search(r"Created admin 'admin' with password: (\S+)", output)
         assert password, output[-2000:]
         login = httpx.post(
@@ -106,6 +149,7 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         events = sock.until_final()
         sock.close()
         assert events[-1]["type"] == "done"
+        crash_and_recover(base, headers, token, web, tmp_path / "var" / "supervisord.conf")
         uploaded = httpx.post(
             f"{base}/api/documents",
             headers=headers,
