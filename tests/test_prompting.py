@@ -102,3 +102,17 @@ def test_context_cannot_close_its_block_and_is_dropped_last() -> None:
     built = build_chat_messages(history, fits=chars_fit(budget), context=[big, small])
     assert built.context_used == 1  # the lower-ranked chunk went, after the old turns did
     assert [m["content"] for m in built.messages[1:]] == ["new"]
+
+
+def test_a_long_chat_is_fitted_with_a_few_checks_not_one_per_turn() -> None:
+    history = [Turn("user" if i % 2 == 0 else "assistant", f"turn {i}") for i in range(401)]
+    checked: list[int] = []
+
+    def fits(candidate: list[dict[str, str]]) -> bool:
+        checked.append(len(candidate))
+        return len(candidate) <= 11  # the system prompt and the last ten turns
+
+    built = build_chat_messages(history, fits=fits)
+    assert [m["content"] for m in built.messages[1:]] == [f"turn {i}" for i in range(392, 401)]
+    assert built.messages[1]["role"] == "user"  # a kept conversation starts with a user turn
+    assert len(checked) <= 10, len(checked)  # bisection over 201 starts, not 196 checks

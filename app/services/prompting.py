@@ -71,6 +71,19 @@ def system_message(system_prompt: str, context: Sequence[ContextChunk]) -> str:
     return f"{system_prompt}\n\n{CONTEXT_RULES}\n{CONTEXT_OPEN}\n{blocks}\n{CONTEXT_CLOSE}".strip()
 
 
+def first_fitting(starts: Sequence[int], fits: Callable[[int], bool]) -> int | None:
+    """The earliest start that fits, by bisection: a later start keeps fewer turns, so whether a
+    start fits only changes once along ``starts`` (log n checks, not n, for a long chat)."""
+    low, high, found = 0, len(starts) - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        if fits(starts[middle]):
+            found, high = starts[middle], middle - 1
+        else:
+            low = middle + 1
+    return found
+
+
 def build_chat_messages(
     history: Sequence[Turn],
     *,
@@ -92,15 +105,12 @@ def build_chat_messages(
         shots.append({"role": "user", "content": example.user_input})
         shots.append({"role": "assistant", "content": example.assistant_output})
     turns = [{"role": turn.role, "content": turn.content} for turn in history]
+    # a kept conversation starts with a user turn; the newest message is always kept
+    starts = [i for i, turn in enumerate(turns) if turn["role"] == "user"]
     for kept in range(len(context), -1, -1):
         content = system_message(system_prompt, context[:kept])
         head = ([{"role": "system", "content": content}] if content else []) + shots
-        start = 0
-        while start < len(turns):
-            candidate = head + turns[start:]
-            if fits(candidate):
-                return BuiltPrompt(candidate, kept)
-            start += 1
-            while start < len(turns) - 1 and turns[start]["role"] != "user":
-                start += 1  # a kept conversation starts with a user turn
+        start = first_fitting(starts, lambda start: fits(head + turns[start:]))
+        if start is not None:
+            return BuiltPrompt(head + turns[start:], kept)
     raise PromptTooLong("the message does not fit the model's context window")

@@ -13,13 +13,8 @@ from typing import Any
 import pytest
 
 from app.config import Settings
-from workers.inference.model import (
-    ChatModel,
-    Sampling,
-    first_stop,
-    load_model,
-    stop_prefix_length,
-)
+from workers.inference.model import ChatModel, Sampling, load_model
+from workers.inference.stops import first_stop, stop_prefix_length
 
 
 @pytest.fixture(scope="module")

@@ -74,7 +74,7 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
         )
         sampling = Sampling.from_params(stored_sampling or {}, defaults)
         setup = load_prompt_setup(session, session_id, use_knowledge_base)
-        history = load_history(session, session_id, claim.id)
+        history = load_history(session, session_id, claim.id, settings.n_ctx // 2)
         return ReplyClaim(claim.id, claim.attempt, session_id, sampling, setup, history)
 
     def streams(self, ctx: WorkerContext) -> TokenStreams:
@@ -122,18 +122,20 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
         return "chat"
 
 
-def load_history(session: Session, session_id: int, message_id: int) -> list[Turn]:
-    """The conversation before this reply: user turns and finished assistant turns."""
+def load_history(session: Session, session_id: int, message_id: int, newest: int) -> list[Turn]:
+    """The newest turns before this reply (user turns and finished replies), oldest first.
+
+    ``newest`` bounds what is read: every turn costs the template a few tokens, so no more than
+    half the context window's turns can ever fit; a long chat is not read whole for each reply.
+    """
+    kept = (Message.role == MessageRole.USER) | (Message.status == MessageStatus.DONE)
     rows = session.execute(
-        select(Message.role, Message.content, Message.status)
-        .where(Message.session_id == session_id, Message.id < message_id)
-        .order_by(Message.id)
-    )
-    return [
-        Turn(role, content)
-        for role, content, status in rows
-        if role == MessageRole.USER or status == MessageStatus.DONE
-    ]
+        select(Message.role, Message.content)
+        .where(Message.session_id == session_id, Message.id < message_id, kept)
+        .order_by(Message.id.desc())
+        .limit(newest)
+    ).all()
+    return [Turn(role, content) for role, content in reversed(rows)]
 
 
 def within_budget(model: ChatModel, hits: list[Hit], budget_tokens: int) -> list[Hit]:

@@ -18,11 +18,13 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from app.config import Settings, get_settings
 from app.services.prompting import ChatMessage
+from workers.inference.stops import first_stop, stop_prefix_length
 
 logger = logging.getLogger(__name__)
 # Stand-ins for message contents while the chat template renders (private-use code points, which
 # tokenizers never treat as special): the text between them is the template's own.
 CONTENT_MARK = "\ue000{}\ue001"
+TOKENIZED_CACHE = 4096  # contents whose tokens are kept
 CONTENT_MARKS = re.compile("\ue000(\\d+)\ue001")
 
 
@@ -106,11 +108,20 @@ class ChatModel:
         position = 0
         for match in CONTENT_MARKS.finditer(skeleton):
             tokens += self.tokenize(skeleton[position : match.start()])
-            tokens += self.tokenize_text(messages[int(match.group(1))]["content"])
+            tokens += self._content_tokens(messages[int(match.group(1))]["content"])
             position = match.end()
         tokens += self.tokenize(skeleton[position:])
         self._last_encoded = (key, tokens, stop)
         return tokens, stop
+
+    def _content_tokens(self, content: str) -> list[int]:
+        """Each turn is tokenized once while a prompt is fitted (and for the chat's next turn)."""
+        found = self._tokenized.get(content)
+        if found is None:
+            if len(self._tokenized) >= TOKENIZED_CACHE:
+                self._tokenized.clear()
+            found = self._tokenized[content] = self.tokenize_text(content)
+        return found
 
     def fits(self, messages: list[ChatMessage], reply_tokens: int) -> bool:
         return len(self.encode(messages)[0]) + reply_tokens <= self.n_ctx
@@ -250,6 +261,7 @@ class ChatModel:
     finish_reason: str = "length"
     _lane: str | None = None
     _saved: dict[str, SavedKV] = field(default_factory=dict)
+    _tokenized: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
     _last_encoded: tuple[tuple[tuple[str, str], ...], list[int], list[str]] | None = None
     _piece_buffer: ctypes.Array[ctypes.c_char] = field(
         default_factory=lambda: ctypes.create_string_buffer(64)
@@ -259,23 +271,6 @@ class ChatModel:
 def common_prefix(a: list[int], b: list[int]) -> int:
     """How many leading tokens two sequences share (llama-cpp-python's own helper)."""
     return int(Llama.longest_token_prefix(a, b))
-
-
-def first_stop(text: str, stop: list[str]) -> int | None:
-    """Where the earliest stop string begins in ``text``, if one is there."""
-    found = [index for index in (text.find(s) for s in stop) if index >= 0]
-    return min(found) if found else None
-
-
-def stop_prefix_length(text: str, stop: list[str]) -> int:
-    """The length of the longest end of ``text`` that could still grow into a stop string."""
-    longest = 0
-    for s in stop:
-        for size in range(min(len(s) - 1, len(text)), longest, -1):
-            if text.endswith(s[:size]):
-                longest = size
-                break
-    return longest
 
 
 def load_model(settings: Settings) -> ChatModel:
