@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from flask import Response, g, jsonify, request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from app.enums import Role
@@ -68,9 +69,19 @@ def key_or_jwt_user() -> User:
     return user
 
 
+def request_bytes() -> bytes:
+    """The body; one sent in chunks (no Content-Length) past the limit is 413 like any other,
+    not a cut-off body that then fails to parse."""
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        raise RequestEntityTooLarge()
+    return data
+
+
 def json_body() -> Any:
     try:
-        return json.loads(request.get_data(cache=True) or b"")
+        return json.loads(request_bytes() or b"")
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson("the request body is not valid JSON") from exc
     except RecursionError as exc:

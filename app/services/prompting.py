@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 CONTEXT_OPEN = "<<<DOCUMENTS"
@@ -71,6 +72,15 @@ def system_message(system_prompt: str, context: Sequence[ContextChunk]) -> str:
     return f"{system_prompt}\n\n{CONTEXT_RULES}\n{CONTEXT_OPEN}\n{blocks}\n{CONTEXT_CLOSE}".strip()
 
 
+def suffix_fits(
+    fits: Callable[[list[ChatMessage]], bool],
+    head: list[ChatMessage],
+    turns: list[ChatMessage],
+    start: int,
+) -> bool:
+    return fits(head + turns[start:])
+
+
 def first_fitting(starts: Sequence[int], fits: Callable[[int], bool]) -> int | None:
     """The earliest start that fits, by bisection: a later start keeps fewer turns, so whether a
     start fits only changes once along ``starts`` (log n checks, not n, for a long chat)."""
@@ -110,7 +120,7 @@ def build_chat_messages(
     for kept in range(len(context), -1, -1):
         content = system_message(system_prompt, context[:kept])
         head = ([{"role": "system", "content": content}] if content else []) + shots
-        start = first_fitting(starts, lambda start: fits(head + turns[start:]))
+        start = first_fitting(starts, partial(suffix_fits, fits, head, turns))
         if start is not None:
             return BuiltPrompt(head + turns[start:], kept)
     raise PromptTooLong("the message does not fit the model's context window")

@@ -3,8 +3,11 @@ NUL byte in a file name. Each now gets a clear 4xx in the JSON envelope."""
 
 from __future__ import annotations
 
+import socket
+
 from flask.testing import FlaskClient
 
+from testkit.processes import LiveServer
 from tests.rag.helpers import upload
 
 HUGE = 2**63  # one past the largest BIGINT
@@ -63,3 +66,30 @@ def test_a_nul_byte_in_a_file_name_is_dropped_and_the_download_works(
         assert "badname.txt" in download.headers["Content-Disposition"]
     finally:
         download.close()
+
+
+def test_a_chunked_body_over_the_limit_is_413(live_server: LiveServer) -> None:
+    """No Content-Length (Transfer-Encoding: chunked): the limit still answers 413, not 400."""
+    body = b'{"username": "' + b"a" * 2_000_000 + b'", "password": "long enough"}'
+    head = (
+        b"POST /api/auth/register HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=30) as sock:
+        sock.sendall(head)
+        try:
+            for start in range(0, len(body), 65536):
+                part = body[start : start + 65536]
+                sock.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server may answer and close before it read everything
+        answer = b""
+        while b"}" not in answer.partition(b"\r\n\r\n")[2]:  # the JSON envelope, whole
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == b"413", answer[:300]
+    assert b'"code":"request_entity_too_large"' in rest
