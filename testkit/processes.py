@@ -153,7 +153,21 @@ class WorkerProcess:
         self.log.close()
 
 
-class WebProcess:
+class LocalAddress:
+    """The URLs of a server listening on this machine's loopback at ``port``."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+
+class WebProcess(LocalAddress):
     """`gunicorn app.cli.wsgi:app` with gthread workers, as the Procfile and compose run it."""
 
     def __init__(self, settings: Settings, threads: int = 16) -> None:
@@ -174,14 +188,6 @@ class WebProcess:
             self.stop()
             raise
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
-
     def healthy(self) -> bool:
         if self.proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
@@ -198,7 +204,7 @@ class WebProcess:
         self.log.close()
 
 
-class LiveServer:
+class LiveServer(LocalAddress):
     """The Flask app behind a real threaded HTTP server (WebSockets included)."""
 
     def __init__(self, app: Flask) -> None:
@@ -206,14 +212,6 @@ class LiveServer:
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
     def stop(self) -> None:
         self.server.shutdown()
