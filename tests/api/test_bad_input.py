@@ -66,6 +66,8 @@ def test_a_nul_byte_in_a_file_name_is_dropped_and_the_download_works(
         assert "badname.txt" in download.headers["Content-Disposition"]
     finally:
         download.close()
+        # the knowledge base is shared with the other tests (the e2e ones start from none)
+        client.delete(f"/api/documents/{document['id']}", headers=admin_headers)
 
 
 def test_a_chunked_body_over_the_limit_is_413(live_server: LiveServer) -> None:
