@@ -7,11 +7,23 @@ from pathlib import Path
 
 from alembic import command
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.enums import MessageRole, MessageStatus
 from app.migrate import alembic_config, upgrade
 from app.models import ChatSession, Message, User
+
+
+def chat_with_reply(session: Session, owner_id: int, status: MessageStatus) -> tuple[int, int]:
+    """A new chat with one reply: their ids."""
+    chat = ChatSession(owner_id=owner_id, title="ids")
+    session.add(chat)
+    session.flush()
+    reply = Message(session_id=chat.id, role=MessageRole.ASSISTANT, status=status)
+    session.add(reply)
+    session.flush()
+    return chat.id, reply.id
 
 
 def test_a_deleted_rows_id_is_never_handed_out_again(database_url: str, app: object) -> None:
@@ -23,29 +35,12 @@ def test_a_deleted_rows_id_is_never_handed_out_again(database_url: str, app: obj
             )
             session.add(user)
             session.flush()
-            chat = ChatSession(owner_id=user.id, title="ids")
-            session.add(chat)
-            session.flush()
-            reply = Message(
-                session_id=chat.id, role=MessageRole.ASSISTANT, status=MessageStatus.DONE
-            )
-            session.add(reply)
-            session.flush()
-            first_chat, first_reply = chat.id, reply.id
+            first_chat, first_reply = chat_with_reply(session, user.id, MessageStatus.DONE)
         with db.session() as session:  # the newest rows go: SQLite would reuse their ids
             session.delete(session.get_one(ChatSession, first_chat))
         with db.session() as session:
-            owner = session.scalar(select(User).where(User.id == user.id))
-            assert owner is not None
-            chat = ChatSession(owner_id=owner.id, title="ids again")
-            session.add(chat)
-            session.flush()
-            reply = Message(
-                session_id=chat.id, role=MessageRole.ASSISTANT, status=MessageStatus.QUEUED
-            )
-            session.add(reply)
-            session.flush()
-            assert chat.id > first_chat and reply.id > first_reply
+            chat, reply = chat_with_reply(session, user.id, MessageStatus.QUEUED)
+            assert chat > first_chat and reply > first_reply
     finally:
         db.dispose()
 

@@ -42,9 +42,10 @@ def is_admin() -> bool:
 
 
 def require_admin() -> User:
-    if not is_admin():
+    user = signed_in_user()
+    if user.role != Role.ADMIN:
         raise Forbidden("administrators only")
-    return signed_in_user()
+    return user
 
 
 def bearer_token() -> str:

@@ -21,6 +21,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from jwt.exceptions import PyJWTError
 
+from app.api.deps import bearer_token
 from app.config import Settings
 from app.errors import error_response
 from app.extensions import resources
@@ -75,9 +76,9 @@ def user_or_ip() -> str:
 
 def api_caller() -> str:
     """An API key (by its hash, never the key) or else the user or address, for /v1 limits."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip().startswith(API_KEY_PREFIX):
-        return f"key:{hash_api_key(token.strip())[:32]}"
+    token = bearer_token()
+    if token.startswith(API_KEY_PREFIX):
+        return f"key:{hash_api_key(token)[:32]}"
     return user_or_ip()
 
 

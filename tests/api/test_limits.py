@@ -20,21 +20,22 @@ from app.resources import build_resources
 from tests.conftest import isolated_settings, register_and_login
 
 
-@pytest.fixture()
-def limited(settings: Settings) -> Iterator[FlaskClient]:
-    app: Flask = create_app(
-        isolated_settings(
-            settings,
-            8,
-            rate_limits_enabled=True,
-            rate_limit_login_ip="6/minute",
-            rate_limit_login_username="2/minute",
-            rate_limit_login_account="4/minute",
-            rate_limit_messages="2/minute",
-        )
-    )
+def client_with_limits(settings: Settings, **limits: str) -> Iterator[FlaskClient]:
+    """A client of an app with rate limits on, at these values (its own Redis database)."""
+    app: Flask = create_app(isolated_settings(settings, 8, rate_limits_enabled=True, **limits))
     yield app.test_client()
     app.extensions["queuechat"].db.dispose()
+
+
+@pytest.fixture()
+def limited(settings: Settings) -> Iterator[FlaskClient]:
+    yield from client_with_limits(
+        settings,
+        rate_limit_login_ip="6/minute",
+        rate_limit_login_username="2/minute",
+        rate_limit_login_account="4/minute",
+        rate_limit_messages="2/minute",
+    )
 
 
 def assert_limited(response: object, what: str, window_s: int = 60) -> None:
@@ -162,18 +163,12 @@ def test_a_limit_must_name_a_setting() -> None:
 
 @pytest.fixture()
 def costly_limited(settings: Settings) -> Iterator[FlaskClient]:
-    app: Flask = create_app(
-        isolated_settings(
-            settings,
-            8,
-            rate_limits_enabled=True,
-            rate_limit_register="3/minute",
-            rate_limit_messages="1/minute",
-            rate_limit_embeddings="1/minute",
-        )
+    yield from client_with_limits(
+        settings,
+        rate_limit_register="3/minute",
+        rate_limit_messages="1/minute",
+        rate_limit_embeddings="1/minute",
     )
-    yield app.test_client()
-    app.extensions["queuechat"].db.dispose()
 
 
 def test_registering_is_limited_per_address(costly_limited: FlaskClient) -> None:
