@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import redis as redis_lib
+from sqlalchemy import select
 
 from app.config import Settings
 from app.db import Database
@@ -64,6 +65,16 @@ class Cluster:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    def statuses(self, *message_ids: int) -> tuple[str, ...]:
+        """The replies' statuses in one query: one moment, not three reads apart."""
+        with self.db.session() as session:
+            found = dict(
+                session.execute(
+                    select(Message.id, Message.status).where(Message.id.in_(message_ids))
+                ).all()
+            )
+        return tuple(str(found[message_id]) for message_id in message_ids)
 
     def attempts(self, message_id: int) -> int:
         with self.db.session() as session:
@@ -134,7 +145,7 @@ def test_a_third_reply_waits_for_a_free_worker(cluster: Cluster) -> None:
     samples: list[tuple[str, str, str]] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        sample = tuple(cluster.message(cluster.web_b, m)["status"] for m in (first, second, third))
+        sample = cluster.statuses(first, second, third)
         samples.append(sample)  # type: ignore[arg-type]
         if sample == ("done", "done", "done"):
             break
