@@ -17,8 +17,11 @@ task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
 task_default_queue = INTERACTIVE_QUEUE
 task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 
-# One job at a time per process, acknowledged only when finished, requeued if the
-# process dies: a reply is never lost, and a redelivered one starts over.
+# Jobs are acknowledged only when finished and requeued if the process dies: a reply is never
+# lost, and a redelivered one starts over. An inference worker runs two threads per engine
+# place (batch items hold at most half, so chat jobs always find a thread); ingest workers
+# run -c 1.
+worker_concurrency = 2 * _settings.engine_places
 worker_prefetch_multiplier = 1
 task_acks_late = True
 task_reject_on_worker_lost = True

@@ -113,8 +113,23 @@ class Settings(BaseSettings):
     readyz_timeout_s: float = Field(default=1.0, gt=0)
     readyz_cache_s: float = Field(default=5.0, ge=0)  # one worker broadcast per process at most
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: workers serve no /metrics
-    # a running batch item hands its job back when a chat job waits (chat first, batch slower)
+    # a running batch item gives its place in the engine to a waiting chat reply (and resumes
+    # where it was when a place frees)
     batch_preemption: bool = True
+    # replies one inference worker decodes together (0: 16 with a GPU, else 4 to 8 by cores)
+    parallel_sequences: int = Field(default=0, ge=0, le=64)
+    # prompt tokens a newcomer evaluates per step while other replies stream
+    prefill_chunk_tokens: int = Field(default=64, ge=8)
+
+    @property
+    def engine_places(self) -> int:
+        """Replies an inference worker decodes together: many on a GPU, where a batch costs
+        about one token; on a CPU, where decoding is bound by memory bandwidth, 4 to 8."""
+        if self.parallel_sequences:
+            return self.parallel_sequences
+        if self.n_gpu_layers != 0:
+            return 16
+        return max(4, min(8, os.cpu_count() or 1))
 
     @model_validator(mode="after")
     def _derived_paths(self) -> Settings:

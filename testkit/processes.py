@@ -119,12 +119,14 @@ class WorkerProcess:
         pool: str = "threads",
     ):
         self.pool = pool
+        # inference workers run WORKER_CONCURRENCY threads (two per engine place), ingest one
+        concurrency = [] if "inference" in queues or "batch" in queues else ["-c", "1"]
         self.name = f"test-{uuid.uuid4().hex[:6]}@%h"
         self.log_path = (log_dir or settings.var_dir) / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers", "worker", "-Q", queues,
-             "-c", "1", "-P", self.pool, "--without-gossip", "--without-mingle",
+             *concurrency, "-P", self.pool, "--without-gossip", "--without-mingle",
              "--without-heartbeat", "-n", self.name, "--loglevel", "INFO"],
             cwd=PROJECT_ROOT, env=settings_env(settings), stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True,

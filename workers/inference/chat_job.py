@@ -93,7 +93,7 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
             context=as_context(hits),
         )
         tokens, stop = model.encode(built.messages)
-        return ReplyPrompt(tokens, stop, sampling, lane="chat", hits=hits[: built.context_used])
+        return ReplyPrompt(tokens, stop, sampling, hits=hits[: built.context_used])
 
     def finished(
         self, model: ChatModel, claim: ReplyClaim, prompt: ReplyPrompt, generated: Generated

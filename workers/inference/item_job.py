@@ -1,8 +1,8 @@
 """Batch items and OpenAI API completions for the job runner: BatchItem rows.
 
 An API completion has no batch and streams its tokens (stream namespace "item:"); a batch item
-streams nothing, yields to waiting chat work (preemption.py), and the last one to finish
-closes its batch.
+streams nothing, runs at batch priority (a chat reply takes its place in the engine, and it
+resumes where it was), and the last one to finish closes its batch.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from app.streams import TokenStreams
 from workers.context import WorkerContext
 from workers.inference.generation import Generated
 from workers.inference.model import ChatModel, Sampling
-from workers.inference.preemption import chat_waiting, requeue_item, requeue_job, takes_chat_jobs
 from workers.inference.runner import Claim, Job, Outcome, Prompt, store_final
+from workers.inference.sequence import BATCH, CHAT
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,6 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
 
     def gave_up(self, attempts: int) -> str:
         return f"failed after {attempts} attempts"
-
-    def preemptible(self, ctx: WorkerContext) -> bool:
-        return not self.stream and ctx.settings.batch_preemption and takes_chat_jobs()
-
-    def deferred(self, ctx: WorkerContext, job_id: int) -> bool:
-        if self.preemptible(ctx) and chat_waiting(ctx.streams.client):
-            requeue_job(job_id)  # not even claimed: the chat job goes first
-            return True
-        return False
 
     def claim_values(self) -> dict[str, Any]:
         return {"started_at": func.coalesce(BatchItem.started_at, utcnow())}
@@ -98,25 +89,22 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
                 f"the prompt ({len(tokens)} tokens) and max_tokens "
                 f"({sampling.max_tokens}) do not fit the context window ({model.n_ctx})"
             )
-        client = ctx.streams.client
+        yields = claim.batch_id is not None and ctx.settings.batch_preemption
         return Prompt(
             tokens,
             template_stop + list(claim.request.get("stop", [])),
             sampling,
-            lane="batch" if claim.batch_id is not None else "chat",
-            should_yield=(lambda: chat_waiting(client)) if self.preemptible(ctx) else None,
+            priority=BATCH if yields else CHAT,
         )
 
     def finished(
         self, model: ChatModel, claim: ItemClaim, prompt: Prompt, generated: Generated
     ) -> ItemOutcome:
-        if generated.ending == "preempted":
-            return ItemOutcome(ItemStatus.QUEUED)  # handed back to the queue
         cancelled = generated.ending == "cancelled"
         return ItemOutcome(
             ItemStatus.CANCELLED if cancelled else ItemStatus.DONE,
             output=generated.text,
-            finish_reason=model.finish_reason,
+            finish_reason=generated.finish_reason,
         )
 
     def failure(self, error: str) -> ItemOutcome:
@@ -124,12 +112,6 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
 
     def cancelled(self) -> ItemOutcome:
         return ItemOutcome(ItemStatus.CANCELLED)
-
-    def hands_back(self, outcome: ItemOutcome) -> bool:
-        return outcome.status == ItemStatus.QUEUED  # preempted by a waiting chat reply
-
-    def hand_back(self, ctx: WorkerContext, claim: ItemClaim) -> None:
-        requeue_item(ctx, claim.id, claim.attempt)
 
     def columns(self, outcome: ItemOutcome, model_name: str) -> dict[str, Any]:
         return {"output": outcome.output, "finish_reason": outcome.finish_reason}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
@@ -26,6 +26,7 @@ from app.streams import TokenStreams
 from workers.context import WorkerContext
 from workers.inference.generation import Generated, generate_text
 from workers.inference.model import ChatModel, Sampling
+from workers.inference.sequence import CHAT
 from workers.leases import leased
 
 logger = logging.getLogger(__name__)
@@ -45,13 +46,13 @@ class Claim:
 
 @dataclass(frozen=True)
 class Prompt:
-    """What to generate from, and where: the lane, and whether waiting chat work preempts it."""
+    """What to generate from, at which priority (chat first, batch in free places)."""
 
     tokens: list[int]
     stop: list[str]
     sampling: Sampling
-    lane: str
-    should_yield: Callable[[], bool] | None = None
+    priority: int = CHAT
+    grammar: str | None = None
 
 
 @dataclass
@@ -125,13 +126,6 @@ class Job(ABC, Generic[ClaimT, PromptT, OutcomeT]):
     @abstractmethod
     def cancelled(self) -> OutcomeT: ...
 
-    def hands_back(self, outcome: OutcomeT) -> bool:
-        """True when the job gives its claim back to run later; then nothing is stored."""
-        return False
-
-    def hand_back(self, ctx: WorkerContext, claim: ClaimT) -> None:
-        """Sends the job again and gives the claim back (after the lease was released)."""
-
     @abstractmethod
     def columns(self, outcome: OutcomeT, model_name: str) -> dict[str, Any]:
         """The final write's columns besides status, error, figures and completed_at."""
@@ -183,10 +177,6 @@ def run_job(
         if streams is not None and claim.attempt > 1:
             streams.append(job_id, "reset", attempt=claim.attempt)
         outcome = decide(ctx, model, job, claim, streams)
-        if job.hands_back(outcome):
-            lease.release()  # before the job is sent again: its next run must get the lease
-            job.hand_back(ctx, claim)
-            return
         stored = store_final(ctx, job, claim, outcome, model.name)
     if stored:
         observe_generation(
@@ -221,11 +211,11 @@ def decide(
             prompt.tokens,
             prompt.stop,
             prompt.sampling,
-            lane=prompt.lane,
+            priority=prompt.priority,
             streams=streams,
             stream_id=claim.id,
             flush_interval_s=ctx.settings.stream_flush_ms / 1000,
-            should_yield=prompt.should_yield,
+            grammar=prompt.grammar,
         )
         return replace(
             job.finished(model, claim, prompt, generated),

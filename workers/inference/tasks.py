@@ -10,6 +10,7 @@ from celery.signals import worker_init
 from app.jobs import GENERATE_BATCH_ITEM, GENERATE_COMPLETION, GENERATE_REPLY, INTERACTIVE_QUEUE
 from workers import celery
 from workers.context import get_context
+from workers.inference.batch_gate import gate, send_back
 from workers.inference.chat_job import ChatReplyJob
 from workers.inference.item_job import ItemJob
 from workers.inference.model import get_model
@@ -25,8 +26,9 @@ logger = logging.getLogger(__name__)
 def load_on_start(**_kwargs: Any) -> None:
     """Open connections, and load the model in inference workers, before the first job.
 
-    Workers run the threads pool with concurrency 1: one model per process, no fork after
-    the model is loaded, and heartbeats keep flowing while llama.cpp computes.
+    Workers run the threads pool: one model and one engine per process, no fork after the model
+    is loaded, a thread per job in flight (two per engine place), and heartbeats keep flowing
+    while llama.cpp computes.
     """
     get_context()
     if INTERACTIVE_QUEUE in (celery.amqp.queues.consume_from or {}):
@@ -45,7 +47,15 @@ def generate_reply(message_id: int) -> None:
 
 @celery.task(name=GENERATE_BATCH_ITEM)
 def generate_batch_item(item_id: int) -> None:
-    run_job(get_context(), get_model(), ItemJob(stream=False), item_id)
+    model = get_model()
+    places = model.engine.config.n_parallel
+    if not gate.enter(places):
+        send_back(item_id)
+        return
+    try:
+        run_job(get_context(), model, ItemJob(stream=False), item_id)
+    finally:
+        gate.leave(places)
 
 
 @celery.task(name=GENERATE_COMPLETION)

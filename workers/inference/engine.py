@@ -1,0 +1,232 @@
+"""The engine: one llama context, many replies at once (continuous batching).
+
+One thread owns the context. Each step it builds one ``llama_batch``: the next token of every
+reply that is generating, plus a chunk of the prompt of newcomers (small while others stream,
+so they keep flowing), decodes it once, and samples each reply's token with that reply's own
+sampler chain. Replies join and leave between steps. Chat work comes first: when every place is
+taken and a chat reply waits, a batch item is suspended (its KV cache, sampler and text kept)
+and resumes when a place frees. A cancelled reply leaves at the next step.
+
+The KV cache is unified across sequences. A finished reply's sequence stays cached (its
+evaluated tokens) until its cells or its id are needed, least recently used first, so a chat's
+next turn evaluates only what is new. A newcomer starts from the cached sequence that shares
+the longest prefix with its prompt: it takes an idle one over, or copies the shared cells of a
+live one (``llama_memory_seq_cp``), so a system prompt or few-shot prefix is evaluated once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import llama_cpp
+
+from workers.inference.prefix_cache import PrefixCache
+from workers.inference.sequence import (
+    BATCH,
+    FinishReason,
+    Reply,
+    Request,
+    Sequence,
+    sampler_chain,
+    token_piece,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    n_parallel: int  # replies decoded together
+    n_ctx_seq: int  # the context window of one reply
+    n_batch: int  # tokens per decode step at most
+    n_threads: int
+    prefill_chunk: int = 64  # a newcomer's prompt tokens per step while others stream
+
+
+class Engine:
+    def __init__(self, model: llama_cpp.llama_model_p, config: EngineConfig) -> None:
+        self.config = config
+        params = llama_cpp.llama_context_default_params()
+        # One KV stream per sequence, each a full window: twice the places, so that finished
+        # replies stay cached and suspended batch items keep theirs. A sequence's cells are its
+        # own and in order, so its attention sums in the same order alone or beside others.
+        self.n_seq_max = min(2 * config.n_parallel, llama_cpp.llama_max_parallel_sequences())
+        self.n_cells = config.n_ctx_seq * self.n_seq_max
+        params.n_ctx = self.n_cells
+        params.n_batch = params.n_ubatch = config.n_batch
+        params.n_seq_max = self.n_seq_max
+        params.kv_unified = False
+        params.n_threads = params.n_threads_batch = config.n_threads
+        params.no_perf = True
+        params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        self.ctx = llama_cpp.llama_init_from_model(model, params)
+        if not self.ctx:
+            raise RuntimeError("could not create the llama context")
+        self.vocab = llama_cpp.llama_model_get_vocab(model)
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.batch = llama_cpp.llama_batch_init(config.n_batch, 0, 1)
+        self.cache = PrefixCache(self.memory, self.n_seq_max, self.n_cells)
+        self._piece = ctypes.create_string_buffer(64)
+        self._lock = threading.Condition()
+        self._inbox: list[Sequence] = []
+        self.waiting: list[Sequence] = []  # admitted order: priority, then arrival
+        self.running: list[Sequence] = []
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="engine")
+        self._thread.start()
+
+    def submit(self, request: Request) -> Reply:
+        """Queues a reply; its pieces come out of the returned Reply as they are sampled."""
+        reply = Reply(request)
+        budget = min(request.sampling.max_tokens, self.config.n_ctx_seq - len(request.prompt))
+        sequence = Sequence(-1, reply, sampler_chain(self.vocab, request), budget)
+        with self._lock:
+            self._inbox.append(sequence)
+            self._lock.notify()
+        return reply
+
+    @property
+    def busy(self) -> int:
+        """Replies admitted or waiting (for metrics and for the batch gate)."""
+        with self._lock:
+            return len(self.running) + len(self.waiting) + len(self._inbox)
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._inbox and not self.running and not self.waiting:
+                    self._lock.wait()
+                arrived, self._inbox = self._inbox, []
+            try:
+                self._step(arrived)
+            except Exception:
+                logger.exception("engine step failed; its replies end")
+                for sequence in self.running + self.waiting:
+                    self._end(sequence, "length")
+                self.running, self.waiting = [], []
+                time.sleep(0.1)
+
+    def _step(self, arrived: list[Sequence]) -> None:
+        for sequence in arrived:
+            if sequence.finish_reason is not None:  # no room for a single token
+                sequence.finish(sequence.finish_reason)
+                continue
+            self.waiting.append(sequence)
+        self.waiting.sort(key=lambda s: s.request.priority)  # stable: arrival within a priority
+        for sequence in [s for s in self.running + self.waiting if s.request.cancelled.is_set()]:
+            self._leave(sequence, "cancelled")
+        self._admit()
+        planned = self._plan()
+        if not planned:
+            return
+        if not self._decode(planned):
+            return
+        for sequence, chunk, output in planned:
+            sequence.cached += chunk
+            if output is None:
+                continue
+            token = llama_cpp.llama_sampler_sample(sequence.sampler, self.ctx, output)
+            sequence.accept(token, self.vocab, token_piece(self.vocab, token, self._piece))
+            if sequence.finish_reason is not None:
+                self._leave(sequence, sequence.finish_reason)
+
+    def _admit(self) -> None:
+        """Fills free places in priority order; a waiting chat reply suspends a batch item."""
+        while self.waiting:
+            newcomer = self.waiting[0]
+            if len(self.running) >= self.config.n_parallel:
+                batch_items = [s for s in self.running if s.request.priority == BATCH]
+                if newcomer.request.priority == BATCH or not batch_items:
+                    return
+                suspended = batch_items[-1]  # the latest to start: least work waits
+                self.running.remove(suspended)
+                self.waiting.append(suspended)
+                self.waiting.sort(key=lambda s: s.request.priority)
+                logger.info("a batch item waits for a chat reply (sequence %d)", suspended.seq_id)
+            self.waiting.pop(0)
+            if newcomer.seq_id < 0:
+                self._place(newcomer)
+            self.running.append(newcomer)
+
+    def _place(self, sequence: Sequence) -> None:
+        """Gives a newcomer a sequence id, starting from the longest cached prefix of its prompt."""
+        placed = [s for s in self.running + self.waiting if s.seq_id >= 0]
+        live = {s.seq_id: s.tokens[: s.cached] for s in placed}
+        seq_id, reused = self.cache.place(sequence.tokens, live)
+        sequence.seq_id = seq_id
+        sequence.cached = reused
+
+    def _plan(self) -> list[tuple[Sequence, int, int | None]]:
+        """The batch: (sequence, tokens it adds, its output index when it samples after)."""
+        batch = self.batch
+        room = self.config.n_batch
+        streaming = any(s.pending == 1 for s in self.running)
+        planned: list[tuple[Sequence, int, int | None]] = []
+        n = 0
+        for sequence in sorted(self.running, key=lambda s: s.pending):  # decoders first
+            if room <= 0:
+                break
+            chunk = min(sequence.pending, room)
+            if streaming and sequence.pending > 1:
+                chunk = min(chunk, self.config.prefill_chunk)
+            if not self._room_for(sequence, chunk):
+                continue
+            for i in range(chunk):
+                position = sequence.cached + i
+                batch.token[n] = sequence.tokens[position]
+                batch.pos[n] = position
+                batch.n_seq_id[n] = 1
+                batch.seq_id[n][0] = sequence.seq_id
+                batch.logits[n] = False
+                n += 1
+            samples = chunk == sequence.pending
+            if samples:
+                batch.logits[n - 1] = True
+            planned.append((sequence, chunk, n - 1 if samples else None))
+            room -= chunk
+        batch.n_tokens = n
+        return planned
+
+    def _room_for(self, sequence: Sequence, chunk: int) -> bool:
+        """Frees KV cells for a chunk: idle cached sequences first, then suspended ones."""
+        if self.cache.make_room(chunk, self._in_use()):
+            return True
+        suspended = [s for s in self.waiting if s.seq_id >= 0 and s.cached > 0]
+        for other in reversed(suspended):
+            self.cache.drop(other.seq_id)  # evaluated again when it resumes
+            other.cached = 0
+            if self.cache.make_room(chunk, self._in_use()):
+                return True
+        return False
+
+    def _in_use(self) -> int:
+        return sum(s.cached + s.pending for s in self.running) + sum(
+            s.cached for s in self.waiting if s.seq_id >= 0
+        )
+
+    def _decode(self, planned: list[tuple[Sequence, int, int | None]]) -> bool:
+        """One llama_decode; no KV slot (1) evicts idle sequences and tries again."""
+        while (result := llama_cpp.llama_decode(self.ctx, self.batch)) == 1:
+            if not self.cache.evict_one():
+                break
+        if result == 0:
+            return True
+        logger.error("llama_decode returned %d for %d tokens", result, self.batch.n_tokens)
+        for sequence, _, _ in planned:
+            self._leave(sequence, "length")
+        return False
+
+    def _leave(self, sequence: Sequence, reason: FinishReason) -> None:
+        if sequence in self.running:
+            self.running.remove(sequence)
+        if sequence in self.waiting:
+            self.waiting.remove(sequence)
+        self._end(sequence, reason)
+
+    def _end(self, sequence: Sequence, reason: FinishReason) -> None:
+        if sequence.seq_id >= 0:
+            self.cache.keep(sequence.seq_id, sequence.tokens[: sequence.cached])
+        sequence.finish(reason)

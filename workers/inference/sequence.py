@@ -1,0 +1,163 @@
+"""One reply inside the engine: its tokens, its sampler chain in C, and its text so far.
+
+The sampler chain is llama.cpp's own (the one create_completion builds: top-k 40, typical 1.0,
+top-p, min-p 0.05, temperature, a seeded distribution; greedy at temperature 0), so sampling
+reads the logits in place: no per-token copy of the vocabulary into Python. Text is decoded
+incrementally: UTF-8 sequences split across tokens are held until complete, and text that may
+begin a stop string is held until it is known not to.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import queue
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import llama_cpp
+
+from workers.inference.sampling import Sampling
+from workers.inference.stops import first_stop, stop_prefix_length
+
+FinishReason = Literal["stop", "length", "cancelled"]
+CHAT, BATCH = 0, 1  # priorities: a chat reply takes a batch item's place
+
+
+@dataclass(frozen=True)
+class Finished:
+    reason: FinishReason
+    generated_tokens: int
+
+
+@dataclass
+class Request:
+    """What a job asks the engine for."""
+
+    prompt: list[int]
+    stop: list[str]
+    sampling: Sampling
+    priority: int = CHAT
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    grammar: str | None = None  # GBNF; sampling only ever picks tokens it allows
+
+
+class Reply:
+    """The consumer's side: pieces of text as they come, then how the reply ended."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.finish_reason: FinishReason = "length"
+        self.generated_tokens = 0
+        self._pieces: queue.SimpleQueue[str | Finished] = queue.SimpleQueue()
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            item = self._pieces.get()
+            if isinstance(item, Finished):
+                self.finish_reason = item.reason
+                self.generated_tokens = item.generated_tokens
+                return
+            yield item
+
+    def cancel(self) -> None:
+        """The engine drops the sequence at its next step."""
+        self.request.cancelled.set()
+
+    def put(self, item: str | Finished) -> None:
+        self._pieces.put(item)
+
+
+def sampler_chain(vocab: llama_cpp.llama_vocab_p, request: Request) -> Any:
+    sampling = request.sampling
+    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    add = llama_cpp.llama_sampler_chain_add
+    if request.grammar is not None:
+        grammar = llama_cpp.llama_sampler_init_grammar(
+            vocab, request.grammar.encode("utf-8"), b"root"
+        )
+        if not grammar:
+            llama_cpp.llama_sampler_free(chain)
+            raise ValueError("the grammar does not parse")
+        add(chain, grammar)
+    if sampling.temperature == 0.0:
+        add(chain, llama_cpp.llama_sampler_init_greedy())
+        return chain
+    seed = sampling.seed if sampling.seed is not None else secrets.randbits(32)
+    add(chain, llama_cpp.llama_sampler_init_top_k(40))
+    add(chain, llama_cpp.llama_sampler_init_typical(1.0, 1))
+    add(chain, llama_cpp.llama_sampler_init_top_p(sampling.top_p, 1))
+    add(chain, llama_cpp.llama_sampler_init_min_p(0.05, 1))
+    add(chain, llama_cpp.llama_sampler_init_temp(sampling.temperature))
+    add(chain, llama_cpp.llama_sampler_init_dist(seed))
+    return chain
+
+
+class Sequence:
+    """A reply's state: ``tokens`` must all be in the KV cache (the first ``cached`` are)
+    before its next token is sampled."""
+
+    def __init__(
+        self, seq_id: int, reply: Reply, sampler: Any, budget: int
+    ) -> None:
+        self.seq_id = seq_id
+        self.reply = reply
+        self.request = reply.request
+        self.sampler = sampler
+        self.tokens = list(self.request.prompt)
+        self.cached = 0
+        self.generated = 0
+        self.budget = budget  # max_tokens, bounded by the context window
+        self.finish_reason: FinishReason | None = "length" if budget <= 0 else None
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._held = ""
+
+    @property
+    def pending(self) -> int:
+        return len(self.tokens) - self.cached
+
+    def accept(self, token: int, vocab: llama_cpp.llama_vocab_p, piece: bytes) -> None:
+        """A sampled token: ends the reply, or adds its text (held back near a stop string)."""
+        if llama_cpp.llama_vocab_is_eog(vocab, token):
+            self.finish_reason = "stop"
+            return
+        self.tokens.append(token)
+        self.generated += 1
+        stop = self.request.stop
+        self._held += self._decoder.decode(piece)
+        cut = first_stop(self._held, stop)
+        if cut is not None:
+            self._held = self._held[:cut]
+            self.finish_reason = "stop"
+            return
+        keep = stop_prefix_length(self._held, stop)
+        if len(self._held) > keep:
+            self.reply.put(self._held[: len(self._held) - keep])
+            self._held = self._held[len(self._held) - keep :]
+        if self.generated >= self.budget:
+            self.finish_reason = "length"
+
+    def finish(self, reason: FinishReason) -> None:
+        """Flushes the held text (unless cancelled) and tells the consumer how it ended."""
+        if reason != "cancelled":
+            self._held += self._decoder.decode(b"", final=True)
+            if self._held:
+                self.reply.put(self._held)
+        self._held = ""
+        llama_cpp.llama_sampler_free(self.sampler)
+        self.reply.put(Finished(reason, self.generated))
+
+
+def token_piece(
+    vocab: llama_cpp.llama_vocab_p, token: int, buffer: ctypes.Array[ctypes.c_char]
+) -> bytes:
+    """The token's bytes as text (special tokens rendered as nothing)."""
+    n = llama_cpp.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
+    if n < 0:
+        bigger = ctypes.create_string_buffer(-n)
+        n = llama_cpp.llama_token_to_piece(vocab, token, bigger, len(bigger), 0, False)
+        return bigger.raw[:n]
+    return buffer.raw[:n]
