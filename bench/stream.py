@@ -11,6 +11,8 @@ import statistics
 import time
 from typing import Any
 
+from llama_cpp import Llama
+
 from app.services.prompting import DEFAULT_SYSTEM_PROMPT
 from bench.harness import Stack, running_stack
 from testkit.wsclient import ChatSocket
@@ -22,7 +24,9 @@ SETTLE_S = 0.1
 STORY = "Write a very long and detailed story about a lighthouse keeper and a storm."
 
 
-def raw_run(model: ChatModel, prompt_text: str, max_tokens: int) -> tuple[float, float, int]:
+def raw_run(
+    model: ChatModel, raw: Llama, prompt_text: str, max_tokens: int
+) -> tuple[float, float, int]:
     """Time to first token, decode rate and token count of raw llama-cpp-python."""
     messages = [
         {"role": "system", "content": DEFAULT_SYSTEM_PROMPT},
@@ -31,7 +35,7 @@ def raw_run(model: ChatModel, prompt_text: str, max_tokens: int) -> tuple[float,
     prompt, stop = model.format(messages)
     started = time.perf_counter()
     times = []
-    chunks: Any = model.llm.create_completion(
+    chunks: Any = raw.create_completion(
         prompt, max_tokens=max_tokens, temperature=0.0, top_p=1.0, seed=42, stop=stop, stream=True
     )
     for chunk in chunks:
@@ -85,12 +89,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with running_stack(n_threads=args.threads) as stack:
-        model = load_model(stack.settings)
+        model = load_model(stack.settings, with_engine=False)  # the template
+        settings = stack.settings
+        raw = Llama(
+            model_path=str(settings.model_path),
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            n_threads_batch=settings.n_threads,
+            n_batch=settings.n_batch,
+            verbose=False,
+        )
         sock = ChatSocket(stack.ws_url, stack.token)
         raw_rates, pipe_rates, counts = [], [], []
         stack.worker_rates = []
         for _ in range(args.rounds):  # interleaved so drift hits both sides alike
-            _, rate, n_raw = raw_run(model, STORY, 256)
+            _, rate, n_raw = raw_run(model, raw, STORY, 256)
             raw_rates.append(rate)
             _, rate, n_pipe = pipeline_run(stack, sock, STORY, 256)
             pipe_rates.append(rate)
@@ -99,7 +112,7 @@ def main() -> None:
         overheads, raw_ttfts, pipe_ttfts = [], [], []
         for i in range(args.requests):
             question = f"Question {i}: name one animal that lives in the sea."
-            raw_ttft, _, _ = raw_run(model, question, 4)
+            raw_ttft, _, _ = raw_run(model, raw, question, 4)
             time.sleep(SETTLE_S)
             pipe_ttft, _, _ = pipeline_run(stack, sock, question, 4)
             time.sleep(SETTLE_S)

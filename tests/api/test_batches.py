@@ -21,6 +21,7 @@ from app.services.work_caps import open_replies
 from testkit.processes import WorkerProcess
 from tests.conftest import isolated_settings, register_and_login
 from workers.inference.model import Sampling, load_model
+from workers.inference.sequence import Request
 
 
 def jsonl(*rows: dict[str, Any] | str) -> bytes:
@@ -134,9 +135,8 @@ def test_small_batch_completes_with_correct_results(
         messages = row.get("messages") or [{"role": "user", "content": row["prompt"]}]
         prompt, stop = model.format(messages)
         tokens = model.tokenize(prompt)
-        expected = "".join(
-            model.stream(tokens, stop + row.get("stop", []), Sampling(row["max_tokens"], 0.0, 1.0))
-        )
+        request = Request(tokens, stop + row.get("stop", []), Sampling(row["max_tokens"], 0.0, 1.0))
+        expected = "".join(model.engine.submit(request))
         assert result["status"] == "done" and result["error"] is None
         assert result["output"] == expected and expected
         assert result["usage"]["prompt_tokens"] == len(tokens)

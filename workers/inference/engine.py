@@ -75,6 +75,7 @@ class Engine:
         self._inbox: list[Sequence] = []
         self.waiting: list[Sequence] = []  # admitted order: priority, then arrival
         self.running: list[Sequence] = []
+        self.suspensions = 0  # batch items that gave their place to a chat reply
         self._thread = threading.Thread(target=self._loop, daemon=True, name="engine")
         self._thread.start()
 
@@ -142,6 +143,7 @@ class Engine:
                 if newcomer.request.priority == BATCH or not batch_items:
                     return
                 suspended = batch_items[-1]  # the latest to start: least work waits
+                self.suspensions += 1
                 self.running.remove(suspended)
                 self.waiting.append(suspended)
                 self.waiting.sort(key=lambda s: s.request.priority)

@@ -52,6 +52,7 @@ class Reply:
         self.request = request
         self.finish_reason: FinishReason = "length"
         self.generated_tokens = 0
+        self.ended = threading.Event()  # set once the engine is done with it
         self._pieces: queue.SimpleQueue[str | Finished] = queue.SimpleQueue()
 
     def __iter__(self) -> Iterator[str]:
@@ -100,9 +101,7 @@ class Sequence:
     """A reply's state: ``tokens`` must all be in the KV cache (the first ``cached`` are)
     before its next token is sampled."""
 
-    def __init__(
-        self, seq_id: int, reply: Reply, sampler: Any, budget: int
-    ) -> None:
+    def __init__(self, seq_id: int, reply: Reply, sampler: Any, budget: int) -> None:
         self.seq_id = seq_id
         self.reply = reply
         self.request = reply.request
@@ -149,6 +148,7 @@ class Sequence:
         self._held = ""
         llama_cpp.llama_sampler_free(self.sampler)
         self.reply.put(Finished(reason, self.generated))
+        self.reply.ended.set()
 
 
 def token_piece(

@@ -1,0 +1,191 @@
+"""Concurrent chats through the whole stack against llama-server with as many slots.
+
+Run: .venv/bin/python -m bench.concurrency [--levels 1,2,4,8,16] [--tokens 200]
+For each level N, N chats (one user each, so per-user caps do not cut the run) are sent at
+once: QueueChat POST -> first token over the WebSocket, with one inference worker holding N
+places (PARALLEL_SEQUENCES=N); llama-server (bench/llama_server.py, built from the llama.cpp
+vendored in the pinned llama-cpp-python, same CMake flags) with -np N, streaming
+/v1/chat/completions. Same model, threads, system prompt, questions, temperature 0. Rounds
+alternate between the two so drift on the machine hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from app.services.prompting import DEFAULT_SYSTEM_PROMPT
+from bench.harness import Stack, running_stack
+from bench.llama_server import llama_server
+from bench.stream import percentile
+from testkit.processes import WorkerProcess
+from testkit.wsclient import ChatSocket
+
+QUESTION = "Write a very long and detailed story about a lighthouse keeper, number {i}."
+
+
+@dataclass
+class Round:
+    ttfts_ms: list[float]
+    tokens: int
+    wall_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.tokens / self.wall_s
+
+
+def in_parallel(count: int, job: Callable[[int, threading.Barrier], tuple[float, int]]) -> Round:
+    barrier = threading.Barrier(count + 1)
+    results: list[tuple[float, int]] = [(0.0, 0)] * count
+
+    def run(i: int) -> None:
+        results[i] = job(i, barrier)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return Round([r[0] * 1000 for r in results], sum(r[1] for r in results), wall)
+
+
+def queuechat_round(stack: Stack, users: list[tuple[str, int]], tokens: int) -> Round:
+    def job(i: int, barrier: threading.Barrier) -> tuple[float, int]:
+        token, chat_id = users[i]
+        http = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"})
+        sock = ChatSocket(stack.ws_url, token)
+        body = {"content": QUESTION.format(i=i), "max_tokens": tokens, "temperature": 0.0}
+        barrier.wait()
+        started = time.perf_counter()
+        reply = http.post(f"/api/sessions/{chat_id}/messages", json=body).json()
+        sock.subscribe(reply["assistant_message_id"])
+        first = None
+        while True:
+            event = sock.recv()
+            if event["type"] == "token" and first is None:
+                first = time.perf_counter() - started
+            if event["type"] in {"done", "error", "cancelled"}:
+                break
+        sock.close()
+        stored = http.get(f"/api/messages/{reply['assistant_message_id']}").json()
+        http.close()
+        return first or 0.0, int(stored["completion_tokens"] or 0)
+
+    return in_parallel(len(users), job)
+
+
+def llama_server_round(url: str, count: int, tokens: int) -> Round:
+    def job(i: int, barrier: threading.Barrier) -> tuple[float, int]:
+        body = {
+            "messages": [
+                {"role": "system", "content": DEFAULT_SYSTEM_PROMPT},
+                {"role": "user", "content": QUESTION.format(i=i)},
+            ],
+            "max_tokens": tokens,
+            "temperature": 0.0,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        barrier.wait()
+        started = time.perf_counter()
+        first, used = None, 0
+        with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=600) as r:
+            for line in r.iter_lines():
+                if not line.startswith("data: ") or line == "data: [DONE]":
+                    continue
+                chunk = json.loads(line[6:])
+                if chunk.get("usage"):
+                    used = chunk["usage"]["completion_tokens"]
+                choices = chunk.get("choices") or [{}]
+                if first is None and choices[0].get("delta", {}).get("content"):
+                    first = time.perf_counter() - started
+        return first or 0.0, used
+
+    return in_parallel(count, job)
+
+
+def users_with_chats(stack: Stack, count: int) -> list[tuple[str, int]]:
+    users = []
+    for _ in range(count):
+        account = {"username": f"c{uuid.uuid4().hex[:8]}", "password": "bench password"}
+        stack.http.post("/api/auth/register", json=account).raise_for_status()
+        token = httpx.post(f"{stack.base_url}/api/auth/login", json=account).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        chat = httpx.post(f"{stack.base_url}/api/sessions", json={}, headers=headers).json()
+        users.append((token, int(chat["id"])))
+    return users
+
+
+def summary(rounds: list[Round]) -> tuple[float, float, float, float]:
+    ttfts = [t for r in rounds for t in r.ttfts_ms]
+    rate = statistics.median(r.rate for r in rounds)
+    return rate, percentile(ttfts, 0.5), percentile(ttfts, 0.95), max(ttfts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--levels", default="1,2,4,8,16")
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    levels = [int(n) for n in args.levels.split(",")]
+    rows = []
+    with running_stack(n_threads=args.threads, inference=False) as stack:
+        for n in levels:
+            settings = stack.settings.model_copy(update={"parallel_sequences": n})
+            worker = WorkerProcess(settings, queues="inference,batch")
+            ours: list[Round] = []
+            theirs: list[Round] = []
+            try:
+                users = users_with_chats(stack, n)
+                queuechat_round(stack, users, 8)  # warm-up
+                with llama_server(
+                    settings.model_path,
+                    threads=args.threads,
+                    parallel=n,
+                    n_ctx_seq=settings.n_ctx,
+                    n_batch=settings.n_batch,
+                ) as url:
+                    llama_server_round(url, n, 8)
+                    for _ in range(args.rounds):
+                        theirs.append(llama_server_round(url, n, args.tokens))
+                        time.sleep(0.5)
+                        ours.append(queuechat_round(stack, users, args.tokens))
+                        time.sleep(0.5)
+            finally:
+                worker.stop()
+            rows.append((n, summary(ours), summary(theirs)))
+            print_rows(rows[-1:], header=len(rows) == 1)
+
+
+def print_rows(rows: list[tuple[int, tuple[float, ...], tuple[float, ...]]], header: bool) -> None:
+    if header:
+        print(  # noqa: T201
+            "| chats | QueueChat tok/s | llama-server tok/s | ratio | QueueChat TTFT p50/p95/max "
+            "ms | llama-server TTFT p50/p95/max ms | worst TTFT ratio |\n"
+            "|---|---|---|---|---|---|---|"
+        )
+    for n, (rate, p50, p95, worst), (peer_rate, peer_p50, peer_p95, peer_worst) in rows:
+        print(  # noqa: T201
+            f"| {n} | {rate:.1f} | {peer_rate:.1f} | **{rate / peer_rate:.2f}x** | "
+            f"{p50:.0f} / {p95:.0f} / {worst:.0f} | {peer_p50:.0f} / {peer_p95:.0f} / "
+            f"{peer_worst:.0f} | {worst / peer_worst:.2f}x |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""The engine on the real model: many replies in one context, each as if it ran alone.
+
+Single replies are held to llama-cpp-python's own create_completion (same text, token count,
+finish reason, stop-string cut, seeded sampling); concurrent ones to one-at-a-time runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from llama_cpp import Llama
+
+from app.config import Settings
+from workers.inference.model import ChatModel, Sampling, load_model
+from workers.inference.sequence import BATCH, Reply, Request
+from workers.inference.stops import first_stop, stop_prefix_length
+
+N_CTX = 1024
+
+
+@pytest.fixture(scope="module")
+def model(model_path: Path) -> ChatModel:
+    return load_model(
+        Settings(model_path=model_path, n_threads=2, n_ctx=N_CTX, parallel_sequences=4)
+    )
+
+
+@pytest.fixture(scope="module")
+def reference_llm(model_path: Path) -> Llama:
+    return Llama(model_path=str(model_path), n_ctx=N_CTX, n_threads=2, verbose=False)
+
+
+def chat(model: ChatModel, question: str) -> tuple[list[int], list[str]]:
+    return model.encode([{"role": "user", "content": question}])
+
+
+def submit(model: ChatModel, question: str, sampling: Sampling, **extra: Any) -> Reply:
+    tokens, stop = chat(model, question)
+    return model.engine.submit(Request(tokens, extra.pop("stop", stop), sampling, **extra))
+
+
+def run(model: ChatModel, question: str, sampling: Sampling, **extra: Any) -> tuple[str, Reply]:
+    reply = submit(model, question, sampling, **extra)
+    return "".join(reply), reply
+
+
+def together(model: ChatModel, jobs: list[tuple[str, Sampling]]) -> list[tuple[str, Any, int]]:
+    """Submits every job at once and reads them in parallel threads."""
+    replies = [submit(model, question, sampling) for question, sampling in jobs]
+    results: list[Any] = [None] * len(replies)
+
+    def read(i: int) -> None:
+        text = "".join(replies[i])
+        results[i] = (text, replies[i].finish_reason, replies[i].generated_tokens)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(replies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+CASES = [
+    ("Write a short poem about the sea.", Sampling(60, 0.0, 1.0, 42)),
+    ("Name the capital city of France.", Sampling(200, 0.0, 1.0, 42)),  # ends by itself
+    ("Tell me a story about a fox.", Sampling(50, 0.8, 0.95, 7)),  # seeded sampling
+    ("Écris une phrase en français avec des accents: é à ç ô.", Sampling(40, 0.0, 1.0, 1)),
+]
+
+
+@pytest.mark.parametrize(("question", "sampling"), CASES)
+def test_a_reply_equals_create_completion(
+    model: ChatModel, reference_llm: Llama, question: str, sampling: Sampling
+) -> None:
+    prompt, stop = model.format([{"role": "user", "content": question}])
+    reference_llm.reset()
+    expected = reference_llm.create_completion(
+        model.tokenize(prompt),
+        max_tokens=sampling.max_tokens,
+        temperature=sampling.temperature,
+        top_p=sampling.top_p,
+        seed=sampling.seed,
+        stop=stop,
+    )
+    reply = model.engine.submit(Request(model.tokenize(prompt), stop, sampling))
+    pieces = list(reply)
+    assert "".join(pieces) == expected["choices"][0]["text"]
+    assert reply.generated_tokens == expected["usage"]["completion_tokens"]
+    assert reply.finish_reason == expected["choices"][0]["finish_reason"]
+    assert len(pieces) > 3, "the text must stream in pieces, not arrive at the end"
+
+
+def test_concurrent_replies_equal_one_at_a_time(model: ChatModel) -> None:
+    greedy = [(question, Sampling(48, 0.0, 1.0, 42)) for question, _ in CASES]
+    jobs = [*greedy, ("Tell me a story about a fox.", Sampling(40, 0.8, 0.95, 7))]
+    alone = []
+    for question, sampling in jobs:
+        text, reply = run(model, question, sampling)
+        alone.append((text, reply.finish_reason, reply.generated_tokens))
+    assert together(model, jobs) == alone  # five replies, four places: one waits for a place
+
+
+def test_a_stop_string_cuts_the_reply_where_create_completion_does(
+    model: ChatModel, reference_llm: Llama
+) -> None:
+    question = "Write a short poem about the sea."
+    sampling = Sampling(60, 0.0, 1.0, 42)
+    full, _ = run(model, question, sampling)
+    stop_word = full.split()[6]  # a word from the middle of the reply, maybe split over tokens
+    tokens, template_stop = chat(model, question)
+    stop = [*template_stop, stop_word]
+    reference_llm.reset()
+    expected = reference_llm.create_completion(
+        tokens, max_tokens=60, temperature=0.0, top_p=1.0, seed=42, stop=stop
+    )["choices"][0]
+    reply = model.engine.submit(Request(tokens, stop, sampling))
+    pieces = list(reply)
+    assert "".join(pieces) == expected["text"] == full[: full.index(stop_word)]
+    assert reply.finish_reason == expected["finish_reason"] == "stop"
+    assert not any(stop_word in piece for piece in pieces)
+
+
+def test_a_cancelled_reply_stops_while_the_others_go_on(model: ChatModel) -> None:
+    sampling = Sampling(120, 0.0, 1.0, 42)
+    question = "Write a long story about a lighthouse."
+    expected, _ = run(model, question, sampling)
+    doomed = submit(model, "Write a long story about a dragon.", sampling)
+    others = [submit(model, question, sampling) for _ in range(2)]
+    pieces = iter(doomed)
+    next(pieces)
+    doomed.cancel()
+    rest = list(pieces)
+    assert doomed.finish_reason == "cancelled"
+    assert len(rest) <= 2, "a cancelled sequence stops within a step (one piece may be queued)"
+    assert doomed.generated_tokens < sampling.max_tokens
+    assert ["".join(reply) for reply in others] == [expected, expected]
+
+
+def test_a_reply_that_overflows_the_context_ends_length_beside_others(model: ChatModel) -> None:
+    long_question = "Repeat after me: " + "the sea is blue and wide, " * 118
+    tokens, stop = chat(model, long_question)
+    room = N_CTX - len(tokens)
+    assert 0 < room < 200, len(tokens)
+    neighbour_sampling = Sampling(30, 0.0, 1.0, 42)
+    expected, _ = run(model, "Name the capital city of France.", neighbour_sampling)
+    overflowing = model.engine.submit(Request(tokens, stop, Sampling(2000, 0.0, 1.0, 1)))
+    neighbour = submit(model, "Name the capital city of France.", neighbour_sampling)
+    "".join(overflowing)
+    assert "".join(neighbour) == expected
+    assert overflowing.finish_reason in ("length", "stop")
+    assert overflowing.generated_tokens <= room
+    if overflowing.finish_reason == "length":
+        assert overflowing.generated_tokens == room
+
+
+def test_a_chat_turn_reuses_the_cached_prefix_of_the_previous_turn(model: ChatModel) -> None:
+    first = [{"role": "user", "content": "Name the capital city of Italy."}]
+    tokens, stop = model.encode(first)
+    text = "".join(model.engine.submit(Request(tokens, stop, Sampling(20, 0.0, 1.0, 1))))
+    for i in range(4):  # other chats in between
+        run(model, f"Count to {i + 3}.", Sampling(8, 0.0, 1.0, 1))
+    second = [*first, {"role": "assistant", "content": text}, {"role": "user", "content": "Why?"}]
+    tokens_two, _ = model.encode(second)
+    before = model.engine.cache.reused_tokens
+    "".join(model.engine.submit(Request(tokens_two, stop, Sampling(8, 0.0, 1.0, 1))))
+    assert model.engine.cache.reused_tokens - before >= len(tokens)
+
+
+def test_a_chat_reply_takes_a_batch_items_place_and_the_item_resumes(model: ChatModel) -> None:
+    sampling = Sampling(60, 0.0, 1.0, 42)
+    question = "Write a long story about the sea."
+    expected, _ = run(model, question, sampling)
+    items = [submit(model, question, sampling, priority=BATCH) for _ in range(4)]
+    streams = [iter(item) for item in items]
+    firsts = [next(stream) for stream in streams]  # every place holds a batch item now
+    suspended = model.engine.suspensions
+    chat_text, chat_reply = run(model, "Name the capital city of France.", Sampling(8, 0.0, 1.0, 1))
+    assert chat_text and chat_reply.ended.is_set()
+    assert not any(item.ended.is_set() for item in items), "the chat waited for a batch item"
+    assert model.engine.suspensions == suspended + 1
+    outputs = [first + "".join(stream) for first, stream in zip(firsts, streams, strict=True)]
+    assert outputs == [expected] * 4, "a suspended item resumes where it was"
+    assert all(item.generated_tokens == 60 for item in items)
+
+
+def test_a_grammar_bounds_what_is_sampled(model: ChatModel) -> None:
+    text, reply = run(
+        model,
+        "Is the sea blue? Answer yes or no.",
+        Sampling(10, 0.8, 0.95, 3),
+        grammar='root ::= ("yes" | "no") "."',
+    )
+    assert text in ("yes.", "no."), text
+    assert reply.finish_reason == "stop"
+
+
+def test_stop_helpers() -> None:
+    assert first_stop("hello world", ["wor", "lo"]) == 3
+    assert first_stop("hello", ["xyz"]) is None
+    assert stop_prefix_length("the end<|im", ["<|im_end|>"]) == 4
+    assert stop_prefix_length("the end<", ["<|im_end|>", "END"]) == 1
+    assert stop_prefix_length("the end", ["<|im_end|>"]) == 0
+    assert stop_prefix_length("abc", ["abc"]) == 0  # a whole stop string is found, not held
