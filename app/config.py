@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     parallel_sequences: int = Field(default=0, ge=0, le=64)
     # prompt tokens a newcomer evaluates per step while other replies stream
     prefill_chunk_tokens: int = Field(default=64, ge=8)
+    # host memory for cached sequences evicted from the context (a chat's earlier turns)
+    kv_host_cache_mb: int = Field(default=1024, ge=0)
 
     @property
     def engine_places(self) -> int:

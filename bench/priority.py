@@ -52,12 +52,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--items", type=int, default=1000)
-    parser.add_argument("--item-tokens", type=int, default=4)
+    parser.add_argument("--item-tokens", type=int, default=128)  # realistic batch work
     parser.add_argument("--chat-tokens", type=int, default=4)
     parser.add_argument(
         "--no-preemption",
         action="store_true",
-        help="running batch items finish even when a chat job waits",
+        help="batch items run at chat priority (no place is taken from them)",
     )
     args = parser.parse_args()
     random.seed(7)
@@ -83,7 +83,7 @@ def main() -> None:
                 return state
 
             wait_until(
-                lambda: batch_state()["counts"]["done"] >= 5,
+                lambda: batch_state()["counts"]["done"] >= 2,
                 timeout=120,
                 what="the batch to start",
             )
@@ -110,7 +110,8 @@ def main() -> None:
     )
     print(
         f"batch while measuring: {done} items done in {elapsed:.1f} s "
-        f"({done / elapsed:.1f} items/s), {counts['queued']} still queued"
+        f"({done / elapsed:.2f} items/s, {done * args.item_tokens / elapsed:.0f} tok/s at most), "
+        f"{counts['queued']} still queued"
     )
     idle_p50, idle_p95 = percentile(idle, 0.5), percentile(idle, 0.95)
     busy_p50, busy_p95 = percentile(busy, 0.5), percentile(busy, 0.95)
@@ -122,7 +123,7 @@ def main() -> None:
         f"chat TTFT during batch ({args.requests} requests): p50 {busy_p50:.1f} ms, "
         f"p95 {busy_p95:.1f} ms"
     )
-    print(f"p95 ratio busy/idle: {busy_p95 / idle_p95:.2f}x (target <= 1.5x)")
+    print(f"p95 ratio busy/idle: {busy_p95 / idle_p95:.2f}x (target <= 1.3x)")
 
 
 if __name__ == "__main__":

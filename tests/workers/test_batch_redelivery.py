@@ -42,7 +42,8 @@ def test_sigkill_mid_item_loses_nothing_and_writes_once(settings: Settings) -> N
     try:
         wait_until(lambda: items()[0].status == "running", timeout=60, what="a running item")
         first.kill()
-        assert items()[0].status == "running"
+        running = {i.id for i in items() if i.status == "running"}  # in the engine together
+        assert items()[0].id in running
         second = WorkerProcess(isolated, queues="inference,batch")
         wait_until(lambda: all(i.status == "done" for i in items()), timeout=120, what="the batch")
     finally:
@@ -51,7 +52,7 @@ def test_sigkill_mid_item_loses_nothing_and_writes_once(settings: Settings) -> N
             second.stop()
     done = items()
     assert [i.custom_id for i in done] == ["r0", "r1", "r2"]
-    assert done[0].attempts == 2 and [i.attempts for i in done[1:]] == [1, 1]
+    assert [i.attempts for i in done] == [2 if i.id in running else 1 for i in done]
     assert all(i.output and i.completion_tokens == 48 for i in done)
     assert done[0].output == done[1].output == done[2].output  # temperature 0: same story
     status = client.get(f"/api/batches/{batch['id']}", headers=headers).json

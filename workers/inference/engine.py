@@ -7,11 +7,11 @@ sampler chain. Replies join and leave between steps. Chat work comes first: when
 taken and a chat reply waits, a batch item is suspended (its KV cache, sampler and text kept)
 and resumes when a place frees. A cancelled reply leaves at the next step.
 
-The KV cache is unified across sequences. A finished reply's sequence stays cached (its
-evaluated tokens) until its cells or its id are needed, least recently used first, so a chat's
-next turn evaluates only what is new. A newcomer starts from the cached sequence that shares
-the longest prefix with its prompt: it takes an idle one over, or copies the shared cells of a
-live one (``llama_memory_seq_cp``), so a system prompt or few-shot prefix is evaluated once.
+Each sequence has a KV stream of its own (a full context window; twice as many streams as
+places), so its attention sums in the same order alone or beside others: concurrent replies
+equal one-at-a-time ones. A finished reply's stream stays cached for the next prompt that
+shares its prefix (prefix_cache.py): a chat's next turn evaluates only what is new, and a
+system prompt or few-shot prefix is copied from a stream that holds it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class EngineConfig:
     n_batch: int  # tokens per decode step at most
     n_threads: int
     prefill_chunk: int = 64  # a newcomer's prompt tokens per step while others stream
+    host_cache_bytes: int = 0  # evicted sequences kept in host memory
 
 
 class Engine:
@@ -67,9 +68,8 @@ class Engine:
         if not self.ctx:
             raise RuntimeError("could not create the llama context")
         self.vocab = llama_cpp.llama_model_get_vocab(model)
-        self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.batch = llama_cpp.llama_batch_init(config.n_batch, 0, 1)
-        self.cache = PrefixCache(self.memory, self.n_seq_max, self.n_cells)
+        self.cache = PrefixCache(self.ctx, self.n_seq_max, config.host_cache_bytes)
         self._piece = ctypes.create_string_buffer(64)
         self._lock = threading.Condition()
         self._inbox: list[Sequence] = []
@@ -174,8 +174,6 @@ class Engine:
             chunk = min(sequence.pending, room)
             if streaming and sequence.pending > 1:
                 chunk = min(chunk, self.config.prefill_chunk)
-            if not self._room_for(sequence, chunk):
-                continue
             for i in range(chunk):
                 position = sequence.cached + i
                 batch.token[n] = sequence.tokens[position]
@@ -192,28 +190,10 @@ class Engine:
         batch.n_tokens = n
         return planned
 
-    def _room_for(self, sequence: Sequence, chunk: int) -> bool:
-        """Frees KV cells for a chunk: idle cached sequences first, then suspended ones."""
-        if self.cache.make_room(chunk, self._in_use()):
-            return True
-        suspended = [s for s in self.waiting if s.seq_id >= 0 and s.cached > 0]
-        for other in reversed(suspended):
-            self.cache.drop(other.seq_id)  # evaluated again when it resumes
-            other.cached = 0
-            if self.cache.make_room(chunk, self._in_use()):
-                return True
-        return False
-
-    def _in_use(self) -> int:
-        return sum(s.cached + s.pending for s in self.running) + sum(
-            s.cached for s in self.waiting if s.seq_id >= 0
-        )
-
     def _decode(self, planned: list[tuple[Sequence, int, int | None]]) -> bool:
-        """One llama_decode; no KV slot (1) evicts idle sequences and tries again."""
-        while (result := llama_cpp.llama_decode(self.ctx, self.batch)) == 1:
-            if not self.cache.evict_one():
-                break
+        """One llama_decode; a failure ends the replies in it (each has a whole stream, so a
+        missing KV slot is not expected)."""
+        result = llama_cpp.llama_decode(self.ctx, self.batch)
         if result == 0:
             return True
         logger.error("llama_decode returned %d for %d tokens", result, self.batch.n_tokens)

@@ -1,20 +1,27 @@
 """Which sequence ids of the engine's context are free, and what finished ones still hold.
 
-A finished reply's sequence keeps its KV cells (``keep``) until its id or its cells are needed,
-least recently used first. A newcomer (``place``) starts from the longest prefix of its prompt
-that any sequence holds: it takes an idle sequence over (cutting what follows the shared part)
-or copies the stream of a live one and cuts it after the shared part.
+A finished reply's sequence keeps its KV cells (``keep``) until its id is needed, least
+recently used first; then its state moves to host memory (a byte-bounded LRU,
+KV_HOST_CACHE_MB) instead of being lost. A newcomer (``place``) starts from the longest prefix
+of its prompt that any sequence holds, on the context or in host memory:
+- a chat's next turn takes its own idle sequence over (cutting what follows the shared part);
+- a prefix shared with another chat (the system prompt, few-shot examples) is copied from that
+  sequence's stream and cut after the shared part, so the other chat keeps its cache;
+- a sequence saved to host memory is loaded back into a free id.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import llama_cpp
 
 logger = logging.getLogger(__name__)
 MIN_COPY_TOKENS = 32  # shorter shared prefixes are evaluated anew (a copy is of a whole stream)
+MIN_SAVED_TOKENS = 64  # shorter sequences are not worth host memory
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
@@ -25,36 +32,50 @@ def common_prefix(a: list[int], b: list[int]) -> int:
     return i
 
 
+@dataclass
+class Saved:
+    tokens: list[int]
+    data: ctypes.Array[ctypes.c_uint8]
+    size: int
+
+
 class PrefixCache:
-    def __init__(self, memory: llama_cpp.llama_memory_t, n_seq_max: int, n_cells: int) -> None:
-        self.memory = memory
-        self.n_cells = n_cells
+    def __init__(self, ctx: llama_cpp.llama_context_p, n_seq_max: int, host_bytes: int) -> None:
+        self.ctx = ctx
+        self.memory = llama_cpp.llama_get_memory(ctx)
+        self.host_bytes = host_bytes
         self.free = list(range(n_seq_max))
         self.idle: OrderedDict[int, list[int]] = OrderedDict()  # least recently used first
-        self.reused_tokens = 0  # prompt tokens not evaluated thanks to the cache (for tests)
-
-    @property
-    def idle_cells(self) -> int:
-        return sum(len(tokens) for tokens in self.idle.values())
+        self.saved: OrderedDict[int, Saved] = OrderedDict()  # host memory, by a running key
+        self._saved_key = 0
+        self.reused_tokens = 0  # prompt tokens not evaluated thanks to the cache
+        self.restored = 0  # sequences loaded back from host memory
 
     def place(self, prompt: list[int], live: dict[int, list[int]]) -> tuple[int, int]:
         """A sequence id for this prompt and how many of its tokens are already in the cache."""
         usable = len(prompt) - 1  # the last token is evaluated again: its logits are sampled
-        idle_id, idle_shared = self._best(prompt, self.idle, usable)
-        live_id, live_shared = self._best(prompt, live, usable)
-        if idle_id is not None and idle_shared > 0 and idle_shared >= live_shared:
-            del self.idle[idle_id]
-            llama_cpp.llama_memory_seq_rm(self.memory, idle_id, idle_shared, -1)
-            self.reused_tokens += idle_shared
-            return idle_id, idle_shared
+        idle_id, idle_shared = best_match(prompt, self.idle, usable)
+        live_id, live_shared = best_match(prompt, live, usable)
+        saved_key, saved_shared = best_match(
+            prompt, {k: s.tokens for k, s in self.saved.items()}, usable
+        )
+        own_turn = idle_id is not None and idle_shared * 2 >= len(self.idle[idle_id])
+        if idle_id is not None and idle_shared >= max(live_shared, saved_shared):
+            if own_turn or not self.free or idle_shared < MIN_COPY_TOKENS:
+                del self.idle[idle_id]  # its own next turn (or no room to keep it)
+                return self._reuse(idle_id, idle_shared)
+            live_id, live_shared = idle_id, idle_shared
+        if saved_key is not None and saved_shared >= max(live_shared, MIN_COPY_TOKENS):
+            seq_id = self._new_id()
+            if self._restore(self.saved.pop(saved_key), seq_id):
+                return self._reuse(seq_id, saved_shared)
+            return seq_id, 0
         seq_id = self._new_id()
         if live_id is not None and live_shared >= MIN_COPY_TOKENS:
             # each sequence has a KV stream of its own: the copy is of the whole stream (done
             # at the next decode), then what follows the shared part is cut
             llama_cpp.llama_memory_seq_cp(self.memory, live_id, seq_id, -1, -1)
-            llama_cpp.llama_memory_seq_rm(self.memory, seq_id, live_shared, -1)
-            self.reused_tokens += live_shared
-            return seq_id, live_shared
+            return self._reuse(seq_id, live_shared)
         return seq_id, 0
 
     def keep(self, seq_id: int, tokens: list[int]) -> None:
@@ -63,46 +84,65 @@ class PrefixCache:
             self.idle[seq_id] = tokens
             self.idle.move_to_end(seq_id)
         else:
-            self.drop(seq_id)
-
-    def drop(self, seq_id: int) -> None:
-        """Forgets a sequence's cells; an idle one's id is free again."""
-        llama_cpp.llama_memory_seq_rm(self.memory, seq_id, -1, -1)
-        if seq_id in self.idle:
-            del self.idle[seq_id]
-            self.free.append(seq_id)
+            self.release(seq_id)
 
     def release(self, seq_id: int) -> None:
-        """A live sequence's id, cells dropped, back to the free list."""
+        """A sequence's id, cells dropped, back to the free list."""
         llama_cpp.llama_memory_seq_rm(self.memory, seq_id, -1, -1)
+        self.idle.pop(seq_id, None)
         self.free.append(seq_id)
 
-    def make_room(self, wanted: int, in_use: int) -> bool:
-        """Evicts idle sequences until ``wanted`` more cells fit; False when they cannot."""
-        while in_use + self.idle_cells + wanted > self.n_cells:
-            if not self.evict_one():
-                return False
-        return True
+    def forget(self) -> None:
+        """Drops every idle and saved sequence (the next prompts start cold)."""
+        for seq_id in list(self.idle):
+            self.release(seq_id)
+        self.saved.clear()
 
-    def evict_one(self) -> bool:
-        if not self.idle:
-            return False
-        seq_id = next(iter(self.idle))
-        self.drop(seq_id)
-        return True
+    def _reuse(self, seq_id: int, shared: int) -> tuple[int, int]:
+        llama_cpp.llama_memory_seq_rm(self.memory, seq_id, shared, -1)
+        self.reused_tokens += shared
+        return seq_id, shared
 
     def _new_id(self) -> int:
-        if not self.free and not self.evict_one():
-            raise RuntimeError("every sequence id of the context is in use")
+        if not self.free:
+            if not self.idle:
+                raise RuntimeError("every sequence id of the context is in use")
+            seq_id, tokens = self.idle.popitem(last=False)
+            self._save(seq_id, tokens)
+            self.release(seq_id)
         return self.free.pop()
 
-    @staticmethod
-    def _best(
-        prompt: list[int], candidates: dict[int, list[int]], usable: int
-    ) -> tuple[int | None, int]:
-        best_id, best = None, 0
-        for seq_id, tokens in candidates.items():
-            shared = min(common_prefix(tokens, prompt), usable)
-            if shared > best:
-                best_id, best = seq_id, shared
-        return best_id, best
+    def _save(self, seq_id: int, tokens: list[int]) -> None:
+        """Moves an evicted sequence's state to host memory, oldest saved ones out first."""
+        if len(tokens) < MIN_SAVED_TOKENS or self.host_bytes <= 0:
+            return
+        size = llama_cpp.llama_state_seq_get_size(self.ctx, seq_id)
+        if size > self.host_bytes:
+            return
+        while self.saved and sum(s.size for s in self.saved.values()) + size > self.host_bytes:
+            self.saved.popitem(last=False)
+        data = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(self.ctx, data, size, seq_id)
+        if written:
+            self._saved_key += 1
+            self.saved[self._saved_key] = Saved(tokens, data, written)
+
+    def _restore(self, saved: Saved, seq_id: int) -> bool:
+        if llama_cpp.llama_state_seq_set_data(self.ctx, saved.data, saved.size, seq_id) == 0:
+            logger.warning("could not load a saved sequence back; evaluating its prompt anew")
+            llama_cpp.llama_memory_seq_rm(self.memory, seq_id, -1, -1)
+            return False
+        self.restored += 1
+        return True
+
+
+def best_match(
+    prompt: list[int], candidates: dict[int, list[int]], usable: int
+) -> tuple[int | None, int]:
+    """The candidate sharing the longest prefix with the prompt, and that length."""
+    best_id, best = None, 0
+    for key, tokens in candidates.items():
+        shared = min(common_prefix(tokens, prompt), usable)
+        if shared > best:
+            best_id, best = key, shared
+    return best_id, best
