@@ -205,3 +205,29 @@ def test_stop_helpers() -> None:
     assert stop_prefix_length("the end<", ["<|im_end|>", "END"]) == 1
     assert stop_prefix_length("the end", ["<|im_end|>"]) == 0
     assert stop_prefix_length("abc", ["abc"]) == 0  # a whole stop string is found, not held
+
+
+def test_an_evicted_chat_comes_back_from_host_memory(model_path: Path) -> None:
+    small = load_model(
+        Settings(model_path=model_path, n_threads=2, n_ctx=512, parallel_sequences=1)
+    )  # two streams: a third chat evicts the least recently used one to host memory
+    notes = "Remember these notes about ships and harbours and tides. " * 8
+    first = [{"role": "user", "content": notes + "What did I say?"}]
+    tokens, stop = small.encode(first)
+    sampling = Sampling(12, 0.0, 1.0, 1)
+    answer = "".join(small.engine.submit(Request(tokens, stop, sampling)))
+    for other in ("Count to five.", "Name three colours."):
+        "".join(
+            small.engine.submit(
+                Request(*small.encode([{"role": "user", "content": other}]), sampling)
+            )
+        )
+    assert small.engine.cache.saved, "the first chat's stream went to host memory"
+    second = [*first, {"role": "assistant", "content": answer}, {"role": "user", "content": "Ok."}]
+    tokens_two, _ = small.encode(second)
+    before = small.engine.cache.reused_tokens
+    warm = "".join(small.engine.submit(Request(tokens_two, stop, sampling)))
+    assert small.engine.cache.restored == 1
+    assert small.engine.cache.reused_tokens - before >= len(tokens)
+    small.engine.cache.forget()
+    assert "".join(small.engine.submit(Request(tokens_two, stop, sampling))) == warm

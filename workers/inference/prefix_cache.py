@@ -53,21 +53,30 @@ class PrefixCache:
 
     def place(self, prompt: list[int], live: dict[int, list[int]]) -> tuple[int, int]:
         """A sequence id for this prompt and how many of its tokens are already in the cache."""
-        usable = len(prompt) - 1  # the last token is evaluated again: its logits are sampled
+        # At least the last two tokens are evaluated again: the last for its logits, and one
+        # more because llama.cpp computes a one-token batch by another kernel than a longer
+        # one (rounding differs), and a prompt evaluated cold never ends in a one-token chunk.
+        # So a reply from a cached prefix equals the reply from a cold prompt.
+        usable = len(prompt) - 2
         idle_id, idle_shared = best_match(prompt, self.idle, usable)
         live_id, live_shared = best_match(prompt, live, usable)
         saved_key, saved_shared = best_match(
             prompt, {k: s.tokens for k, s in self.saved.items()}, usable
         )
-        own_turn = idle_id is not None and idle_shared * 2 >= len(self.idle[idle_id])
         if idle_id is not None and idle_shared >= max(live_shared, saved_shared):
-            if own_turn or not self.free or idle_shared < MIN_COPY_TOKENS:
-                del self.idle[idle_id]  # its own next turn (or no room to keep it)
+            if idle_shared * 2 >= len(self.idle[idle_id]):
+                del self.idle[idle_id]  # its own next turn
                 return self._reuse(idle_id, idle_shared)
-            live_id, live_shared = idle_id, idle_shared
+            if not self.free:
+                tokens = self.idle.pop(idle_id)  # no id to copy into: the other chat's
+                self._save(idle_id, tokens)  # state goes to host memory first
+                return self._reuse(idle_id, idle_shared)
+            if idle_shared > live_shared:
+                live_id, live_shared = idle_id, idle_shared  # copied: the other chat keeps it
         if saved_key is not None and saved_shared >= max(live_shared, MIN_COPY_TOKENS):
+            saved = self.saved.pop(saved_key)
             seq_id = self._new_id()
-            if self._restore(self.saved.pop(saved_key), seq_id):
+            if self._restore(saved, seq_id):
                 return self._reuse(seq_id, saved_shared)
             return seq_id, 0
         seq_id = self._new_id()
