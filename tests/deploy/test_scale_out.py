@@ -90,6 +90,7 @@ def cluster(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         settings = make_settings(
             tmp_path_factory.mktemp("scale-out"), database_url, redis_url, model_path,
             n_threads=1, visibility_timeout_s=VISIBILITY_TIMEOUT_S,
+            parallel_sequences=1,  # one place each: a third reply waits in Redis, not a worker
         )  # fmt: skip
         settings.metrics_dir.mkdir(parents=True, exist_ok=True)  # as the run command does
         started: list[WebProcess | WorkerProcess] = []

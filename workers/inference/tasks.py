@@ -10,11 +10,11 @@ from celery.signals import worker_init
 from app.jobs import GENERATE_BATCH_ITEM, GENERATE_COMPLETION, GENERATE_REPLY, INTERACTIVE_QUEUE
 from workers import celery
 from workers.context import get_context
-from workers.inference.batch_gate import gate, send_back
 from workers.inference.chat_job import ChatReplyJob
+from workers.inference.gates import QueueGate, batch_gate, chat_gate, send_back
 from workers.inference.item_job import ItemJob
 from workers.inference.model import get_model
-from workers.inference.runner import run_job
+from workers.inference.runner import Job, run_job
 from workers.ingest.embedder import get_embedder
 from workers.retrieval import retrieve
 from workers.vectors import Hit, get_vector_store
@@ -40,24 +40,29 @@ def knowledge_base(query: str) -> list[Hit]:
     return retrieve(get_context(), get_embedder(), get_vector_store(), query)
 
 
-@celery.task(name=GENERATE_REPLY)
-def generate_reply(message_id: int) -> None:
-    run_job(get_context(), get_model(), ChatReplyJob(knowledge_base), message_id)
-
-
-@celery.task(name=GENERATE_BATCH_ITEM)
-def generate_batch_item(item_id: int) -> None:
+def gated(gate: QueueGate, task: str, job_id: int, job: Job[Any, Any, Any]) -> None:
+    """Runs the job when this worker has a place for its kind, else sends it back."""
     model = get_model()
     places = model.engine.config.n_parallel
     if not gate.enter(places):
-        send_back(item_id)
+        send_back(task, job_id)
         return
     try:
-        run_job(get_context(), model, ItemJob(stream=False), item_id)
+        run_job(get_context(), model, job, job_id)
     finally:
         gate.leave(places)
 
 
+@celery.task(name=GENERATE_REPLY)
+def generate_reply(message_id: int) -> None:
+    gated(chat_gate, GENERATE_REPLY, message_id, ChatReplyJob(knowledge_base))
+
+
+@celery.task(name=GENERATE_BATCH_ITEM)
+def generate_batch_item(item_id: int) -> None:
+    gated(batch_gate, GENERATE_BATCH_ITEM, item_id, ItemJob(stream=False))
+
+
 @celery.task(name=GENERATE_COMPLETION)
 def generate_completion(item_id: int) -> None:
-    run_job(get_context(), get_model(), ItemJob(stream=True), item_id)
+    gated(chat_gate, GENERATE_COMPLETION, item_id, ItemJob(stream=True))
