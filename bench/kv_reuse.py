@@ -19,13 +19,10 @@ from scripts.fetch_model import fetch
 from workers.inference.model import ChatModel, Sampling, load_model
 from workers.inference.sequence import Request
 
-HISTORY = (
-    "Here are my notes on the history of lighthouses, please keep them in mind. "
-    + " ".join(
-        f"Note {i}: the lighthouse on cape {i} was built of stone, lit by oil lamps, "
-        "kept by a family who rowed supplies out every week in summer."
-        for i in range(26)
-    )
+HISTORY = "Here are my notes on the history of lighthouses, please keep them in mind. " + " ".join(
+    f"Note {i}: the lighthouse on cape {i} was built of stone, lit by oil lamps, "
+    "kept by a family who rowed supplies out every week in summer."
+    for i in range(26)
 )
 FOLLOW_UPS = ["Which cape was first?", "Who kept them?", "How were they lit?", "Summarize."]
 

@@ -1,20 +1,25 @@
-"""Streaming throughput and queue overhead of QueueChat against raw llama-cpp-python.
+"""Streaming throughput and queue overhead of QueueChat against raw llama-cpp-python and
+llama-server (bench/llama_server.py: the llama.cpp vendored in the pinned llama-cpp-python, the
+project's CMake flags), one stream each.
 
 Run: .venv/bin/python -m bench.stream
-Both sides use the same model file, prompt, threads, seed and temperature 0, in one run.
+All sides use the same model file, prompt, threads, seed and temperature 0, in one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from typing import Any
 
+import httpx
 from llama_cpp import Llama
 
 from app.services.prompting import DEFAULT_SYSTEM_PROMPT
 from bench.harness import Stack, running_stack
+from bench.llama_server import llama_server
 from testkit.wsclient import ChatSocket
 from workers.inference.model import ChatModel, load_model
 
@@ -41,6 +46,29 @@ def raw_run(
     for chunk in chunks:
         if chunk["choices"][0]["text"]:
             times.append(time.perf_counter())
+    return times[0] - started, _rate(times), len(times)
+
+
+def server_run(url: str, prompt_text: str, max_tokens: int) -> tuple[float, float, int]:
+    """Time to first token, decode rate and token count of llama-server's streamed chat."""
+    body = {
+        "messages": [
+            {"role": "system", "content": DEFAULT_SYSTEM_PROMPT},
+            {"role": "user", "content": prompt_text},
+        ],
+        "max_tokens": max_tokens,
+        "temperature": 0.0,
+        "seed": 42,
+        "stream": True,
+    }
+    started = time.perf_counter()
+    times = []
+    with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=600) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: {") and '"content":"' in line:
+                choices = json.loads(line[6:]).get("choices") or [{}]
+                if choices[0].get("delta", {}).get("content"):
+                    times.append(time.perf_counter())
     return times[0] - started, _rate(times), len(times)
 
 
@@ -100,14 +128,26 @@ def main() -> None:
             verbose=False,
         )
         sock = ChatSocket(stack.ws_url, stack.token)
-        raw_rates, pipe_rates, counts = [], [], []
+        raw_rates, pipe_rates, server_rates, counts = [], [], [], []
         stack.worker_rates = []
-        for _ in range(args.rounds):  # interleaved so drift hits both sides alike
-            _, rate, n_raw = raw_run(model, raw, STORY, 256)
-            raw_rates.append(rate)
-            _, rate, n_pipe = pipeline_run(stack, sock, STORY, 256)
-            pipe_rates.append(rate)
-            counts.append((n_raw, n_pipe))
+        server = llama_server(
+            settings.model_path,
+            threads=args.threads,
+            parallel=1,
+            n_ctx_seq=settings.n_ctx,
+            n_batch=settings.n_batch,
+        )
+        with server as url:
+            for _ in range(args.rounds):  # interleaved so drift hits every side alike
+                _, rate, n_raw = raw_run(model, raw, STORY, 256)
+                raw_rates.append(rate)
+                time.sleep(SETTLE_S)
+                _, rate, n_server = server_run(url, STORY, 256)
+                server_rates.append(rate)
+                time.sleep(SETTLE_S)
+                _, rate, n_pipe = pipeline_run(stack, sock, STORY, 256)
+                pipe_rates.append(rate)
+                counts.append((n_raw, n_server, n_pipe))
         worker_rates = list(stack.worker_rates)
         overheads, raw_ttfts, pipe_ttfts = [], [], []
         for i in range(args.requests):
@@ -121,14 +161,19 @@ def main() -> None:
             overheads.append((pipe_ttft - raw_ttft) * 1000)
         sock.close()
     raw_rate, pipe_rate = statistics.median(raw_rates), statistics.median(pipe_rates)
+    server_rate = statistics.median(server_rates)
     print(
         f"model {stack.settings.model_path.name}, threads {args.threads}, "
-        f"tokens per reply (raw, websocket): {counts}"
+        f"tokens per reply (raw, llama-server, websocket): {counts}"
     )
     print(
         f"stream rate: raw llama-cpp-python {raw_rate:.1f} tok/s, "
         f"websocket {pipe_rate:.1f} tok/s, ratio {pipe_rate / raw_rate:.3f}x (target >= 0.97x); "
         f"decode rate the worker itself measured {statistics.median(worker_rates):.1f} tok/s"
+    )
+    print(
+        f"against llama-server's single stream {server_rate:.1f} tok/s: websocket "
+        f"{pipe_rate / server_rate:.3f}x (target >= 1.0x)"
     )
     rounds = ", ".join(f"{pipe / raw:.3f}" for raw, pipe in zip(raw_rates, pipe_rates, strict=True))
     print(f"stream rate ratio of each interleaved round: {rounds}")
