@@ -117,7 +117,12 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(status, code, exc.description or exc.name)
+        response = error_response(status, code, exc.description or exc.name)
+        # the exception's own headers (405's Allow, 401's WWW-Authenticate), not its HTML type
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(RedisError)
     def handle_redis_down(exc: RedisError) -> Response:

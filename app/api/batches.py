@@ -38,6 +38,8 @@ def uploaded_bytes() -> tuple[bytes, str | None]:
 @documented(
     summary="Submit a JSONL batch (validated whole, then queued)",
     query=BatchQuery,
+    file="file",
+    raw_body="application/jsonl",
     response=BatchOut,
     status=202,
 )
