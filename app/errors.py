@@ -33,6 +33,10 @@ class MalformedJson(ApiError, status=400, code="malformed_json"):
     """The body is not JSON at all."""
 
 
+class MalformedMultipart(ApiError, status=400, code="malformed_multipart"):
+    """An upload whose multipart body cannot be parsed."""
+
+
 class Unauthorized(ApiError, status=401, code="unauthorized"):
     """No usable credentials."""
 
@@ -54,7 +58,7 @@ class UploadTooLarge(ApiError, status=413, code="too_large"):
 
 
 class UnsupportedMediaType(ApiError, status=415, code="unsupported_media_type"):
-    """A body that should have been JSON."""
+    """A body of the wrong type: not JSON, not multipart, not JSONL."""
 
 
 class UnsupportedDocument(ApiError, status=415, code="unsupported_document"):
