@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api.deps import RowIdConverter
 from app.api.headers import add_security_headers
+from app.api.multipart import ApiRequest
 from app.api.rate_limits import init_limits
 from app.api.tokens import register_jwt_handlers
 from app.config import Settings, get_settings
@@ -22,6 +23,7 @@ def create_app(config: Settings | None = None) -> Flask:
     settings = config or get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__)
+    app.request_class = ApiRequest  # broken multipart bodies are errors, not empty forms
     app.config.update(
         JWT_SECRET_KEY=settings.jwt_secret(),
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),

@@ -33,6 +33,10 @@ class MalformedJson(ApiError, status=400, code="malformed_json"):
     """The body is not JSON at all."""
 
 
+class MalformedMultipart(ApiError, status=400, code="malformed_multipart"):
+    """An upload whose multipart body cannot be parsed."""
+
+
 class Unauthorized(ApiError, status=401, code="unauthorized"):
     """No usable credentials."""
 
@@ -54,7 +58,7 @@ class UploadTooLarge(ApiError, status=413, code="too_large"):
 
 
 class UnsupportedMediaType(ApiError, status=415, code="unsupported_media_type"):
-    """A body that should have been JSON."""
+    """A body of the wrong type: not JSON, not multipart, not JSONL."""
 
 
 class UnsupportedDocument(ApiError, status=415, code="unsupported_document"):
@@ -117,7 +121,12 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(status, code, exc.description or exc.name)
+        response = error_response(status, code, exc.description or exc.name)
+        # the exception's own headers (405's Allow, 401's WWW-Authenticate), not its HTML type
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(RedisError)
     def handle_redis_down(exc: RedisError) -> Response:

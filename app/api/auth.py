@@ -82,7 +82,7 @@ def refresh() -> tuple[Response, int]:
 
 @bp.post("/logout")
 @jwt_required(verify_type=False)
-@documented(summary="Revoke this token and its refresh token")
+@documented(summary="Revoke this token and its refresh token", status=204)
 def logout() -> tuple[Response, int]:
     revoke(get_db(), get_jwt())
     return no_content()

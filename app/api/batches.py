@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from app.api.deps import key_or_jwt_user, parse_query, respond
+from app.api.multipart import is_multipart, multipart_files
 from app.api.openapi import documented
-from app.errors import InvalidInput
+from app.errors import InvalidInput, UnsupportedMediaType
 from app.extensions import get_db, resources
 from app.schemas.batches import BatchList, BatchOut, BatchQuery
 from app.schemas.common import Page
@@ -21,13 +22,13 @@ JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/x-jsonl
 def uploaded_bytes() -> tuple[bytes, str | None]:
     """The JSONL from a multipart ``file`` field or the raw request body."""
     request.max_content_length = resources().settings.batch_max_bytes + 64 * 1024
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
+    if is_multipart():
+        uploads = multipart_files("file")
+        if not uploads:
             raise InvalidInput("send the JSONL file in the multipart field 'file'")
-        return upload.read(), upload.filename
+        return uploads[0].read(), uploads[0].filename
     if request.mimetype not in JSONL_TYPES:
-        raise InvalidInput(
+        raise UnsupportedMediaType(
             "send a JSONL file: multipart field 'file', or the body with Content-Type "
             "application/jsonl"
         )
@@ -38,6 +39,8 @@ def uploaded_bytes() -> tuple[bytes, str | None]:
 @documented(
     summary="Submit a JSONL batch (validated whole, then queued)",
     query=BatchQuery,
+    file="file",
+    raw_body="application/jsonl",
     response=BatchOut,
     status=202,
 )

@@ -12,7 +12,7 @@ from flask import Response, g, jsonify, request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter
 
 from app.enums import Role
 from app.errors import (
@@ -80,9 +80,15 @@ def request_bytes() -> bytes:
     return data
 
 
+def json_number(text: str) -> float | int:
+    """JSON has one number type: 2.0 is the integer 2 (so JSON Schema counts it), 2.5 a float."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
 def json_body() -> Any:
     try:
-        return json.loads(request_bytes() or b"")
+        return json.loads(request_bytes() or b"", parse_float=json_number)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson("the request body is not valid JSON") from exc
     except RecursionError as exc:
@@ -90,11 +96,15 @@ def json_body() -> Any:
 
 
 class RowIdConverter(IntegerConverter):
-    """``<int:...>`` in every route: an id no row can have (over 2^63 - 1) is 404, not 500."""
+    """``<int:...>`` in every route: an id no row can have (over 2^63 - 1) is 404, not 500.
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ROW_ID)
-        super().__init__(map, *args, **kwargs)
+    Such an id becomes 0, which no row has, rather than failing the match: a converter that
+    refuses a value makes werkzeug answer 405 for every other method of the same path.
+    """
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= MAX_ROW_ID else 0
 
 
 def parse_body(model: type[M]) -> M:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, request, send_file
 from flask_jwt_extended import jwt_required
 
 from app.api.deps import no_content, require_admin, respond
+from app.api.multipart import multipart_files
 from app.api.openapi import documented
 from app.api.rate_limits import rate_limited, user_or_ip
 from app.errors import InvalidInput, NotFound
@@ -21,7 +22,7 @@ bp = Blueprint("documents", __name__, url_prefix="/api/documents")
 def read_uploads() -> list[CheckedUpload]:
     settings = resources().settings
     request.max_content_length = settings.max_upload_bytes * settings.max_upload_files + 1_000_000
-    files = request.files.getlist("files")
+    files = multipart_files("files")
     if not files:
         raise InvalidInput("send one or more files in the multipart field 'files'")
     if len(files) > settings.max_upload_files:

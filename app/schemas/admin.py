@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from app.schemas.auth import UserOut
 from app.schemas.common import Body
@@ -15,12 +15,13 @@ class UserList(BaseModel):
 
 
 class UserPatch(Body):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
     role: Literal["user", "admin"] | None = None
     active: bool | None = None
 
     @model_validator(mode="after")
     def changes_something(self) -> UserPatch:
-        if self.role is None and self.active is None:
+        if not self.model_fields_set:  # null, as in sessions, leaves a field as it is
             raise ValueError("give role and/or active")
         return self
 

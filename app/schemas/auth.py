@@ -13,7 +13,10 @@ Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64, pattern=r"^[\w.-]+$")
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+# no whitespace or control characters, spelled out: `\s` alone differs between the server's
+# regex engine (Unicode, so U+0085 is a space) and the spec's (ECMA-262, where it is not)
+_EMAIL_PART = r"[^@\s\x00-\x1f\x7f-\x9f\uFEFF]+"
+Email = Annotated[str, StringConstraints(max_length=254, pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}$")]
 
 
 class RegisterBody(Body):

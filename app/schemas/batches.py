@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from app.enums import BatchStatus
-from app.schemas.common import Timestamp
+from app.schemas.common import Input, Timestamp
 
 
 class ItemCounts(BaseModel):
@@ -39,5 +39,5 @@ class BatchList(BaseModel):
     items: list[BatchOut]
 
 
-class BatchQuery(BaseModel):
+class BatchQuery(Input):
     name: str | None = Field(default=None, max_length=300)

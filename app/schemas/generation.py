@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from app.config import Settings
-from app.schemas.common import Seed
+from app.schemas.common import Input, Seed
 
 MAX_STOP_SEQUENCES = 4
 
 
-class ChatTurnIn(BaseModel):
+class ChatTurnIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["system", "user", "assistant"]
     content: Annotated[str, StringConstraints(max_length=100_000)]
 
 
-class GenerationRequest(BaseModel):
+class GenerationRequest(Input):
     """What one item asks for: messages (or a bare prompt), an optional template, sampling."""
 
     model_config = ConfigDict(extra="forbid")

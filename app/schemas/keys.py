@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import BaseModel
 
-from pydantic import BaseModel, StringConstraints
-
-from app.schemas.common import Body, Out, Timestamp
+from app.schemas.common import Body, Name, Out, Timestamp
 
 
 class KeyCreate(Body):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
 
 
 class KeyOut(Out):

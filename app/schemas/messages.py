@@ -7,13 +7,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from app.enums import MessageRole, MessageStatus
-from app.schemas.common import Body, Out, Seed, Timestamp, settings_of
+from app.schemas.common import Body, Out, Seed, Text, Timestamp, bounded_by, settings_of
 
 
 class SamplingParams(Body):
-    temperature: float | None = Field(default=None, ge=0.0)
+    temperature: float | None = Field(
+        default=None, ge=0.0, json_schema_extra=bounded_by("max_temperature")
+    )
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(
+        default=None, ge=1, json_schema_extra=bounded_by("max_tokens_limit")
+    )
     seed: Seed | None = None
 
     @field_validator("temperature", "max_tokens")
@@ -38,14 +42,12 @@ class SamplingParams(Body):
 
 
 class MessageCreate(SamplingParams):
-    content: str
+    content: Text = Field(json_schema_extra=bounded_by("max_message_chars", "maxLength"))
     use_knowledge_base: bool | None = None
 
     @field_validator("content")
     @classmethod
     def content_in_bounds(cls, value: str, info: ValidationInfo) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
         settings = settings_of(info)
         if settings and len(value) > settings.max_message_chars:
             raise ValueError(f"must be at most {settings.max_message_chars} characters")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from app.schemas.common import Seed
+from app.schemas.common import Input, Seed
 from app.schemas.generation import MAX_STOP_SEQUENCES, GenerationRequest
 
 
-class Lenient(BaseModel):
+class Lenient(Input):
     model_config = ConfigDict(extra="ignore")
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from pydantic import BaseModel, StringConstraints, model_validator
-
-from app.schemas.common import Body, Out, RowId, Timestamp
-
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from app.schemas.common import Body, Out, RowId, Timestamp, Title
 
 
 class SessionCreate(Body):
@@ -18,6 +14,7 @@ class SessionCreate(Body):
 
 
 class SessionUpdate(Body):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
     title: Title | None = None
     use_knowledge_base: bool | None = None
     template_id: RowId | None = None

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.schemas.common import Body, Out, Timestamp
+from app.schemas.common import Body, Name, Out, Timestamp
 
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 
@@ -24,17 +24,14 @@ class ExampleOut(Out):
 
 
 class TemplateCreate(Body):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
     system_prompt: LongText
     active: bool = True
     examples: list[ExampleIn] = Field(default_factory=list, max_length=50)
 
 
 class TemplateUpdate(Body):
-    name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
+    name: Name | None = None
     system_prompt: LongText | None = None
     active: bool | None = None
 

@@ -96,7 +96,7 @@ def test_invalid_file_names_lines_and_queues_nothing(
     assert client.get("/api/batches").status_code == 401
     assert submit(client, {}, data).json["error"]["code"] == "unauthorized"
     plain = client.post("/api/batches", json={"custom_id": "a"}, headers=auth_headers)
-    assert plain.status_code == 422
+    assert plain.status_code == 415
     assert "JSONL" in plain.json["error"]["message"]
     unknown = submit(
         client, auth_headers, jsonl({"custom_id": "a", "prompt": "x", "template": "nope"})

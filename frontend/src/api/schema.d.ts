@@ -259,7 +259,7 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description success */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -432,8 +432,8 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    limit?: unknown;
-                    offset?: unknown;
+                    limit?: number;
+                    offset?: number;
                 };
                 header?: never;
                 path?: never;
@@ -466,13 +466,21 @@ export interface paths {
         post: {
             parameters: {
                 query?: {
-                    name?: unknown;
+                    name?: string;
                 };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/jsonl": string;
+                    "multipart/form-data": {
+                        /** Format: binary */
+                        file: string;
+                    };
+                };
+            };
             responses: {
                 /** @description success */
                 202: {
@@ -1117,8 +1125,8 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    limit?: unknown;
-                    offset?: unknown;
+                    limit?: number;
+                    offset?: number;
                 };
                 header?: never;
                 path?: never;
@@ -1842,8 +1850,8 @@ export interface components {
             error: string | null;
             /** Id */
             id: number;
-            /** Meta */
-            meta: {
+            /** Metadata */
+            metadata: {
                 [key: string]: unknown;
             };
             /** Original Name */
