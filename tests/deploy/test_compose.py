@@ -185,12 +185,15 @@ def test_web_runs_gunicorn_with_gthread_workers() -> None:
     assert int(command[command.index("--threads") + 1]) >= 50
 
 
-def test_workers_run_one_job_per_process_with_models_on_a_volume() -> None:
+def test_workers_run_one_model_per_process_with_models_on_a_volume() -> None:
     for name in WORKERS:
         service = services()[name]
         command = service["command"]
         assert command[:4] == ["celery", "-A", "workers", "worker"]
-        assert command[command.index("-c") + 1] == "1"
+        if command[5] == "ingest":
+            assert command[command.index("-c") + 1] == "1"
+        else:  # two job threads per engine place (celery_config.worker_concurrency)
+            assert "-c" not in command
         assert command[command.index("-P") + 1] == "threads"
         mounts = {volume["target"]: volume for volume in service["volumes"]}
         assert mounts["/app/models"]["read_only"] is True
