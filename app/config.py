@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_pool_size: int = Field(default=32, ge=2)  # connections per process; callers wait
 
     model_path: Path = PROJECT_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
     model_name: str = ""

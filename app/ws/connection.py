@@ -1,6 +1,9 @@
 """One open socket: an outbox that the stream reader and the notices fill without blocking, and
 one loop (the socket's own handler) that writes it out and reads the client's frames.
 
+Frames are built here (text_frame) and written in batches, not one wsproto call and one system
+call each: a busy reply watched by many sockets is thousands of frames a second.
+
 The handler waits on the socket's one wake-up event, which both an incoming frame (set by
 simple-websocket's reader) and a pushed frame set; no thread or greenlet per subscription, and
 a slow client blocks only its own handler, never the shared reader.
@@ -22,6 +25,18 @@ from app.enums import Role
 
 OUTBOX_FRAMES = 20_000  # a client this far behind is cut off (it resumes from its last id)
 _ids = itertools.count(1)
+
+
+def text_frame(text: str) -> bytes:
+    """A whole, unfragmented WebSocket text frame from the server (unmasked, uncompressed:
+    RFC 6455 section 5.2; RFC 7692 lets a deflate connection send uncompressed messages)."""
+    data = text.encode()
+    size = len(data)
+    if size < 126:
+        return bytes((0x81, size)) + data
+    if size < 1 << 16:
+        return bytes((0x81, 126)) + size.to_bytes(2, "big") + data
+    return bytes((0x81, 127)) + size.to_bytes(8, "big") + data
 
 
 class SocketClosed(Exception):
@@ -57,9 +72,28 @@ class TokenBucket:
         return True
 
 
+class WholeFrames:
+    """The socket under simple-websocket, which writes with ``socket.send``: that may write part
+    of a frame when the send buffer is full (gevent's sockets do), and the rest would be lost.
+    This writes all of it, one writer at a time (the socket's loop, and the reader's pongs)."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._lock = threading.Lock()
+
+    def send(self, data: bytes) -> int:
+        with self._lock:
+            self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
 class Connection:
     def __init__(self, ws: Server, address: str, bucket: TokenBucket) -> None:
         self.id = next(_ids)
+        ws.sock = WholeFrames(ws.sock)
         self.ws = ws
         self.address = address
         self.bucket = bucket
@@ -67,13 +101,18 @@ class Connection:
         self.wants_documents = False
         self.throttled = False  # told it was rate limited, since its last accepted command
         self.subscriptions: set[int] = set()
-        self.outbox: deque[str] = deque()
+        self.outbox: deque[bytes] = deque()
         self.ending: tuple[str, str] | None = None  # (code, message) once the server ends it
         self.lock = threading.Lock()
 
     def push(self, payload: dict[str, Any] | str) -> None:
         """Queues a frame for the client (any thread); never blocks."""
-        frame = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+        text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+        self.push_frame(text_frame(text))
+
+    def push_frame(self, frame: bytes) -> None:
+        """Queues a frame already on the wire format (the reader builds one per event and
+        hands it to every subscriber)."""
         with self.lock:
             if self.ending is not None:
                 return
@@ -120,13 +159,17 @@ class Connection:
                 return []
 
     def flush(self) -> None:
-        while True:
-            with self.lock:
-                frame = self.outbox.popleft() if self.outbox else None
-                ending = self.ending
-            if frame is None:
-                break
-            self._send(frame)
+        """Writes every queued frame in one system call (a busy reply queues many at once)."""
+        with self.lock:
+            frames, self.outbox = self.outbox, deque()
+            ending = self.ending
+        if frames:
+            if not self.ws.connected:
+                raise SocketClosed
+            try:
+                self.ws.sock.send(b"".join(frames))
+            except OSError as exc:
+                raise SocketClosed from exc
         if ending is not None:
             self.close(*ending)
 
@@ -141,8 +184,8 @@ class Connection:
             pass
         raise SocketClosed
 
-    def _send(self, frame: str) -> None:
+    def _send(self, text: str) -> None:
         try:
-            self.ws.send(frame)
+            self.ws.send(text)
         except (ConnectionClosed, OSError) as exc:
             raise SocketClosed from exc

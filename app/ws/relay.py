@@ -22,7 +22,7 @@ from app.redis_keys import ws_wake_key
 from app.schemas.messages import MessageOut
 from app.services.replies import queued_reply_ids
 from app.streams import StreamEvent, TokenStreams, event_order
-from app.ws.connection import Connection
+from app.ws.connection import Connection, text_frame
 
 logger = logging.getLogger(__name__)
 BLOCK_MS = 5000  # the reader blocks this long; a new subscription wakes it at once
@@ -121,14 +121,16 @@ class StreamHub:
     def _deliver(self, topic: Topic, read_from: str, events: list[StreamEvent]) -> None:
         topic.last_event_at = time.monotonic()
         start = event_order(read_from)
+        orders = [event_order(event.id) for event in events]
+        frames = [text_frame(event.as_frame(topic.message_id)) for event in events]
         for subscriber in list(topic.subscribers.values()):
             position = event_order(subscriber.position)
             if position < start:
                 continue  # joined behind this read: its own backlog read comes next
-            for event in events:
-                if event_order(event.id) <= position:
+            for event, order, frame in zip(events, orders, frames, strict=True):
+                if order <= position:
                     continue
-                subscriber.connection.push(event.as_frame(topic.message_id))
+                subscriber.connection.push_frame(frame)
                 subscriber.position = event.id
                 if event.is_final:
                     self._drop(subscriber.connection, topic.message_id)
