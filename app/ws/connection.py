@@ -111,16 +111,19 @@ class Connection:
         self.push_frame(text_frame(text))
 
     def push_frame(self, frame: bytes) -> None:
-        """Queues a frame already on the wire format (the reader builds one per event and
-        hands it to every subscriber)."""
+        self.push_frames([frame])
+
+    def push_frames(self, frames: list[bytes]) -> None:
+        """Queues frames already in wire format (the reader builds one per event and hands it
+        to every subscriber)."""
         with self.lock:
             if self.ending is not None:
                 return
-            if len(self.outbox) >= OUTBOX_FRAMES:
+            if len(self.outbox) + len(frames) > OUTBOX_FRAMES:
                 self.outbox.clear()
                 self.ending = ("slow_consumer", "the client read too slowly; resume by last id")
             else:
-                self.outbox.append(frame)
+                self.outbox.extend(frames)
         self.ws.event.set()
 
     def problem(self, code: str, message: str, message_id: int | None = None) -> None:

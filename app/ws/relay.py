@@ -29,6 +29,7 @@ BLOCK_MS = 5000  # the reader blocks this long; a new subscription wakes it at o
 READ_COUNT = 1000  # entries per stream per read: a long backlog comes in several reads
 FIRST_WAIT_S = 0.25  # a reply's first events are awaited this long before the database pass
 WAKE_TTL_S = 86400
+YIELD_EVERY = 100  # sockets served between two yields of a delivery burst
 
 
 @dataclass
@@ -112,29 +113,42 @@ class StreamHub:
             self.wake_position = woken
         if not found:
             return
+        deliveries: list[tuple[Connection, list[bytes]]] = []
         with self.lock:
             for message_id, events in found.items():
                 topic = self.topics.get(message_id)
                 if topic is not None:
-                    self._deliver(topic, after[message_id], events)
+                    deliveries += self._deliver(topic, after[message_id], events)
+        # outside the lock, and yielding now and then: a burst for a thousand sockets must not
+        # hold up the requests this process serves meanwhile
+        for count, (connection, frames) in enumerate(deliveries, 1):
+            connection.push_frames(frames)
+            if count % YIELD_EVERY == 0:
+                time.sleep(0)
 
-    def _deliver(self, topic: Topic, read_from: str, events: list[StreamEvent]) -> None:
+    def _deliver(
+        self, topic: Topic, read_from: str, events: list[StreamEvent]
+    ) -> list[tuple[Connection, list[bytes]]]:
+        """Advances each subscriber past the events it had not seen; their frames, by socket."""
         topic.last_event_at = time.monotonic()
         start = event_order(read_from)
         orders = [event_order(event.id) for event in events]
         frames = [text_frame(event.as_frame(topic.message_id)) for event in events]
+        deliveries = []
         for subscriber in list(topic.subscribers.values()):
             position = event_order(subscriber.position)
             if position < start:
                 continue  # joined behind this read: its own backlog read comes next
-            for event, order, frame in zip(events, orders, frames, strict=True):
-                if order <= position:
-                    continue
-                subscriber.connection.push_frame(frame)
-                subscriber.position = event.id
-                if event.is_final:
-                    self._drop(subscriber.connection, topic.message_id)
-                    break
+            first = next((n for n, order in enumerate(orders) if order > position), len(events))
+            last = next((n for n in range(first, len(events)) if events[n].is_final), None)
+            end = len(events) if last is None else last + 1
+            if first == end:
+                continue
+            deliveries.append((subscriber.connection, frames[first:end]))
+            subscriber.position = events[end - 1].id
+            if last is not None:
+                self._drop(subscriber.connection, topic.message_id)
+        return deliveries
 
     def _drop(self, connection: Connection, message_id: int) -> None:
         connection.subscriptions.discard(message_id)

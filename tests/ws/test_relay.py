@@ -32,11 +32,11 @@ class Collector:
         self.frames.append(json.loads(payload) if isinstance(payload, str) else payload)
         self.arrived.set()
 
-    def push_frame(self, frame: bytes) -> None:
-        assert frame[0] == 0x81  # a whole text frame
-        size = frame[1]
-        start = {126: 4, 127: 10}.get(size, 2)
-        self.push(frame[start:].decode())
+    def push_frames(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            assert frame[0] == 0x81  # a whole text frame
+            start = {126: 4, 127: 10}.get(frame[1], 2)
+            self.push(frame[start:].decode())
 
     def problem(self, code: str, message: str, message_id: int | None = None) -> None:
         self.push({"type": "problem", "code": code, "message_id": message_id})
