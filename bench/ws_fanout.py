@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import selectors
 import statistics
 import tempfile
@@ -118,6 +119,11 @@ def costs(web: WebProcess, settings: Settings) -> str:
     return f"RSS {status['rss_kib'] / 1024:.0f} MiB, threads {status['threads']}, Redis {clients}"
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def worker_pid(web: WebProcess) -> int:
     from testkit.wsload import process_tree
 
@@ -187,10 +193,12 @@ def run(sockets: int, replies: int, events: int, interval_ms: float, clients: in
             writer = threading.Thread(
                 target=simulate_worker, args=(streams, message_ids, events, interval_ms)
             )
+            cpu_before = cpu_seconds(worker_pid(web))
             writer.start()
             streaming_rest = rest_latencies(web, token, 100)
             print(f"while streaming: {costs(web, settings)}")
             writer.join()
+            cpu = cpu_seconds(worker_pid(web)) - cpu_before
             delays: list[float] = []
             finished = expected = 0
             for _ in procs:
@@ -201,6 +209,9 @@ def run(sockets: int, replies: int, events: int, interval_ms: float, clients: in
             for proc in procs:
                 proc.join(30)
             report(delays, finished, expected, idle_rest, open_rest + streaming_rest)
+            frames = sockets * replies * (events + 1)
+            print(f"web CPU while streaming: {cpu:.1f} s for {frames} frames = "
+                  f"{cpu * 1e6 / frames:.0f} us per frame")  # fmt: skip
         finally:
             web.stop()
 

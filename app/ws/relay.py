@@ -46,6 +46,7 @@ class Topic:
     message_id: int
     subscribers: dict[int, Subscriber] = field(default_factory=dict)
     last_event_at: float = field(default_factory=time.monotonic)
+    live: bool = False  # events came from its stream: no database pass needed any more
 
     def read_from(self) -> str:
         return min((s.position for s in self.subscribers.values()), key=event_order)
@@ -131,6 +132,7 @@ class StreamHub:
     ) -> list[tuple[Connection, list[bytes]]]:
         """Advances each subscriber past the events it had not seen; their frames, by socket."""
         topic.last_event_at = time.monotonic()
+        topic.live = True
         start = event_order(read_from)
         orders = [event_order(event.id) for event in events]
         frames = [text_frame(event.as_frame(topic.message_id)) for event in events]
@@ -164,7 +166,11 @@ class StreamHub:
         all), or get the stored message when they ended and their stream expired."""
         now = time.monotonic()
         with self.lock:
-            quiet = [mid for mid, t in self.topics.items() if now - t.last_event_at >= FIRST_WAIT_S]
+            quiet = [
+                message_id
+                for message_id, topic in self.topics.items()
+                if not topic.live and now - topic.last_event_at >= FIRST_WAIT_S
+            ]
         if not quiet:
             return
         pipe = self.streams.client.pipeline(transaction=False)
