@@ -104,3 +104,44 @@ def test_a_reply_without_a_stream_or_row_is_not_found(hub: StreamHub) -> None:
     hub.check_waiting()
     frames = watcher.wait_final()
     assert frames == [{"type": "problem", "code": "not_found", "message_id": message_id}]
+
+
+def test_reconnects_at_random_points_miss_nothing_and_repeat_nothing(
+    app: Flask, hub: StreamHub
+) -> None:
+    """100 runs: a reply streams while one socket follows it, drops at a random event and a new
+    one resumes from the last id it saw; together they see every event exactly once."""
+    import random
+
+    streams = app.extensions["queuechat"].streams
+    rng = random.Random(15)
+    for run in range(100):
+        message_id = unused_message_id() * 1000 + run
+        total = rng.randint(5, 40)
+        cut = rng.randint(1, total)
+        writer = threading.Thread(target=write_reply, args=(streams, message_id, total))
+        first = Collector()
+        hub.subscribe(first, message_id, None)  # type: ignore[arg-type]
+        writer.start()
+        deadline = time.monotonic() + 10
+        while len(first.frames) < cut and time.monotonic() < deadline:
+            first.arrived.wait(0.05)
+            first.arrived.clear()
+        hub.forget(first)  # type: ignore[arg-type]
+        seen = list(first.frames)  # what the client had when the socket dropped
+        if seen[-1]["type"] != "done":  # a client that saw the end does not come back
+            resumed = Collector()
+            hub.subscribe(resumed, message_id, seen[-1]["id"])  # type: ignore[arg-type]
+            seen += resumed.wait_final()
+        writer.join()
+        texts = [frame.get("text") for frame in seen]
+        assert texts == [f"t{n}" for n in range(total)] + [None], (run, cut, texts)
+        assert len({frame["id"] for frame in seen}) == len(seen)
+    assert hub.subscriber_count() == 0
+
+
+def write_reply(streams: TokenStreams, message_id: int, total: int) -> None:
+    for n in range(total):
+        streams.append(message_id, "token", text=f"t{n}")
+        time.sleep(0.001)
+    streams.append(message_id, "done", status="done")
