@@ -167,9 +167,6 @@ def handle(command: Command, connection: Connection, runtime: SocketRuntime) -> 
         )
         return
     resources = runtime.resources
-    if command.type == "unsubscribe":
-        runtime.hub.unsubscribe(connection, command.message_id)
-        return
     if command.type == "subscribe" and command.message_id not in connection.subscriptions:
         if len(connection.subscriptions) >= resources.settings.ws_max_subscriptions:
             limit = resources.settings.ws_max_subscriptions
@@ -181,6 +178,9 @@ def handle(command: Command, connection: Connection, runtime: SocketRuntime) -> 
             return
     with resources.db.session() as db:
         message = owned_message(db, user.user_id, command.message_id)
+        if command.type == "unsubscribe":
+            runtime.hub.unsubscribe(connection, message.id)
+            return
         if command.type == "cancel":
             status = cancel_reply(db, resources.streams, message)
             connection.push({"type": "cancel_ack", "message_id": message.id, "status": status})
