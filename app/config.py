@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_pool_size: int = Field(default=32, ge=2)  # connections per process; callers wait
 
     model_path: Path = PROJECT_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
     model_name: str = ""
@@ -56,7 +57,17 @@ class Settings(BaseSettings):
     stream_live_ttl_s: int = Field(default=86400, ge=60)
     ws_allowed_origins: list[str] = Field(default_factory=list)
     ws_ping_interval_s: int = Field(default=25, ge=1)
-    ws_auth_timeout_s: float = 10.0
+    ws_auth_timeout_s: float = Field(default=3.0, gt=0)  # the first frame must authenticate
+    # Caps per web process: open sockets per account and per client address (unauthenticated
+    # ones included), subscriptions per socket, and commands per socket (a token bucket).
+    ws_max_sockets_per_user: int = Field(default=20, ge=1)
+    ws_max_sockets_per_ip: int = Field(default=200, ge=1)
+    ws_max_subscriptions: int = Field(default=32, ge=1)
+    ws_commands_per_second: float = Field(default=10.0, gt=0)
+    ws_command_burst: int = Field(default=40, ge=1)
+    # Every web process checks the accounts and tokens of its open sockets this often, besides
+    # the pub/sub notices of logout and deactivation (a missed notice is caught within this).
+    ws_recheck_s: float = Field(default=10.0, gt=0)
 
     chroma_url: str = "http://127.0.0.1:8100"
     chroma_collection: str = "queuechat-chunks"

@@ -8,6 +8,8 @@ ITEM_NAMESPACE = "item:"  # OpenAI API completions: qc:stream:item:{batch item i
 EMBED_RESULT_PREFIX = "qc:embed:"  # /v1/embeddings answers, one list per request
 QUOTA_LOCK_PREFIX = "qc:quota-lock:"  # one user's check-then-insert of open work
 DOCUMENT_CHANNEL = "qc:documents"  # document progress events (pub/sub)
+ACCOUNT_CHANNEL = "qc:accounts"  # logout, deactivation: web processes close those sockets
+WS_WAKE_PREFIX = "qc:ws-wake:"  # a web process's stream reader wakes on an entry here
 RATE_LIMIT_PREFIX = "qc-limits"  # flask-limiter's counters
 LEASE_PREFIX = "qc:lease:"  # a worker's lease on a claimed job: qc:lease:{kind}:{id}
 RUNNING_PREFIX = "qc:running:"  # the set of jobs of a kind that some worker took: qc:running:{kind}
@@ -28,3 +30,7 @@ def lease_key(kind: str, job_id: int) -> str:
 
 def running_key(kind: str) -> str:
     return f"{RUNNING_PREFIX}{kind}"
+
+
+def ws_wake_key(reader_id: str) -> str:
+    return f"{WS_WAKE_PREFIX}{reader_id}"

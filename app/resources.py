@@ -22,7 +22,12 @@ class Resources:
 
 
 def build_resources(settings: Settings) -> Resources:
-    client = redis.Redis.from_url(settings.redis_url)
+    # a bounded pool: under gevent thousands of sockets and requests may ask at once, and a
+    # caller waits for a free connection rather than opening one more
+    pool = redis.BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=settings.redis_pool_size, timeout=30
+    )
+    client = redis.Redis(connection_pool=pool)
     return Resources(
         settings=settings,
         db=Database(settings.sqlalchemy_url),

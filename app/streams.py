@@ -73,7 +73,7 @@ class TokenStreams:
         """Streams of OpenAI API completions (their ids are batch item ids)."""
         return cls.for_settings(client, settings, ITEM_NAMESPACE)
 
-    def _stream_key(self, message_id: int) -> str:
+    def stream_key(self, message_id: int) -> str:
         return f"{STREAM_PREFIX}{self.namespace}{message_id}"
 
     def _cancel_key(self, message_id: int) -> str:
@@ -83,7 +83,7 @@ class TokenStreams:
         """Append one event; final events start the stream's expiry clock."""
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown stream event type {event_type!r}")
-        key = self._stream_key(message_id)
+        key = self.stream_key(message_id)
         ttl = self.final_ttl_s if event_type in FINAL_EVENT_TYPES else self.live_ttl_s
         pipe = self.client.pipeline(transaction=False)
         pipe.xadd(key, encode(event_type, fields))  # type: ignore[arg-type]
@@ -93,7 +93,7 @@ class TokenStreams:
 
     def append_tokens(self, message_id: int, texts: list[str]) -> bool:
         """The hot path: appends tokens and says, in the same round trip, if cancel was asked."""
-        key = self._stream_key(message_id)
+        key = self.stream_key(message_id)
         pipe = self.client.pipeline(transaction=False)
         for text in texts:
             pipe.xadd(key, encode("token", {"text": text}))  # type: ignore[arg-type]
@@ -107,17 +107,30 @@ class TokenStreams:
         self, message_id: int, after: str = "0-0", *, block_ms: int | None = None
     ) -> list[StreamEvent]:
         """Events strictly after ``after``; blocks up to block_ms for new ones."""
-        response: Any = self.client.xread({self._stream_key(message_id): after}, block=block_ms)
-        events: list[StreamEvent] = []
-        for _key, entries in response or []:
-            for entry_id, fields in entries:
-                events.append(
-                    StreamEvent(_text(entry_id), _text(fields[b"type"]), _text(fields[b"data"]))
-                )
-        return events
+        response: Any = self.client.xread({self.stream_key(message_id): after}, block=block_ms)
+        return [event for _key, entries in response or [] for event in _events(entries)]
+
+    def read_many(
+        self, after: dict[int, str], *, block_ms: int, count: int, wake: tuple[str, str]
+    ) -> tuple[dict[int, list[StreamEvent]], str | None]:
+        """One XREAD over many messages' streams, each after its own id, and over a wake-up
+        stream (key, last id seen): the events by message, and the wake stream's newest id."""
+        keys = {self.stream_key(message_id): message_id for message_id in after}
+        positions: dict[str, str] = {key: after[message_id] for key, message_id in keys.items()}
+        positions[wake[0]] = wake[1]
+        response: Any = self.client.xread(positions, block=block_ms, count=count)  # type: ignore[arg-type]
+        found: dict[int, list[StreamEvent]] = {}
+        woken: str | None = None
+        for key, entries in response or []:
+            name = _text(key)
+            if name == wake[0]:
+                woken = _text(entries[-1][0])
+            elif name in keys:
+                found[keys[name]] = _events(entries)
+        return found, woken
 
     def exists(self, message_id: int) -> bool:
-        return bool(self.client.exists(self._stream_key(message_id)))
+        return bool(self.client.exists(self.stream_key(message_id)))
 
     def request_cancel(self, message_id: int) -> None:
         """A durable flag (for a reply not started yet) and a message for a worker generating."""
@@ -137,7 +150,20 @@ class TokenStreams:
 
     def delete(self, *message_ids: int) -> None:
         if message_ids:
-            self.client.delete(*(self._stream_key(m) for m in message_ids))
+            self.client.delete(*(self.stream_key(m) for m in message_ids))
+
+
+def _events(entries: Any) -> list[StreamEvent]:
+    return [
+        StreamEvent(_text(entry_id), _text(fields[b"type"]), _text(fields[b"data"]))
+        for entry_id, fields in entries
+    ]
+
+
+def event_order(event_id: str) -> tuple[int, int]:
+    """Stream ids compare as (milliseconds, sequence), not as text."""
+    millis, _, sequence = event_id.partition("-")
+    return int(millis), int(sequence or 0)
 
 
 def _text(value: bytes | str) -> str:

@@ -73,7 +73,7 @@ def running_stack(
         import redis
 
         redis.Redis.from_url(settings.redis_url).flushdb()
-        web = WebProcess(settings, threads=32)
+        web = WebProcess(settings)
         stack.callback(web.stop)
         for queue, wanted in (("inference", inference), ("ingest", ingest)):
             if wanted:

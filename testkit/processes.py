@@ -170,15 +170,15 @@ class LocalAddress:
 
 
 class WebProcess(LocalAddress):
-    """`gunicorn app.cli.wsgi:app` with gthread workers, as the Procfile and compose run it."""
+    """`gunicorn app.cli.wsgi:app` with a gevent worker, as the Procfile and compose run it."""
 
-    def __init__(self, settings: Settings, threads: int = 16) -> None:
+    def __init__(self, settings: Settings, connections: int = 2000) -> None:
         self.port = free_port()
         self.log_path = settings.var_dir / f"web-{self.port}.log"
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
-             "--threads", str(threads), "--graceful-timeout", "3", "--bind",
+            [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+             "--worker-connections", str(connections), "--graceful-timeout", "3", "--bind",
              f"127.0.0.1:{self.port}", "app.cli.wsgi:app"],
             cwd=PROJECT_ROOT, env=settings_env(settings), stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True,

@@ -75,7 +75,6 @@ def make_settings(
         "registration": "open",
         "visibility_timeout_s": 30,
         "default_temperature": 0.0,
-        "ws_auth_timeout_s": 5.0,
         "rate_limits_enabled": False,  # tests/api/test_limits.py turns them on
     }
     values.update(overrides)

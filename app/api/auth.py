@@ -16,6 +16,7 @@ from app.api.rate_limits import (
 )
 from app.api.tokens import access_for_refresh, issue_tokens
 from app.errors import Forbidden
+from app.events import publish_account_notice
 from app.extensions import get_db, resources
 from app.schemas.auth import AccessToken, AuthConfig, LoginBody, RegisterBody, TokenPair, UserOut
 from app.services.accounts import authenticate, register_user, revoke
@@ -84,7 +85,10 @@ def refresh() -> tuple[Response, int]:
 @jwt_required(verify_type=False)
 @documented(summary="Revoke this token and its refresh token", status=204)
 def logout() -> tuple[Response, int]:
-    revoke(get_db(), get_jwt())
+    claims = get_jwt()
+    revoke(get_db(), claims)
+    token_ids = [str(claims[k]) for k in ("jti", "rjti") if claims.get(k)]
+    publish_account_notice(resources().redis, int(claims["sub"]), "logged_out", token_ids)
     return no_content()
 
 

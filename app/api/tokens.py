@@ -27,14 +27,20 @@ def access_for_refresh(user: User, refresh_jti: str) -> str:
     return str(create_access_token(identity=str(user.id), additional_claims={"rjti": refresh_jti}))
 
 
-def user_for_access_token(db: Session, token: str) -> User | None:
-    """Validates an access token outside a request (WebSocket auth); None when unusable."""
+def access_claims(token: str | None) -> dict[str, Any] | None:
+    """The claims of a well-signed, unexpired access token (outside a request: WebSocket auth);
+    None for anything else. Revocation and the account are checked by ``token_user``."""
+    if not token:
+        return None
     try:
-        claims = decode_token(token)
+        claims: dict[str, Any] = decode_token(token)
     except (PyJWTError, JWTExtendedException):
         return None
-    if claims.get("type") != "access":
-        return None
+    return claims if claims.get("type") == "access" else None
+
+
+def token_user(db: Session, claims: dict[str, Any]) -> User | None:
+    """The active account of unrevoked claims, in one query; None otherwise."""
     user, revoked = token_subject(db, claims)
     return None if revoked else usable(user)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -152,15 +152,13 @@ def enqueue_reply(res: Resources, db: Session, reply: Message) -> None:
     send_or_fail(db, lambda: res.jobs.enqueue_reply(reply.id), mark_failed, f"reply {reply.id}")
 
 
-def queue_position(db: Session, message_id: int) -> int:
-    """1 when this reply is the next one a free worker takes (replies are served in order)."""
-    ahead = db.scalar(
-        select(func.count())
-        .select_from(Message)
-        .where(
-            Message.role == MessageRole.ASSISTANT,
-            Message.status == MessageStatus.QUEUED,
-            Message.id <= message_id,
+def queued_reply_ids(db: Session) -> list[int]:
+    """Every reply waiting for a worker, in the order workers take them: a reply's position is
+    its index + 1 (one query answers the positions of all of them)."""
+    return list(
+        db.scalars(
+            select(Message.id)
+            .where(Message.role == MessageRole.ASSISTANT, Message.status == MessageStatus.QUEUED)
+            .order_by(Message.id)
         )
     )
-    return int(ahead or 0)

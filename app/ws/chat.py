@@ -1,29 +1,33 @@
-"""/ws: authenticate with the first frame, then subscribe to reply streams, cancel, ping."""
+"""/ws: authenticate with the first frame, then subscribe to reply streams, cancel, ping.
+
+A socket holds no database connection: each command that needs the database opens a short
+session and closes it. Its events come from the process's one stream reader (app/ws/relay.py).
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
-from typing import Annotated, Any
+import time
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, request
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
-from simple_websocket import ConnectionClosed, Server
+from simple_websocket import Server
 
-from app.api.tokens import user_for_access_token
-from app.enums import OPEN_STATUSES, Role
+from app.api.tokens import access_claims, token_user
+from app.enums import FINAL_STATUSES, Role
 from app.errors import ApiError, Forbidden
-from app.extensions import get_db, resources, sock
-from app.models import User
+from app.extensions import resources, sock
 from app.schemas.common import RowId
+from app.schemas.messages import MessageOut
 from app.services.ownership import owned_message
 from app.services.replies import cancel_reply
-from app.ws.relay import DocumentFeed, Subscription
+from app.ws.connection import Connection, SocketClosed, SocketUser, TokenBucket
+from app.ws.runtime import SocketRuntime, socket_runtime
 
-logger = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 4096
+DEFAULT_PORTS = {"http": 80, "https": 443}
 bp = Blueprint("ws", __name__)
 
 
@@ -35,52 +39,32 @@ class Command(BaseModel):
     last_event_id: Annotated[str, StringConstraints(pattern=r"^\d{1,20}-\d{1,20}$")] | None = None
 
 
-class Connection:
-    """One socket: serialized sends, and one relay thread per subscribed message."""
-
-    def __init__(self, ws: Server) -> None:
-        self.ws = ws
-        self.lock = threading.Lock()
-        self.subscriptions: dict[int, Subscription] = {}
-        self.document_feed: DocumentFeed | None = None
-
-    def send(self, payload: dict[str, Any] | str) -> None:
-        frame = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
-        with self.lock:
-            try:
-                self.ws.send(frame)
-            except ConnectionClosed as exc:
-                raise ConnectionError("socket closed") from exc
-
-    def problem(self, code: str, message: str, message_id: int | None = None) -> None:
-        body: dict[str, Any] = {"type": "problem", "code": code, "message": message}
-        if message_id is not None:
-            body["message_id"] = message_id
-        self.send(body)
-
-    def close_all(self) -> None:
-        for subscription in self.subscriptions.values():
-            subscription.stop()
-        if self.document_feed is not None:
-            self.document_feed.stop()
+def origin_key(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) origin; None for anything else."""
+    try:
+        parts = urlsplit(url.strip().lower())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme]
 
 
 @bp.before_request
 def check_origin() -> None:
-    """Browsers send Origin: it must be allowed (or same-origin) to stop cross-site sockets."""
+    """Browsers send Origin: its scheme, host and port must be allowed (or this server's own),
+    so a page elsewhere cannot open a socket with a user's session."""
     origin = request.headers.get("Origin")
     if origin is None:
         return
-    allowed = resources().settings.ws_allowed_origins
-    if origin in allowed or (not allowed and urlsplit(origin).netloc == request.host):
-        return
-    abort(403, description="origin not allowed")
+    allowed = resources().settings.ws_allowed_origins or [request.host_url]
+    key = origin_key(origin)
+    if key is None or key not in {origin_key(entry) for entry in allowed}:
+        abort(403, description="origin not allowed")
 
 
-def read_command(ws: Server, timeout: float | None) -> Command | None:
-    raw = ws.receive(timeout=timeout)
-    if raw is None:
-        return None
+def read_command(raw: str) -> Command:
     if len(raw) > MAX_FRAME_BYTES:
         raise ValueError("frame too large")
     try:
@@ -92,89 +76,119 @@ def read_command(ws: Server, timeout: float | None) -> Command | None:
 
 @sock.route("/ws", bp=bp)
 def chat_socket(ws: Server) -> None:
-    connection = Connection(ws)
+    runtime = socket_runtime(current_app)
+    settings = runtime.resources.settings
+    bucket = TokenBucket(settings.ws_commands_per_second, settings.ws_command_burst)
+    connection = Connection(ws, request.remote_addr or "unknown", bucket)
+    if not runtime.registry.admit(connection):
+        try:
+            connection.close("too_many_sockets", "too many open sockets from this address")
+        except SocketClosed:
+            return
     try:
-        user = authenticate(ws, connection)
-        if user is not None:
-            serve(ws, connection, user)
-    except ConnectionClosed:
-        pass
-    except ConnectionError:
+        authenticate(connection, runtime, settings.ws_auth_timeout_s)
+        serve(connection, runtime)
+    except SocketClosed:
         pass
     finally:
-        connection.close_all()
+        runtime.hub.forget(connection)
+        runtime.registry.forget(connection)
 
 
-def authenticate(ws: Server, connection: Connection) -> User | None:
+def authenticate(connection: Connection, runtime: SocketRuntime, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    frames: list[str] = []
+    while not frames:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            connection.close("unauthorized", f"authenticate within {timeout_s:g} s")
+        frames = connection.exchange(remaining)
+    user = None
     try:
-        command = read_command(ws, resources().settings.ws_auth_timeout_s)
+        command = read_command(frames[0])
     except (ValueError, ValidationError):
         command = None
-    user = None
-    if command is not None and command.type == "auth" and command.token:
-        user = user_for_access_token(get_db(), command.token)
-    get_db().rollback()  # release the connection while the socket stays open
+    claims = access_claims(command.token) if command and command.type == "auth" else None
+    if claims is not None:
+        with runtime.resources.db.session() as db:
+            found = token_user(db, claims)
+            if found is not None:
+                token_ids = frozenset(str(claims[k]) for k in ("jti", "rjti") if claims.get(k))
+                user = SocketUser(found.id, found.role, token_ids, float(claims["exp"]))
     if user is None:
-        connection.problem("unauthorized", "send {type: auth, token} with a valid access token")
-        ws.close(reason=1008, message="unauthorized")
-        return None
-    connection.send({"type": "ready", "user_id": user.id})
-    return user
+        connection.close("unauthorized", "send {type: auth, token} with a valid access token")
+        return
+    if not runtime.registry.sign_in(connection, user):
+        connection.close("too_many_sockets", "too many open sockets for this account")
+    connection.push({"type": "ready", "user_id": user.user_id})
+    for raw in frames[1:]:
+        handle_frame(raw, connection, runtime)
 
 
-def serve(ws: Server, connection: Connection, user: User) -> None:
+def serve(connection: Connection, runtime: SocketRuntime) -> None:
     while True:
-        try:
-            command = read_command(ws, None)
-        except (ValueError, ValidationError):
-            connection.problem("bad_command", "commands are JSON objects with a known type")
-            continue
-        if command is None:
-            continue
-        try:
-            handle(command, connection, user)
-        except ApiError as exc:
-            connection.problem(exc.code, exc.message, command.message_id)
-        finally:
-            get_db().rollback()
+        for raw in connection.exchange(None):
+            handle_frame(raw, connection, runtime)
 
 
-def handle(command: Command, connection: Connection, user: User) -> None:
+def handle_frame(raw: str, connection: Connection, runtime: SocketRuntime) -> None:
+    if not connection.bucket.take():
+        if not connection.throttled:  # one problem frame per refused burst, not one per frame
+            connection.throttled = True
+            connection.problem("rate_limited", "too many commands; slow down")
+        return
+    connection.throttled = False
+    try:
+        command = read_command(raw)
+    except (ValueError, ValidationError):
+        connection.problem("bad_command", "commands are JSON objects with a known type")
+        return
+    try:
+        handle(command, connection, runtime)
+    except ApiError as exc:
+        connection.problem(exc.code, exc.message, command.message_id)
+
+
+def handle(command: Command, connection: Connection, runtime: SocketRuntime) -> None:
+    user = connection.user
+    assert user is not None
     if command.type == "ping":
-        connection.send({"type": "pong"})
+        connection.push({"type": "pong"})
         return
     if command.type == "subscribe_documents":
         if user.role != Role.ADMIN:
             raise Forbidden("administrators only")
-        if connection.document_feed is None:
-            connection.document_feed = DocumentFeed(resources().redis, connection.send)
-            connection.document_feed.start()
-        connection.send({"type": "subscribed", "channel": "documents"})
+        connection.wants_documents = True
+        connection.push({"type": "subscribed", "channel": "documents"})
         return
     if command.type not in {"subscribe", "unsubscribe", "cancel"} or command.message_id is None:
         connection.problem(
             "bad_command", "expected subscribe, unsubscribe, cancel, subscribe_documents or ping"
         )
         return
-    message = owned_message(get_db(), user.id, command.message_id)
-    previous = connection.subscriptions.pop(message.id, None)
-    if command.type == "cancel":
-        if previous is not None:
-            connection.subscriptions[message.id] = previous
-        status = cancel_reply(get_db(), resources().streams, message)
-        connection.send({"type": "cancel_ack", "message_id": message.id, "status": status})
+    resources = runtime.resources
+    if command.type == "subscribe" and command.message_id not in connection.subscriptions:
+        if len(connection.subscriptions) >= resources.settings.ws_max_subscriptions:
+            limit = resources.settings.ws_max_subscriptions
+            connection.problem(
+                "too_many_subscriptions",
+                f"at most {limit} subscriptions per socket; unsubscribe from one first",
+                command.message_id,
+            )
+            return
+    with resources.db.session() as db:
+        message = owned_message(db, user.user_id, command.message_id)
+        if command.type == "unsubscribe":
+            runtime.hub.unsubscribe(connection, message.id)
+            return
+        if command.type == "cancel":
+            status = cancel_reply(db, resources.streams, message)
+            connection.push({"type": "cancel_ack", "message_id": message.id, "status": status})
+            return
+        ended = message.status in FINAL_STATUSES and not resources.streams.exists(message.id)
+        stored = MessageOut.model_validate(message).model_dump(mode="json") if ended else None
+    runtime.hub.unsubscribe(connection, message.id)
+    if stored is not None:  # its stream expired: the stored reply instead
+        connection.push({"type": "message", "message_id": message.id, "message": stored})
         return
-    if previous is not None:
-        previous.stop()
-    if command.type == "subscribe":
-        app_resources = resources()
-        subscription = Subscription(
-            message_id=message.id,
-            last_event_id=command.last_event_id,
-            streams=app_resources.streams,
-            db=app_resources.db,
-            send=connection.send,
-            open_at_subscribe=message.status in OPEN_STATUSES,
-        )
-        connection.subscriptions[message.id] = subscription
-        subscription.start()
+    runtime.hub.subscribe(connection, message.id, command.last_event_id)

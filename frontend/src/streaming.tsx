@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState, type ReactNode } from "react";
 import { useApiClient } from "./api/context";
 import { useAuth } from "./auth";
 import { requiredContext } from "./context";
+import { rememberSignOut } from "./signedOut";
 import { ReplyStore } from "./stream/replyStore";
 import { StreamSocket } from "./stream/socket";
 import type { ReplyState } from "./stream/events";
@@ -20,7 +21,14 @@ export function StreamingProvider({ children, value }: { children: ReactNode; va
   const streaming = useMemo<Streaming>(() => {
     if (value) return value;
     const store = new ReplyStore();
-    const socket = new StreamSocket({ store, getToken: (force) => client.accessToken(force) });
+    const socket = new StreamSocket({
+      store,
+      getToken: (force) => client.accessToken(force),
+      onSignedOut: (reason) => {
+        rememberSignOut(reason);
+        client.signOut(); // the sign-in page shows the reason
+      },
+    });
     return { store, socket };
   }, [client, value]);
   useEffect(() => {

@@ -178,11 +178,11 @@ def test_app_services_share_settings_that_exist() -> None:
         assert services()[name]["environment"][secret] == SECRETS[secret]
 
 
-def test_web_runs_gunicorn_with_gthread_workers() -> None:
+def test_web_runs_gunicorn_with_gevent_workers() -> None:
     command = services()["web"]["command"]
     assert command[0] == "gunicorn" and command[-1] == "app.cli.wsgi:app"
-    assert command[command.index("--worker-class") + 1] == "gthread"
-    assert int(command[command.index("--threads") + 1]) >= 50
+    assert command[command.index("--worker-class") + 1] == "gevent"
+    assert int(command[command.index("--worker-connections") + 1]) >= 1000
 
 
 def test_workers_run_one_model_per_process_with_models_on_a_volume() -> None:

@@ -1,42 +1,147 @@
-"""The relay thread on a real Redis: an open reply's first events go out before any database
-work (no queue-position lookup competes with the first token)."""
+"""The process's one stream reader on a real Redis: every subscriber hears each event once, in
+order, from its own last id (backlog first, then live), whenever it joins."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+import redis as redis_lib
 from flask import Flask
 
-from app.ws.relay import FIRST_WAIT_MS, Subscription
+from app.streams import TokenStreams
+from app.ws.relay import StreamHub
+
+_ids = iter(range(1, 1_000_000))
 
 
-def test_an_open_reply_streams_without_a_queue_position_first(app: Flask) -> None:
+class Collector:
+    """Stands in for a socket: keeps the frames the reader pushes."""
+
+    def __init__(self) -> None:
+        self.id = next(_ids)
+        self.subscriptions: set[int] = set()
+        self.frames: list[dict[str, Any]] = []
+        self.arrived = threading.Event()
+
+    def push(self, payload: dict[str, Any] | str) -> None:
+        self.frames.append(json.loads(payload) if isinstance(payload, str) else payload)
+        self.arrived.set()
+
+    def push_frames(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            assert frame[0] == 0x81  # a whole text frame
+            start = {126: 4, 127: 10}.get(frame[1], 2)
+            self.push(frame[start:].decode())
+
+    def problem(self, code: str, message: str, message_id: int | None = None) -> None:
+        self.push({"type": "problem", "code": code, "message_id": message_id})
+
+    def wait_final(self, timeout: float = 10) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.frames and self.frames[-1]["type"] in {"done", "message", "problem"}:
+                return self.frames
+            self.arrived.wait(0.05)
+            self.arrived.clear()
+        raise AssertionError(f"no final frame: {self.frames}")
+
+
+@pytest.fixture()
+def hub(app: Flask) -> Iterator[StreamHub]:
     services = app.extensions["queuechat"]
-    message_id = 900_000_000 + int(time.time() * 1000) % 1_000_000  # no such row: no DB use
-    sent: list[dict[str, Any]] = []
-    relay = Subscription(
-        message_id=message_id,
-        last_event_id=None,
-        streams=services.streams,
-        db=services.db,
-        send=lambda frame: sent.append(json.loads(frame) if isinstance(frame, str) else frame),
-        open_at_subscribe=True,
+    reader = TokenStreams.for_settings(
+        redis_lib.Redis.from_url(services.settings.redis_url), services.settings
     )
-    relay.start()
+    found = StreamHub(services.streams, reader, services.db)
+    thread = threading.Thread(target=found.run, daemon=True)
+    thread.start()
+    yield found
+    found.stopped.set()
+    found.wake()
+    thread.join(10)
 
-    def worker() -> None:
-        time.sleep(FIRST_WAIT_MS / 1000 / 5)
-        services.streams.append(message_id, "token", text="Hi")
-        services.streams.append(message_id, "done", status="done")
 
-    threading.Thread(target=worker).start()
-    relay.join(5)
-    assert not relay.is_alive()
-    assert [(e["type"], e["message_id"]) for e in sent] == [
-        ("token", message_id),
-        ("done", message_id),
-    ]
-    assert sent[0]["text"] == "Hi"
+def unused_message_id() -> int:
+    return 900_000_000 + int(time.time() * 1000) % 1_000_000  # no such row: no database use
+
+
+def test_each_subscriber_resumes_from_its_own_id_with_no_gap_or_duplicate(
+    app: Flask, hub: StreamHub
+) -> None:
+    streams = app.extensions["queuechat"].streams
+    message_id = unused_message_id()
+    ids = [streams.append(message_id, "token", text=f"t{n}") for n in range(5)]
+    fresh, resumed, live = Collector(), Collector(), Collector()
+    hub.subscribe(fresh, message_id, None)  # type: ignore[arg-type]
+    hub.subscribe(resumed, message_id, ids[2])  # type: ignore[arg-type]
+    for n in range(5, 8):
+        streams.append(message_id, "token", text=f"t{n}")
+    late = Collector()
+    hub.subscribe(late, message_id, ids[0])  # type: ignore[arg-type]
+    hub.subscribe(live, message_id, ids[4])  # type: ignore[arg-type]
+    streams.append(message_id, "done", status="done")
+    expected = [f"t{n}" for n in range(8)]
+    for collector, first in ((fresh, 0), (resumed, 3), (late, 1), (live, 5)):
+        frames = collector.wait_final()
+        assert [f.get("text") for f in frames[:-1]] == expected[first:], frames
+        assert frames[-1]["type"] == "done"
+        assert all(f["message_id"] == message_id for f in frames)
+        assert collector.subscriptions == set()  # the final event ends the subscription
+    assert hub.subscriber_count() == 0
+
+
+def test_a_reply_without_a_stream_or_row_is_not_found(hub: StreamHub) -> None:
+    watcher = Collector()
+    message_id = unused_message_id()
+    hub.subscribe(watcher, message_id, None)  # type: ignore[arg-type]
+    hub.check_waiting()
+    time.sleep(0.3)  # past the first-events wait
+    hub.check_waiting()
+    frames = watcher.wait_final()
+    assert frames == [{"type": "problem", "code": "not_found", "message_id": message_id}]
+
+
+def test_reconnects_at_random_points_miss_nothing_and_repeat_nothing(
+    app: Flask, hub: StreamHub
+) -> None:
+    """100 runs: a reply streams while one socket follows it, drops at a random event and a new
+    one resumes from the last id it saw; together they see every event exactly once."""
+    import random
+
+    streams = app.extensions["queuechat"].streams
+    rng = random.Random(15)
+    for run in range(100):
+        message_id = unused_message_id() * 1000 + run
+        total = rng.randint(5, 40)
+        cut = rng.randint(1, total)
+        writer = threading.Thread(target=write_reply, args=(streams, message_id, total))
+        first = Collector()
+        hub.subscribe(first, message_id, None)  # type: ignore[arg-type]
+        writer.start()
+        deadline = time.monotonic() + 10
+        while len(first.frames) < cut and time.monotonic() < deadline:
+            first.arrived.wait(0.05)
+            first.arrived.clear()
+        hub.forget(first)  # type: ignore[arg-type]
+        seen = list(first.frames)  # what the client had when the socket dropped
+        if seen[-1]["type"] != "done":  # a client that saw the end does not come back
+            resumed = Collector()
+            hub.subscribe(resumed, message_id, seen[-1]["id"])  # type: ignore[arg-type]
+            seen += resumed.wait_final()
+        writer.join()
+        texts = [frame.get("text") for frame in seen]
+        assert texts == [f"t{n}" for n in range(total)] + [None], (run, cut, texts)
+        assert len({frame["id"] for frame in seen}) == len(seen)
+    assert hub.subscriber_count() == 0
+
+
+def write_reply(streams: TokenStreams, message_id: int, total: int) -> None:
+    for n in range(total):
+        streams.append(message_id, "token", text=f"t{n}")
+        time.sleep(0.001)
+    streams.append(message_id, "done", status="done")

@@ -60,6 +60,33 @@ describe("StreamSocket", () => {
     expect(second.sent[0]).toEqual({ type: "auth", token: "fresh" });
   });
 
+  it("a login the server ended signs the tab out with its reason, and does not reconnect", async () => {
+    FakeSocket.all = [];
+    const reasons: string[] = [];
+    const { store, socket } = streaming(vi.fn(async () => "access-1"), (reason) => reasons.push(reason));
+    store.track(3);
+    socket.follow(3);
+    const ws = FakeSocket.all[0];
+    ws.open();
+    await flush();
+    ws.deliver({ type: "ready", user_id: 1 });
+    ws.deliver({ type: "problem", code: "deactivated", message: "this account was deactivated" });
+    ws.close();
+    await flush();
+    expect(reasons).toEqual(["this account was deactivated"]);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it("an expired token reconnects with a refreshed one", async () => {
+    const { open } = setup(2, vi.fn(async (force?: boolean) => (force ? "fresh" : "stale")));
+    const first = await open(0);
+    first.deliver({ type: "problem", code: "token_expired", message: "the access token expired" });
+    first.close();
+    await flush();
+    const second = await open(1, false);
+    expect(second.sent[0]).toEqual({ type: "auth", token: "fresh" });
+  });
+
   it("does not reconnect after close(), and stops following a reply it may not see", async () => {
     const { socket, open } = setup(4);
     const ws = await open(0);

@@ -7,9 +7,16 @@ export type Frame = { type: string; [key: string]: unknown };
 type FrameListener = (frame: Frame) => void;
 type SocketFactory = (url: string) => WebSocket;
 
+/** Problem codes with which the server ends a login's sockets: the tab is signed out. */
+export const SIGNED_OUT_CODES = new Set(["logged_out", "deactivated", "token_revoked", "account_gone"]);
+/** Problem codes after which a fresh access token is enough: reconnect, refreshing first. */
+const REAUTHENTICATE_CODES = new Set(["token_expired", "role_changed"]);
+
 export interface StreamSocketOptions {
   url?: string;
   getToken: (forceRefresh?: boolean) => Promise<string | null>;
+  /** The server closed the socket because the login ended; ``reason`` is its explanation. */
+  onSignedOut?: (reason: string) => void;
   store: ReplyStore;
   createSocket?: SocketFactory;
   retryDelaysMs?: number[];
@@ -130,6 +137,11 @@ export class StreamSocket {
       this.authFailures = 0;
       this.wanted.forEach((id) => this.sendSubscribe(id));
       if (this.documentsWanted) this.send({ type: "subscribe_documents" });
+    } else if (frame.type === "problem" && SIGNED_OUT_CODES.has(String(frame.code))) {
+      this.closedByUs = true; // the login is over: no reconnect
+      this.options.onSignedOut?.(String(frame.message));
+    } else if (frame.type === "problem" && REAUTHENTICATE_CODES.has(String(frame.code))) {
+      this.authFailures += 1; // the server closes the socket; the reconnect refreshes the token
     } else if (frame.type === "problem" && frame.code === "unauthorized" && !this.ready) {
       this.authFailures += 1; // the next attempt refreshes the access token first
     } else if (frame.type === "problem" && typeof frame.message_id === "number") {

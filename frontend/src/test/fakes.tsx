@@ -76,12 +76,16 @@ export function fakeClient(route: Route, storage: Storage = localStorage) {
 }
 
 /** A reply store and a socket over FakeSockets, reconnecting at once. */
-export function streaming(getToken: (forceRefresh?: boolean) => Promise<string | null>) {
+export function streaming(
+  getToken: (forceRefresh?: boolean) => Promise<string | null>,
+  onSignedOut?: (reason: string) => void,
+) {
   const store = new ReplyStore(sessionStorage);
   const socket = new StreamSocket({
     url: "ws://test/ws",
     store,
     getToken,
+    onSignedOut,
     createSocket: (url) => new FakeSocket(url) as unknown as WebSocket,
     retryDelaysMs: [0],
   });

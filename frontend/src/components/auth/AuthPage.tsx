@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Link as RouterLink, useNavigate } from "react-router-dom";
 import { useAuth } from "../../auth";
 import { useAuthConfig } from "../../queries/auth";
+import { takeSignOutReason } from "../../signedOut";
 
 export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const { login, register } = useAuth();
@@ -11,6 +12,7 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const [password, setPassword] = useState("");
   const [email, setEmail] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [signedOut] = useState(takeSignOutReason); // the server ended the last login: say why
   const [busy, setBusy] = useState(false);
   const registering = mode === "register";
   // unknown (not loaded, or no answer): offer it, and let the server's answer explain
@@ -41,6 +43,11 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
         <Typography variant="body2" color="text.secondary">
           {registering ? "Create an account" : "Sign in to continue"}
         </Typography>
+        {signedOut && !error && (
+          <Alert severity="info" role="status">
+            You were signed out: {signedOut}.
+          </Alert>
+        )}
         {error && (
           <Alert severity="error" role="alert">
             {error}
