@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -137,3 +138,15 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "internal server error")
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(exc: DBAPIError) -> Response:
+        """A dropped or unreachable database (a restart, pg_terminate_backend, a failover, a
+        locked SQLite file) is the service being away for a moment: 503. The pool has
+        already discarded the dead connection, so the next request gets a fresh one."""
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            logger.warning("the database is unavailable: %s", exc.orig)
+            return error_response(
+                503, "unavailable", "the database is unavailable; try again shortly"
+            )
+        return handle_unexpected(exc)

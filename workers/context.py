@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import redis
-
 from app.config import Settings, get_settings
 from app.db import Database
 from app.metrics import prepare_metrics_dir
+from app.resources import connect_redis
 from app.streams import TokenStreams
 
 
@@ -22,7 +21,7 @@ class WorkerContext:
 
 def build_context(settings: Settings) -> WorkerContext:
     prepare_metrics_dir(settings.metrics_dir)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = connect_redis(settings.redis_url)
     streams = TokenStreams.for_settings(client, settings)
     return WorkerContext(settings=settings, db=Database(settings.sqlalchemy_url), streams=streams)
 
