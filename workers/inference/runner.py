@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.metrics import observe_generation
@@ -171,7 +171,8 @@ def run_job(
         with ctx.db.session() as session:
             claim = claim_row(session, ctx, job, job_id)
         if claim is None:
-            logger.info("%s %s is already final; nothing to do", job.noun, job_id)
+            logger.info("%s %s is already final (or deleted); nothing to do", job.noun, job_id)
+            forget_if_deleted(ctx, job, job_id)
             return
         streams = job.streams(ctx)
         if streams is not None and claim.attempt > 1:
@@ -262,6 +263,8 @@ def store_final(
         stored = bool(getattr(result, "rowcount", 0) == 1)
         if stored:
             job.after_final_write(session, claim)
+    if not stored:
+        forget_if_deleted(ctx, job, claim.id)
     streams = job.streams(ctx)
     if stored and streams is not None:
         fields: dict[str, Any] = {"status": outcome.status.value}
@@ -271,3 +274,15 @@ def store_final(
         streams.append(claim.id, FINAL_EVENTS.get(outcome.status.value, "error"), **fields)
         streams.clear_cancel(claim.id)
     return stored
+
+
+def forget_if_deleted(ctx: WorkerContext, job: Job[Any, Any, Any], job_id: int) -> None:
+    """A job whose row was deleted (its chat deleted) leaves no key behind: tokens written
+    after the delete made its stream again, and its cancel flag has done its work."""
+    with ctx.db.session() as session:
+        if session.scalar(select(job.table.id).where(job.table.id == job_id)) is not None:
+            return
+    streams = job.streams(ctx)
+    if streams is not None:
+        streams.delete(job_id)
+        streams.clear_cancel(job_id)

@@ -7,6 +7,10 @@ rate-limited (at most one round trip per flush interval, STREAM_FLUSH_MS, carrie
 piled up), which leaves the CPU to the model. Cancellation does not wait for a write: a
 watcher thread listens on the reply's cancel channel and the generation loop sees its flag
 before the next token.
+
+Redis going away (a restart) stops neither: generation goes on, and the first write that
+succeeds afterwards appends "reset" and the whole text so far, so a client never keeps a text
+with a hole in it (the tokens of the failed writes may or may not have reached the stream).
 """
 
 from __future__ import annotations
@@ -16,10 +20,14 @@ import queue
 import threading
 import time
 
+import redis
+
 from app.streams import TokenStreams
 
 logger = logging.getLogger(__name__)
 _END = object()
+RETRY_S = 0.5  # how often the cancel watcher, and a writer behind at the end, try Redis again
+CATCH_UP_S = 30.0  # how long a writer behind at the end keeps trying before it gives up
 
 
 class CancelWatcher(threading.Thread):
@@ -37,16 +45,25 @@ class CancelWatcher(threading.Thread):
         """Subscribes here, off the generation loop's path to its first token; the flag check
         after subscribing catches a cancel sent before (the API sets it before publishing)."""
         try:
-            self.pubsub.subscribe(self.streams.cancel_channel(self.message_id))
-            if self.streams.cancel_requested(self.message_id):
-                self.cancelled.set()
             while not self.stopped.is_set() and not self.cancelled.is_set():
-                if self.pubsub.get_message(timeout=0.5) is not None:
-                    self.cancelled.set()
-        except Exception:
-            logger.exception("cancel watcher failed")
+                try:
+                    self.watch()
+                except redis.RedisError as exc:  # pub/sub subscribes again when it reconnects
+                    logger.warning(
+                        "cancel watcher of %s: Redis unavailable: %s", self.message_id, exc
+                    )
+                    self.stopped.wait(RETRY_S)
         finally:
             self.pubsub.close()
+
+    def watch(self) -> None:
+        if not self.pubsub.subscribed:
+            self.pubsub.subscribe(self.streams.cancel_channel(self.message_id))
+        if self.streams.cancel_requested(self.message_id):
+            self.cancelled.set()
+        while not self.stopped.is_set() and not self.cancelled.is_set():
+            if self.pubsub.get_message(timeout=0.5) is not None:
+                self.cancelled.set()
 
 
 class TokenWriter:
@@ -55,7 +72,8 @@ class TokenWriter:
         self.flush_interval_s = flush_interval_s
         self.message_id = message_id
         self.cancelled = threading.Event()
-        self.failed: BaseException | None = None
+        self.behind = False  # a write failed: the stream may be missing tokens
+        self.text: list[str] = []  # everything put so far, for catching up after a failure
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._first = True
         self._last_write = 0.0
@@ -77,9 +95,14 @@ class TokenWriter:
         self._queue.put(text)
 
     def close(self) -> None:
-        """Blocks until every token put so far is in the stream."""
+        """Blocks until every token put so far is in the stream (or Redis stayed away for
+        CATCH_UP_S; the reply still reaches the database, and the relay serves it from there)."""
         self._queue.put(_END)
         self._thread.join()
+        deadline = time.monotonic() + CATCH_UP_S
+        while self.behind and time.monotonic() < deadline:
+            time.sleep(RETRY_S)
+            self._write([])
         self._watcher.stopped.set()
 
     def _drain(self, batch: list[object]) -> None:
@@ -90,14 +113,24 @@ class TokenWriter:
                 return
 
     def _write(self, texts: list[str]) -> None:
-        if self.failed is not None:
-            return
+        self.text.extend(texts)
         try:
+            if self.behind:  # start the text over: some earlier tokens may be missing
+                self.streams.append(self.message_id, "reset")
+                texts = [text for text in ["".join(self.text)] if text]
             if self.streams.append_tokens(self.message_id, texts):
                 self.cancelled.set()
+            self.behind = False
         except Exception as exc:  # the reply still reaches the database
-            logger.exception("could not append tokens of message %s", self.message_id)
-            self.failed = exc
+            if not self.behind:
+                unexpected = not isinstance(exc, redis.RedisError)
+                logger.warning(
+                    "could not append tokens of message %s: %s",
+                    self.message_id,
+                    exc,
+                    exc_info=unexpected,
+                )
+            self.behind = True
         self._last_write = time.monotonic()
 
     def _run(self) -> None:
