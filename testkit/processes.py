@@ -53,7 +53,7 @@ def redis_server(*, bundled: bool = False) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"redis://127.0.0.1:{port}/9"
-    wait_until(lambda: _pings(url), timeout=10, what="bundled redis-server")
+    wait_until(lambda: pings(url), timeout=10, what="bundled redis-server")
     try:
         yield url
     finally:
@@ -71,7 +71,7 @@ def redis_executable(*, bundled: bool = False) -> str:
     return str(__redis_executable__)
 
 
-def _pings(url: str) -> bool:
+def pings(url: str) -> bool:
     try:
         return bool(redis.Redis.from_url(url).ping())
     except redis.ConnectionError:
@@ -172,10 +172,13 @@ class LocalAddress:
 class WebProcess(LocalAddress):
     """`gunicorn app.cli.wsgi:app` with a gevent worker, as the Procfile and compose run it."""
 
-    def __init__(self, settings: Settings, connections: int = 2000) -> None:
-        self.port = free_port()
+    def __init__(
+        self, settings: Settings, connections: int = 2000, port: int | None = None
+    ) -> None:
+        """``port``: the port of a web process this one replaces (clients reconnect there)."""
+        self.port = port or free_port()
         self.log_path = settings.var_dir / f"web-{self.port}.log"
-        self.log = self.log_path.open("w")
+        self.log = self.log_path.open("a")  # a web process started again on its port appends
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
              "--worker-connections", str(connections), "--graceful-timeout", "3", "--bind",
@@ -198,10 +201,11 @@ class WebProcess(LocalAddress):
         except httpx.HTTPError:
             return False
 
-    def stop(self) -> None:
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """SIGTERM stops gunicorn as a deploy does; SIGKILL as a crash does."""
         self.http.close()
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, sig)
             self.proc.wait(20)
         self.log.close()
 
