@@ -15,6 +15,7 @@ import random
 import signal
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,7 +107,10 @@ def main() -> None:
     print()
     print(as_table(rows))
     for problem in describe(rows):
-        print(f"- {problem}")
+        print(f"- problem: {problem}")
+    for row in rows:
+        for note, count in Counter(note for run in row.runs for note in run.notes).items():
+            print(f"- {row.name}: {note} ({count} of {len(row.runs)} runs)")
     print(f"\n{time.monotonic() - started:.0f} s in all")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.models import Message
-from testkit.faultstack import FaultStack
+from testkit.faultstack import PLACES, FaultStack
 from testkit.watch import ReplyWatcher
 
 PROMPT = "Write a long story about a dragon who learns to bake bread."
@@ -30,6 +30,7 @@ class Run:
     outcome: str  # what the user ended with: "done", "error", "cancelled", "dropped", ...
     recovery_s: float | None  # from the fault until the user had it
     problems: list[str] = field(default_factory=list)  # the promises that broke: none, or a bug
+    notes: list[str] = field(default_factory=list)  # what else happened on the way
 
 
 @dataclass
@@ -131,9 +132,13 @@ def deleted_chat(stack: FaultStack, *, while_generating: bool) -> Run:
         chat_id = stack.new_chat()
         reply_id = stack.send(chat_id, PROMPT, temperature=0, max_tokens=256)
         watch(stack, reply_id).wait_for_tokens(3)
-    else:  # a long reply ahead of it keeps the worker busy
-        ahead = stack.send(stack.new_chat(), PROMPT, temperature=0, max_tokens=64)
-        watch(stack, ahead).wait_for_tokens(1)
+    else:  # replies in every place of the worker keep it busy
+        ahead = [
+            stack.send(stack.new_chat(), PROMPT, temperature=0, max_tokens=24)
+            for _ in range(PLACES)
+        ]
+        for reply in ahead:
+            watch(stack, reply).wait_for_tokens(1)
         chat_id = stack.new_chat()
         reply_id = stack.send(chat_id, PROMPT, temperature=0, max_tokens=32)
     status = stack.message(reply_id)["status"]

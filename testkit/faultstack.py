@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ from testkit.processes import (
     redis_executable,
     wait_until,
 )
+
+# Replies the inference worker decodes together: a CPU worker's default with four cores (fixed,
+# so that the rows fill every place with one user's replies whatever the machine)
+PLACES = 4
 
 
 class RedisServer:
@@ -81,6 +86,20 @@ class FaultStack:
     db: Database
     token: str
     ingest: WorkerProcess | None = None
+    restarts: int = 0  # inference workers that exited by themselves and were started again
+    crashed: bool = False  # killed on purpose; the fault row starts the next one itself
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    closing: threading.Event = field(default_factory=threading.Event)
+
+    def supervise(self) -> None:
+        """What supervisord (autorestart) and compose (restart: unless-stopped) do for the
+        inference worker: one that exited is started again."""
+        while not self.closing.wait(0.5):
+            with self.lock:
+                if not self.crashed and self.worker.proc.poll() is not None:
+                    self.restarts += 1
+                    self.worker.stop()  # closes its log
+                    self.worker = WorkerProcess(self.settings, queues="inference,batch")
 
     @property
     def headers(self) -> dict[str, str]:
@@ -125,11 +144,15 @@ class FaultStack:
 
     def crash_worker(self) -> None:
         """kill -9 of the inference worker (main process and pool)."""
-        self.worker.kill()
+        with self.lock:
+            self.crashed = True
+            self.worker.kill()
 
     def start_worker(self) -> None:
         """What the supervisor does after a crash: a new worker process."""
-        self.worker = WorkerProcess(self.settings, queues="inference,batch")
+        with self.lock:
+            self.worker = WorkerProcess(self.settings, queues="inference,batch")
+            self.crashed = False
 
     def stop_web(self, sig: signal.Signals) -> None:
         self.web.stop(sig)
@@ -146,7 +169,9 @@ class FaultStack:
         self.ingest = WorkerProcess(self.settings, queues="ingest")
 
     def close(self) -> None:
-        self.worker.stop()
+        self.closing.set()
+        with self.lock:
+            self.worker.stop()
         if self.ingest is not None:
             self.ingest.stop()
         self.web.stop()
@@ -173,7 +198,7 @@ def fault_stack(
             n_threads=2,
             jwt_secret_key=uuid.uuid4().hex,
             registration="open",
-            **overrides,
+            **{"parallel_sequences": PLACES, **overrides},
         )
         settings.metrics_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.sqlalchemy_url)
@@ -196,6 +221,7 @@ def fault_stack(
         login = web.http.post("/api/auth/login", json=account)
         faults = FaultStack(settings, redis_server, web, worker, db, login.json()["access_token"])
         stack.callback(faults.close)
+        threading.Thread(target=faults.supervise, daemon=True, name="supervisor").start()
         if ingest:
             faults.start_ingest()
         yield faults
