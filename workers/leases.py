@@ -37,6 +37,7 @@ class Lease:
         self.ttl_ms = int(ttl_s * 1000)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopped = threading.Event()
+        self.lost = threading.Event()  # another worker may hold the job now: stop, store nothing
         self.keeper: threading.Thread | None = None
 
     def acquire(self) -> bool:
@@ -52,7 +53,8 @@ class Lease:
         while not self.stopped.wait(self.ttl_ms / 3000):
             try:
                 if not self.client.eval(RENEW, 1, self.key, self.holder, self.ttl_ms):
-                    logger.warning("lease %s was lost", self.key)
+                    logger.warning("lease %s was lost; this attempt stops", self.key)
+                    self.lost.set()
                     return
             except redis.RedisError:
                 logger.warning("could not renew lease %s", self.key, exc_info=True)

@@ -117,7 +117,7 @@ class Engine:
                 continue
             self.waiting.append(sequence)
         self.waiting.sort(key=lambda s: s.request.priority)  # stable: arrival within a priority
-        for sequence in [s for s in self.running + self.waiting if s.request.cancelled.is_set()]:
+        for sequence in [s for s in self.running + self.waiting if s.request.stopped()]:
             self._leave(sequence, "cancelled")
         self._admit()
         planned = self._plan()

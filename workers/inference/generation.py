@@ -39,12 +39,21 @@ def generate_text(
     stream_id: int,
     flush_interval_s: float,
     grammar: str | None = None,
+    abandoned: threading.Event | None = None,
 ) -> Generated:
-    """Generates in the engine; tokens go to ``streams`` when given (else nothing is streamed)."""
+    """Generates in the engine; tokens go to ``streams`` when given (else nothing is streamed).
+
+    ``abandoned`` (the job's lease was lost: another attempt may run) stops the sequence and
+    the stream writes at once, so a stale attempt never writes into the new attempt's stream.
+    """
     started = time.perf_counter()
-    writer = TokenWriter(streams, stream_id, flush_interval_s) if streams is not None else None
+    writer = (
+        TokenWriter(streams, stream_id, flush_interval_s, abandoned)
+        if streams is not None
+        else None
+    )
     cancelled = writer.cancelled if writer is not None else threading.Event()
-    request = Request(prompt_tokens, stop, sampling, priority, cancelled, grammar)
+    request = Request(prompt_tokens, stop, sampling, priority, cancelled, grammar, abandoned)
     reply = model.engine.submit(request)
     first_token_at: float | None = None
     pieces: list[str] = []

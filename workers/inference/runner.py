@@ -10,6 +10,7 @@ final states.
 from __future__ import annotations
 
 import logging
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -177,7 +178,10 @@ def run_job(
         streams = job.streams(ctx)
         if streams is not None and claim.attempt > 1:
             streams.append(job_id, "reset", attempt=claim.attempt)
-        outcome = decide(ctx, model, job, claim, streams)
+        outcome = decide(ctx, model, job, claim, streams, abandoned=lease.lost)
+        if lease.lost.is_set():  # the job was sent again: that attempt stores the outcome
+            logger.warning("%s %s: lease lost, this attempt stored nothing", job.noun, job_id)
+            return
         stored = store_final(ctx, job, claim, outcome, model.name)
     if stored:
         observe_generation(
@@ -195,8 +199,10 @@ def decide(
     job: Job[ClaimT, PromptT, OutcomeT],
     claim: ClaimT,
     streams: TokenStreams | None,
+    abandoned: threading.Event | None = None,
 ) -> OutcomeT:
-    """Gives up, refuses, honours a cancel sent before the start, or generates."""
+    """Gives up, refuses, honours a cancel sent before the start, or generates (until done,
+    cancelled, or ``abandoned``: the lease was lost)."""
     attempts = ctx.settings.reply_attempts
     if claim.attempt > attempts:
         return job.failure(job.gave_up(attempts))
@@ -217,6 +223,7 @@ def decide(
             stream_id=claim.id,
             flush_interval_s=ctx.settings.stream_flush_ms / 1000,
             grammar=prompt.grammar,
+            abandoned=abandoned,
         )
         return replace(
             job.finished(model, claim, prompt, generated),

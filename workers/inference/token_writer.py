@@ -67,11 +67,18 @@ class CancelWatcher(threading.Thread):
 
 
 class TokenWriter:
-    def __init__(self, streams: TokenStreams, message_id: int, flush_interval_s: float) -> None:
+    def __init__(
+        self,
+        streams: TokenStreams,
+        message_id: int,
+        flush_interval_s: float,
+        abandoned: threading.Event | None = None,
+    ) -> None:
         self.streams = streams
         self.flush_interval_s = flush_interval_s
         self.message_id = message_id
         self.cancelled = threading.Event()
+        self.abandoned = abandoned or threading.Event()  # lease lost: write nothing more
         self.behind = False  # a write failed: the stream may be missing tokens
         self.text: list[str] = []  # everything put so far, for catching up after a failure
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -100,7 +107,7 @@ class TokenWriter:
         self._queue.put(_END)
         self._thread.join()
         deadline = time.monotonic() + CATCH_UP_S
-        while self.behind and time.monotonic() < deadline:
+        while self.behind and not self.abandoned.is_set() and time.monotonic() < deadline:
             time.sleep(RETRY_S)
             self._write([])
         self._watcher.stopped.set()
@@ -114,6 +121,8 @@ class TokenWriter:
 
     def _write(self, texts: list[str]) -> None:
         self.text.extend(texts)
+        if self.abandoned.is_set():
+            return  # the stream belongs to the attempt that took the job over
         try:
             if self.behind:  # start the text over: some earlier tokens may be missing
                 self.streams.append(self.message_id, "reset")
