@@ -53,26 +53,27 @@ def wait_for_text(page: Page, min_chars: int) -> None:
 def test_log_in_send_and_watch_the_reply_stream_in(
     page: Page, client: FlaskClient, account: dict[str, str], celery_worker: WorkerProcess
 ) -> None:
-    log_in(page, account["X-Username"], max_tokens=40)
+    log_in(page, account["X-Username"], max_tokens=120)  # long enough to see it grow
+    title = "Write a long story about the colours of the sea."
     page.evaluate(RECORD_RENDERS)
     box = page.get_by_label("Message")
-    box.fill("Name three colours of the sea.")
+    box.fill(title)
     box.press("Shift+Enter")  # a new line, not a send
-    box.type("Answer briefly.")
+    box.type("Use many words.")
     expect(page.locator(".assistant-message")).to_have_count(0)
     box.press("Enter")
     expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=60_000)
     expect(box).to_have_value("")
     stored = messages(client, account)
-    assert stored[0]["content"] == "Name three colours of the sea.\nAnswer briefly."
+    assert stored[0]["content"] == f"{title}\nUse many words."
     assert stored[1]["status"] == "done" and stored[1]["content"].strip()
     renders = page.evaluate("window.__renders")
     assert len(renders) >= 4, renders  # many renders as tokens arrived, not one at the end
     assert len(renders[0]) < len(renders[-1])
-    expect(page.get_by_test_id("chat-title")).to_have_text("Name three colours of the sea.")
+    expect(page.get_by_test_id("chat-title")).to_have_text(title)
     # the title was given from the first line, and the chat is listed in the sidebar
     sidebar = page.get_by_role("navigation", name="Chats")
-    expect(sidebar.get_by_text("Name three colours")).to_be_visible()
+    expect(sidebar.get_by_text("Write a long story about the colours")).to_be_visible()
 
 
 def test_reload_mid_reply_shows_the_full_reply_exactly_once(

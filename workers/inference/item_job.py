@@ -117,9 +117,15 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
         return {"output": outcome.output, "finish_reason": outcome.finish_reason}
 
     def after_final_write(self, session: Session, claim: ItemClaim) -> None:
-        """The last item to finish closes its batch."""
+        """The last item to finish closes its batch.
+
+        Items of one batch finish together in the engine: each final write first locks the
+        batch row, so the one that commits last sees every other item final and closes it
+        (without the lock each saw the others still running and none closed the batch).
+        """
         if claim.batch_id is None:
             return
+        session.execute(select(BatchJob.id).where(BatchJob.id == claim.batch_id).with_for_update())
         still_open = exists().where(
             BatchItem.batch_id == claim.batch_id,
             BatchItem.status.in_(list(OPEN_ITEM_STATUSES)),
