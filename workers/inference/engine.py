@@ -162,18 +162,30 @@ class Engine:
         sequence.cached = reused
 
     def _plan(self) -> list[tuple[Sequence, int, int | None]]:
-        """The batch: (sequence, tokens it adds, its output index when it samples after)."""
-        batch = self.batch
+        """The batch: (sequence, tokens it adds, its output index when it samples after).
+
+        Room goes to generating replies first, then to prompt chunks. Tokens are laid out by
+        ascending sequence id: with a KV stream per sequence, llama.cpp computes in one pass
+        only sequences whose ids follow each other in the batch (else one pass per run).
+        """
         room = self.config.n_batch
         streaming = any(s.pending == 1 for s in self.running)
-        planned: list[tuple[Sequence, int, int | None]] = []
-        n = 0
+        chunks: dict[int, int] = {}
         for sequence in sorted(self.running, key=lambda s: s.pending):  # decoders first
             if room <= 0:
                 break
             chunk = min(sequence.pending, room)
             if streaming and sequence.pending > 1:
                 chunk = min(chunk, self.config.prefill_chunk)
+            chunks[id(sequence)] = chunk
+            room -= chunk
+        batch = self.batch
+        planned: list[tuple[Sequence, int, int | None]] = []
+        n = 0
+        for sequence in sorted(self.running, key=lambda s: s.seq_id):
+            chunk = chunks.get(id(sequence), 0)
+            if chunk == 0:
+                continue
             for i in range(chunk):
                 position = sequence.cached + i
                 batch.token[n] = sequence.tokens[position]
@@ -186,7 +198,6 @@ class Engine:
             if samples:
                 batch.logits[n - 1] = True
             planned.append((sequence, chunk, n - 1 if samples else None))
-            room -= chunk
         batch.n_tokens = n
         return planned
 

@@ -119,7 +119,8 @@ class PrefixCache:
             seq_id, tokens = self.idle.popitem(last=False)
             self._save(seq_id, tokens)
             self.release(seq_id)
-        return self.free.pop()
+        self.free.sort()  # the lowest: live sequences' ids stay close together (one pass)
+        return self.free.pop(0)
 
     def _save(self, seq_id: int, tokens: list[int]) -> None:
         """Moves an evicted sequence's state to host memory, oldest saved ones out first."""
