@@ -34,6 +34,8 @@ broker_transport_options = {
     "queue_order_strategy": "priority",
 }
 broker_connection_retry_on_startup = True
+# Celery's consumer, kept running through a Redis restart (kombu 5.7 fails its own clean-up).
+worker_consumer = "workers.consumer:Consumer"
 worker_send_task_events = True
 task_send_sent_event = False  # one Redis round trip less per POST; Flower sees received/started
 worker_hijack_root_logger = False

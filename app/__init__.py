@@ -6,12 +6,16 @@ import logging
 from datetime import timedelta
 
 from flask import Blueprint, Flask
+from sqlalchemy import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api.deps import RowIdConverter
+from app.api.frontend import serve_assets
 from app.api.headers import add_security_headers
 from app.api.multipart import ApiRequest
 from app.api.rate_limits import init_limits
+from app.api.request_log import init_request_log
+from app.api.sso import init_sso
 from app.api.tokens import register_jwt_handlers
 from app.config import Settings, get_settings
 from app.errors import register_error_handlers
@@ -39,28 +43,38 @@ def create_app(config: Settings | None = None) -> Flask:
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.extensions[EXTENSION_KEY] = build_resources(settings)
     jwt.init_app(app)
+    init_request_log(app)  # first: every later hook and view logs with the request id
     register_error_handlers(app)
     add_security_headers(app)
     register_jwt_handlers(app)
     app.teardown_appcontext(close_db)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
+    init_sso(app, settings)
     init_limits(app, settings)  # after every blueprint: it wraps the views that declare limits
+    serve_assets(app)
     if settings.trusted_proxies:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
-    logging.getLogger(__name__).debug("app created with database %s", settings.sqlalchemy_url)
+    logging.getLogger(__name__).debug(
+        "app created with database %s",
+        make_url(settings.sqlalchemy_url).render_as_string(hide_password=True),
+    )
     return app
 
 
 def blueprints() -> list[Blueprint]:
     """Every REST, WebSocket and UI blueprint (imported here: the views need the extensions)."""
     from app.api import (
+        audit_log,
         auth,
         batches,
+        budgets,
+        catalog,
         documents,
+        feedback,
         frontend,
         health,
         keys,
@@ -68,15 +82,21 @@ def blueprints() -> list[Blueprint]:
         meta,
         prometheus,
         sessions,
+        sso,
         system,
         templates,
+        usage,
         users,
         v1,
+        v1_batches,
+        v1_completions,
+        v1_files,
     )
     from app.ws import chat
 
     return [
         auth.bp,
+        sso.bp,
         sessions.bp,
         messages.bp,
         meta.bp,
@@ -87,8 +107,16 @@ def blueprints() -> list[Blueprint]:
         users.bp,
         system.bp,
         batches.bp,
+        catalog.bp,
         keys.bp,
+        feedback.bp,
+        usage.bp,
+        budgets.bp,
+        audit_log.bp,
         v1.bp,
+        v1_completions.bp,
+        v1_files.bp,
+        v1_batches.bp,
         health.bp,
         prometheus.bp,
     ]

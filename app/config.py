@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     ws_max_subscriptions: int = Field(default=32, ge=1)
     ws_commands_per_second: float = Field(default=10.0, gt=0)
     ws_command_burst: int = Field(default=40, ge=1)
+    # Socket commands (auth, subscribe, cancel) run this many at a time per web process; a burst
+    # of them (a thousand tabs reconnecting) waits its turn and requests keep theirs.
+    ws_command_concurrency: int = Field(default=4, ge=1)
     # Every web process checks the accounts and tokens of its open sockets this often, besides
     # the pub/sub notices of logout and deactivation (a missed notice is caught within this).
     ws_recheck_s: float = Field(default=10.0, gt=0)
@@ -86,7 +89,12 @@ class Settings(BaseSettings):
     max_document_chars: int = Field(default=5_000_000, ge=1)
     extract_time_limit_s: float = Field(default=300.0, gt=0)
     retrieval_top_k: int = Field(default=5, ge=1, le=50)
-    retrieval_min_score: float = Field(default=0.15, ge=-1.0, le=1.0)
+    # all-MiniLM-L6-v2's cosine: a passage that answers the question scores 0.5-0.8, one on a
+    # neighbouring topic 0.2-0.45, an unrelated one under 0.25 (bench/relevance.py). A passage
+    # is kept from RETRIEVAL_MIN_SCORE up, and no more than RETRIEVAL_MAX_GAP below the best one
+    # (a policy on meals answers a meal question; the vacation policy next to it does not).
+    retrieval_min_score: float = Field(default=0.3, ge=-1.0, le=1.0)
+    retrieval_max_gap: float = Field(default=0.25, ge=0.0, le=2.0)
     rag_context_tokens: int = Field(default=700, ge=64)
 
     flower_user: str = "admin"
@@ -103,6 +111,8 @@ class Settings(BaseSettings):
     cap_retry_after_s: int = Field(default=5, ge=1)
     api_wait_timeout_s: float = Field(default=600.0, gt=0)
     embed_timeout_s: float = Field(default=60.0, gt=0)
+    # the Batch API (issue 16): files a user keeps (batch inputs and results)
+    max_api_files_per_user: int = Field(default=500, ge=1)
     # flask-limiter (Redis storage); "limits" syntax, e.g. "10/minute;100/hour"
     rate_limits_enabled: bool = True
     rate_limit_login_ip: str = "30/minute"
@@ -116,6 +126,12 @@ class Settings(BaseSettings):
     rate_limit_register: str = "10/hour"  # per address: each account costs an argon2 hash
     rate_limit_embeddings: str = "60/minute"
     max_embed_chars: int = Field(default=200_000, ge=1)  # all texts of one /v1/embeddings call
+    # content filtering: a JSON policy file (words, patterns, a classifier hook, per-template
+    # overrides; app/content_policy.py); none: nothing is filtered
+    content_policy_path: Path | None = None
+    # log lines: "console" (readable, the run command's default) or "json" (one object a line)
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
     # prometheus-client multiprocess files; the run command exports it for every process
     prometheus_multiproc_dir: Path | None = None
     # a worker holds a lease on each job it runs, renewed while it works; when the worker dies
@@ -127,12 +143,36 @@ class Settings(BaseSettings):
     # a running batch item gives its place in the engine to a waiting chat reply (and resumes
     # where it was when a place frees)
     batch_preemption: bool = True
+    # the next chat reply or API completion to start is the least recently served user's
+    # (app/services/fair_share.py); false: first queued, first started
+    fair_sharing: bool = True
     # replies one inference worker decodes together (0: 16 with a GPU, else 4 to 8 by cores)
     parallel_sequences: int = Field(default=0, ge=0, le=64)
     # prompt tokens a newcomer evaluates per step while other replies stream
     prefill_chunk_tokens: int = Field(default=64, ge=8)
     # host memory for cached sequences evicted from the context (a chat's earlier turns)
     kv_host_cache_mb: int = Field(default=1024, ge=0)
+
+    # OpenID Connect sign-in beside local accounts (off while issuer or client id is empty):
+    # discovery at {issuer}/.well-known/openid-configuration, the code flow with PKCE (S256);
+    # an account is created on first sign-in, keyed by issuer and subject
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid email profile"
+    oidc_display_name: str = "single sign-on"  # the login page's button: "Sign in with ..."
+    # the ID token claim that lists the user's groups, and the group that makes an admin (the
+    # role follows the claim at every sign-in; empty: SSO accounts are ordinary users)
+    oidc_groups_claim: str = "groups"
+    oidc_admin_group: str = ""
+    # the callback URL the provider sends the browser back to; empty: derived from the request
+    # (behind a proxy, TRUSTED_PROXIES makes that the public address)
+    oidc_redirect_url: str = ""
+    oidc_timeout_s: float = Field(default=10.0, gt=0)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def engine_places(self) -> int:

@@ -10,6 +10,11 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class Rating(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
 class MessageRole(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
@@ -21,6 +26,7 @@ class MessageStatus(StrEnum):
     DONE = "done"
     CANCELLED = "cancelled"
     ERROR = "error"
+    FILTERED = "filtered"  # the content policy stopped the reply; its text is withheld
 
 
 class DocumentStatus(StrEnum):
@@ -36,6 +42,12 @@ class BatchStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # a Batch API batch past its completion window: what was left, dropped
+    FAILED = "failed"  # a Batch API batch whose input file did not validate (nothing queued)
+
+
+# a batch that takes no more work; its running items still finish
+CLOSING_BATCH_STATUSES = frozenset({BatchStatus.DONE, BatchStatus.CANCELLED, BatchStatus.EXPIRED})
 
 
 class ItemStatus(StrEnum):
@@ -46,7 +58,9 @@ class ItemStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-FINAL_STATUSES = frozenset({MessageStatus.DONE, MessageStatus.CANCELLED, MessageStatus.ERROR})
+FINAL_STATUSES = frozenset(
+    {MessageStatus.DONE, MessageStatus.CANCELLED, MessageStatus.ERROR, MessageStatus.FILTERED}
+)
 
 OPEN_STATUSES = frozenset({MessageStatus.QUEUED, MessageStatus.GENERATING})
 

@@ -24,10 +24,11 @@ class ApiError(Exception):
         super().__init_subclass__()
         cls.status, cls.code = status, code
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
+    def __init__(self, message: str, *, details: Any = None, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.param = param  # the request parameter at fault (OpenAI clients read error.param)
 
 
 class MalformedJson(ApiError, status=400, code="malformed_json"):
@@ -36,6 +37,11 @@ class MalformedJson(ApiError, status=400, code="malformed_json"):
 
 class MalformedMultipart(ApiError, status=400, code="malformed_multipart"):
     """An upload whose multipart body cannot be parsed."""
+
+
+class UnsupportedParameter(ApiError, status=400, code="unsupported_parameter"):
+    """A parameter (or a part of one, such as a JSON Schema keyword) the server does not
+    implement: refused by name rather than silently ignored."""
 
 
 class Unauthorized(ApiError, status=401, code="unauthorized"):
@@ -70,6 +76,10 @@ class InvalidInput(ApiError, status=422, code="invalid_input"):
     """Well-formed, but a field is out of bounds or missing."""
 
 
+class ContentBlocked(ApiError, status=422, code="content_blocked"):
+    """The content policy does not allow this text (the message is the policy's)."""
+
+
 class EmptyDocument(ApiError, status=422, code="empty_document"):
     """A file with nothing in it."""
 
@@ -94,10 +104,14 @@ class GatewayTimeout(ApiError, status=504, code="timeout"):
     """No worker answered within the wait limit."""
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, param: str | None = None
+) -> Response:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
+    if param is not None:
+        body["param"] = param
     response = jsonify({"error": body})
     response.status_code = status
     return response
@@ -113,7 +127,7 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError) -> Response:
-        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details, exc.param)
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

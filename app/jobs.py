@@ -5,12 +5,16 @@ The web process sends tasks by name and never imports worker code.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 from celery import Celery
 
 from app.config import Settings
+from app.logs import CONTEXT_HEADER, bind, carried_context
+from app.redis_keys import FAIR_TICKETS, fair_ticket
 
 GENERATE_REPLY = "workers.inference.generate_reply"
 GENERATE_BATCH_ITEM = "workers.inference.generate_batch_item"
@@ -18,6 +22,7 @@ GENERATE_COMPLETION = "workers.inference.generate_completion"
 INGEST_DOCUMENT = "workers.ingest.ingest_document"
 DELETE_VECTORS = "workers.ingest.delete_document_vectors"
 EMBED_TEXTS = "workers.ingest.embed_texts"
+EMBED_BATCH_ITEM = "workers.ingest.embed_batch_item"
 
 INTERACTIVE_QUEUE = "inference"  # chat replies and API completions
 BATCH_QUEUE = "batch"
@@ -30,10 +35,18 @@ TASK_QUEUES = {
     INGEST_DOCUMENT: INGEST_QUEUE,
     DELETE_VECTORS: INGEST_QUEUE,
     EMBED_TEXTS: INGEST_QUEUE,
+    EMBED_BATCH_ITEM: INGEST_QUEUE,
 }
+FAIR_TASKS = (GENERATE_REPLY, GENERATE_COMPLETION)  # their tasks are fair-share tickets
 # kombu's Redis transport keeps one list per priority step: "name", then "name\x06\x16{step}".
 PRIORITY_STEPS = (3, 6, 9)
+SENT_AT_HEADER = "queuechat_sent_at"  # epoch seconds: the queue wait is measured from it
 SEND_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
+
+
+def worker_queue(worker_id: str) -> str:
+    """One inference worker's own queue: chat replies routed to it (app/services/routing.py)."""
+    return f"{INTERACTIVE_QUEUE}@{worker_id}"
 
 
 def queue_keys(queue: str) -> list[str]:
@@ -49,6 +62,11 @@ def queue_depth(client: redis.Redis, queue: str) -> int:
     return sum(int(count) for count in pipe.execute())
 
 
+def job_headers(sent_at: float | None = None, **ids: int) -> dict[str, Any]:
+    """A task's headers: the log context it carries into the worker, and when it was sent."""
+    return {CONTEXT_HEADER: carried_context(**ids), SENT_AT_HEADER: sent_at or time.time()}
+
+
 class JobQueue:
     def __init__(self, settings: Settings) -> None:
         self.celery = Celery("queuechat-web")
@@ -58,28 +76,62 @@ class JobQueue:
             **self.celery.conf.broker_transport_options,
             "visibility_timeout": settings.visibility_timeout_s,
         }
+        self.redis = redis.Redis.from_url(settings.redis_url)
 
-    def _send(self, name: str, *args: object) -> None:
-        self.celery.send_task(name, args=list(args), retry=True, retry_policy=SEND_RETRY)
+    def _send(self, name: str, job_id: int, queue: str | None = None, **ids: int) -> None:
+        """Sends a task; its headers carry the log context (request, user, the job's ids), and
+        the ids are bound here too, so the web's own lines about the job name them."""
+        bind(**ids)
+        if name in FAIR_TASKS:
+            self.redis.sadd(FAIR_TICKETS, fair_ticket(name, job_id))
+        options = {} if queue is None else {"queue": queue}
+        self.celery.send_task(
+            name,
+            args=[job_id],
+            retry=True,
+            retry_policy=SEND_RETRY,
+            headers=job_headers(**ids),
+            **options,
+        )
 
-    def enqueue_reply(self, message_id: int) -> None:
-        self._send(GENERATE_REPLY, message_id)
+    def enqueue_reply(self, message_id: int, worker_id: str | None = None) -> None:
+        """To the shared queue, or to one worker's own queue (the one holding the chat)."""
+        queue = None if worker_id is None else worker_queue(worker_id)
+        self._send(GENERATE_REPLY, message_id, queue, message_id=message_id)
 
     def enqueue_completion(self, item_id: int) -> None:
-        self._send(GENERATE_COMPLETION, item_id)
+        self._send(GENERATE_COMPLETION, item_id, item_id=item_id)
 
     def enqueue_ingest(self, document_id: int) -> None:
-        self._send(INGEST_DOCUMENT, document_id)
+        self._send(INGEST_DOCUMENT, document_id, document_id=document_id)
 
     def enqueue_vector_delete(self, document_id: int) -> None:
-        self._send(DELETE_VECTORS, document_id)
+        self._send(DELETE_VECTORS, document_id, document_id=document_id)
 
-    def enqueue_batch_items(self, item_ids: Sequence[int]) -> None:
+    def enqueue_batch_items(self, item_ids: Sequence[int], batch_id: int | None = None) -> None:
         """One task per item on queue ``batch``, sent over one broker connection."""
+        if batch_id is not None:
+            bind(batch_id=batch_id)
         with self.celery.producer_or_acquire() as producer:
             for item_id in item_ids:
-                self.celery.send_task(GENERATE_BATCH_ITEM, args=[item_id], producer=producer)
+                self.celery.send_task(
+                    GENERATE_BATCH_ITEM,
+                    args=[item_id],
+                    producer=producer,
+                    headers=job_headers(item_id=item_id),
+                )
+
+    def enqueue_embedding_items(self, item_ids: Sequence[int]) -> None:
+        """A Batch API embeddings line per task, to the ingest workers (they hold the model)."""
+        with self.celery.producer_or_acquire() as producer:
+            for item_id in item_ids:
+                self.celery.send_task(
+                    EMBED_BATCH_ITEM,
+                    args=[item_id],
+                    producer=producer,
+                    headers=job_headers(item_id=item_id),
+                )
 
     def enqueue_embedding(self, request_id: str, texts: list[str]) -> None:
         """The ingest workers hold the embedding model; the vectors come back through Redis."""
-        self.celery.send_task(EMBED_TEXTS, args=[request_id, texts])
+        self.celery.send_task(EMBED_TEXTS, args=[request_id, texts], headers=job_headers())

@@ -8,9 +8,10 @@ first observation, after the process has its environment.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,54 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+QUEUE_WAIT = Histogram(
+    "queuechat_queue_wait_seconds",
+    "Time a job waited in its queue: sent by the web process until a worker started it",
+    ["queue", "model"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+)
+# per worker process (liveall: one series per live pid, gone when the process exits)
+REPLIES_IN_FLIGHT = Gauge(
+    "queuechat_replies_in_flight",
+    "Jobs an inference worker process is running now, by queue",
+    ["queue"],
+    multiprocess_mode="liveall",
+)
+ENGINE_SEQUENCES = Gauge(
+    "queuechat_engine_sequences",
+    "Engine sequences of an inference worker process: running (holding a place), waiting, places",
+    ["state"],
+    multiprocess_mode="liveall",
+)
+# Refused by a usage budget (per user, per key, ...). Defined here; the budgets feature
+# increments it where it refuses (scope: what the budget applies to).
+BUDGET_REFUSALS = Counter(
+    "queuechat_budget_refusals", "Requests refused because a usage budget was spent", ["scope"]
+)
+
+CONTENT_DECISIONS = Counter(
+    "queuechat_content_filter_decisions",
+    "Content policy decisions by stage (input, retrieval, output) and decision",
+    ["stage", "decision"],
+)
+
+
+def observe_content_decision(stage: str, decision: str) -> None:
+    try:
+        CONTENT_DECISIONS.labels(stage, decision).inc()
+    except OSError:
+        logger.warning("could not record a content decision", exc_info=True)
+
+
+def observe_queue_wait(queue: str, model: str, sent_at: float | None) -> None:
+    """Called when a job starts (once per start: a job sent back is observed when it runs)."""
+    if sent_at is None:
+        return
+    try:
+        QUEUE_WAIT.labels(queue, model).observe(max(0.0, time.time() - sent_at))
+    except OSError:
+        logger.warning("could not record the queue wait", exc_info=True)
+
 
 def observe_generation(
     kind: str,
@@ -71,6 +120,14 @@ def observe_ingest_chunks(count: int) -> None:
         INGEST_CHUNKS.labels("stored").inc(count)
     except OSError:
         logger.warning("could not record ingest metrics", exc_info=True)
+
+
+def count_budget_refusal(scope: str) -> None:
+    """A request refused by a token budget; scope: "user" (their own) or "default"."""
+    try:
+        BUDGET_REFUSALS.labels(scope).inc()
+    except OSError:
+        logger.warning("could not record a budget refusal", exc_info=True)
 
 
 def prepare_metrics_dir(directory: Path) -> None:

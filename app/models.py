@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -51,6 +52,10 @@ def account_key(username: str) -> str:
 
 class User(Base):
     __tablename__ = "users"
+    # a single sign-on account is its provider's (issuer, subject); local accounts have neither
+    __table_args__ = (
+        UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -60,6 +65,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(String(16), default=Role.USER)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     sessions: Mapped[list[ChatSession]] = owned_children("owner")
 
@@ -110,10 +117,18 @@ class Message(Base):
     time_to_first_token_ms: Mapped[float | None] = mapped_column(Float)
     tokens_per_second: Mapped[float | None] = mapped_column(Float)
     model_name: Mapped[str | None] = mapped_column(String(200))
+    worker: Mapped[str | None] = mapped_column(String(200))  # the worker that generated it
+    finish_reason: Mapped[str | None] = mapped_column(String(16))
+    # completion tokens this reply may spend (its user's budget, at enqueue); None: no budget
+    reserved_tokens: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
+    # its owner's rating, loaded with the message (one IN query per list of messages)
+    feedback: Mapped[Feedback | None] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 # Open replies (the per-user cap) and queue positions are read on every POST and while a reply
@@ -202,6 +217,21 @@ class BatchJob(Base):
     total: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    endpoint: Mapped[str | None] = mapped_column(String(64))  # Batch API; NULL: /api/batches
+    completion_window: Mapped[str | None] = mapped_column(String(16))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    input_file_id: Mapped[int | None] = mapped_column(BigInteger)  # ids stay after a delete
+    output_file_id: Mapped[int | None] = mapped_column(BigInteger)
+    error_file_id: Mapped[int | None] = mapped_column(BigInteger)
+    meta: Mapped[dict[str, str] | None] = mapped_column("metadata", JSON)
+    errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# the expiry sweep reads open Batch API batches by deadline
+Index("ix_batch_jobs_status_expires", BatchJob.status, BatchJob.expires_at)
 
 
 class BatchItem(Base):
@@ -232,6 +262,11 @@ class BatchItem(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     time_to_first_token_ms: Mapped[float | None] = mapped_column(Float)
     tokens_per_second: Mapped[float | None] = mapped_column(Float)
+    worker: Mapped[str | None] = mapped_column(String(200))  # the worker that generated it
+    reserved_tokens: Mapped[int | None] = mapped_column(Integer)  # as Message.reserved_tokens
+    api_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL", name="fk_batch_items_api_key_id")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -253,9 +288,13 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+import app.records  # noqa: E402, F401  the usage, budget and audit tables, before the loop below
+from app.api_files_table import ApiFile  # noqa: E402, F401  (needs utcnow; before the loop)
+from app.instance import Deployment  # noqa: E402, F401  the database's instance id
+from app.workspace_models import Feedback  # noqa: E402  (defined apart, referred to above)
 
-# Ids are never reused, on any table: SQLite hands a deleted row's id to the next insert unless
-# the table is AUTOINCREMENT (PostgreSQL's sequences never go back). A reused id would meet
-# whatever a deleted row left behind (a cancel flag, a stream, a link in someone's history).
+# Ids are never reused, on any table: SQLite hands a deleted row's id to the next insert unless the
+# table is AUTOINCREMENT (PostgreSQL's sequences never go back). A reused id would meet what a
+# deleted row left behind (a cancel flag, a stream, a link in someone's history).
 for _table in Base.metadata.tables.values():
     _table.dialect_options["sqlite"]["autoincrement"] = True

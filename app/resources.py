@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import redis
@@ -9,7 +10,9 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
 from app.config import Settings
+from app.content_policy import PolicySource
 from app.db import Database
+from app.instance import bind_redis
 from app.jobs import JobQueue
 from app.streams import TokenStreams
 
@@ -21,6 +24,7 @@ class Resources:
     redis: redis.Redis
     streams: TokenStreams
     jobs: JobQueue
+    content_policy: PolicySource
 
 
 def connect_redis(url: str, *, max_connections: int | None = None) -> redis.Redis:
@@ -36,14 +40,26 @@ def connect_redis(url: str, *, max_connections: int | None = None) -> redis.Redi
     return redis.Redis(connection_pool=pool)
 
 
+def bind_redis_once(db: Database, client: redis.Redis) -> None:
+    """Redis marked as this database's (app/instance.py); a Redis that cannot be reached now is
+    checked by the next process to start."""
+    try:
+        bind_redis(db, client)
+    except redis.RedisError as exc:
+        logging.getLogger(__name__).warning("Redis not checked against the database: %s", exc)
+
+
 def build_resources(settings: Settings) -> Resources:
     # a bounded pool: under gevent thousands of sockets and requests may ask at once, and a
     # caller waits for a free connection rather than opening one more
     client = connect_redis(settings.redis_url, max_connections=settings.redis_pool_size)
+    db = Database(settings.sqlalchemy_url)
+    bind_redis_once(db, client)
     return Resources(
         settings=settings,
-        db=Database(settings.sqlalchemy_url),
+        db=db,
         redis=client,
         streams=TokenStreams.for_settings(client, settings),
         jobs=JobQueue(settings),
+        content_policy=PolicySource(settings.content_policy_path),
     )

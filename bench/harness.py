@@ -13,11 +13,9 @@ import httpx
 
 from app.config import Settings
 from app.db import Database
-from app.enums import Role
 from app.migrate import upgrade
-from app.models import User
-from app.services.accounts import hash_password
 from scripts.fetch_model import fetch
+from testkit.accounts import add_account
 from testkit.processes import (
     WebProcess,
     WorkerProcess,
@@ -82,14 +80,7 @@ def running_stack(
         base_url = web.url
         account = {"username": f"bench{uuid.uuid4().hex[:6]}", "password": "bench password"}
         database = Database(settings.sqlalchemy_url)
-        with database.session() as session:
-            session.add(
-                User(
-                    username=account["username"],
-                    password_hash=hash_password(account["password"]),
-                    role=Role.ADMIN,
-                )
-            )
+        add_account(database, account["username"], account["password"])
         database.dispose()
         token = httpx.post(f"{base_url}/api/auth/login", json=account).json()["access_token"]
         http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"})

@@ -28,6 +28,7 @@ from testkit.processes import free_port
 
 DEFAULT_FLAGS = (
     "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+    " -DGGML_LLAMAFILE=OFF"
 )
 
 

@@ -1,6 +1,9 @@
 """Chat before batch: chat time to first token while a 1000-item batch runs vs. an idle queue.
 
-Run: .venv/bin/python -m bench.priority
+Run: .venv/bin/python -m bench.priority [--batch-api]
+``--batch-api`` submits the batch through OpenAI's Batch API (a JSONL file uploaded to
+/v1/files, then /v1/batches with /v1/chat/completions lines) instead of /api/batches: the same
+queue underneath, so the figures should match.
 One stack (gunicorn, Redis, SQLite) and one inference worker consuming `-Q inference,batch`, as
 the Procfile runs it. Chats are sent one at a time at random moments; TTFT is POST -> first
 token over the WebSocket. Idle samples are taken before the batch and after it is cancelled
@@ -47,6 +50,45 @@ def submit_batch(stack: Stack, items: int, max_tokens: int) -> dict[str, object]
     return batch
 
 
+def submit_openai_batch(stack: Stack, items: int, max_tokens: int) -> dict[str, object]:
+    """The same work through the Batch API; its batch is also /api/batches/{n} (one machinery)."""
+    lines = "".join(
+        json.dumps(
+            {
+                "custom_id": f"item-{i}",
+                "method": "POST",
+                "url": "/v1/chat/completions",
+                "body": {
+                    "model": stack.settings.served_model_name,
+                    "messages": [{"role": "user", "content": f"Say the number {i}."}],
+                    "max_tokens": max_tokens,
+                },
+            }
+        )
+        + "\n"
+        for i in range(items)
+    )
+    uploaded = stack.http.post(
+        "/v1/files",
+        files={"file": ("batch.jsonl", lines.encode())},
+        data={"purpose": "batch"},
+        timeout=120,
+    )
+    uploaded.raise_for_status()
+    created = stack.http.post(
+        "/v1/batches",
+        json={
+            "input_file_id": uploaded.json()["id"],
+            "endpoint": "/v1/chat/completions",
+            "completion_window": "24h",
+        },
+        timeout=120,
+    )
+    created.raise_for_status()
+    assert created.json()["status"] == "in_progress", created.json()
+    return {"id": int(created.json()["id"].removeprefix("batch_"))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
@@ -54,6 +96,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--item-tokens", type=int, default=128)  # realistic batch work
     parser.add_argument("--chat-tokens", type=int, default=4)
+    parser.add_argument("--batch-api", action="store_true", help="submit through /v1/batches")
     parser.add_argument(
         "--no-preemption",
         action="store_true",
@@ -75,7 +118,8 @@ def main() -> None:
             half = args.requests // 2  # idle samples before and after: drift hits both sides
             idle = chat_ttfts(stack, sock, half, args.chat_tokens)
             started = time.perf_counter()
-            batch = submit_batch(stack, args.items, args.item_tokens)
+            submit = submit_openai_batch if args.batch_api else submit_batch
+            batch = submit(stack, args.items, args.item_tokens)
             submitted_s = time.perf_counter() - started
 
             def batch_state() -> dict[str, Any]:
@@ -105,6 +149,7 @@ def main() -> None:
     print(
         f"model {stack.settings.model_path.name}, threads {args.threads}, one worker "
         f"-Q inference,batch; batch of {args.items} items x {args.item_tokens} tokens "
+        f"through {'the Batch API (/v1/batches)' if args.batch_api else '/api/batches'} "
         f"(submitted in {submitted_s:.2f} s), chat replies of {args.chat_tokens} tokens, "
         f"preemption {'off' if args.no_preemption else 'on'}"
     )

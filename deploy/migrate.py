@@ -6,6 +6,7 @@ import logging
 
 from app.config import get_settings
 from app.db import Database
+from app.logs import configure_logging
 from app.migrate import upgrade
 from app.services.accounts import ensure_admin
 
@@ -13,8 +14,8 @@ logger = logging.getLogger("queuechat.migrate")
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level, service="migrate")
     if not settings.admin_password:
         raise SystemExit("ADMIN_PASSWORD must be set: the first admin is created with it")
     upgrade(settings.sqlalchemy_url)

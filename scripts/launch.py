@@ -6,6 +6,7 @@ keeps failing to start) and the others keep running; Ctrl-C stops all of it.
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import sys
@@ -19,8 +20,11 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import get_settings  # noqa: E402
 from app.db import Database  # noqa: E402
+from app.logs import configure_logging  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.services.accounts import ensure_admin  # noqa: E402
+
+logger = logging.getLogger("queuechat.launch")
 
 
 def redis_answers(url: str) -> bool:
@@ -60,7 +64,10 @@ def bundled_chroma_command(url: str, data_dir: Path) -> str:
         raise SystemExit(f"nothing answers at CHROMA_URL={url} and it is not local")
     data_dir.mkdir(parents=True, exist_ok=True)
     chroma = ROOT / ".venv" / "bin" / "chroma"
-    return f"{chroma} run --path {data_dir} --host 127.0.0.1 --port {parts.port or 8000}"
+    command = f"{chroma} run --path {data_dir} --host 127.0.0.1 --port {parts.port or 8000}"
+    # its banner (ASCII art, getting-started links) is noise in the log: its lines are dropped
+    # until the server says where it listens; everything after passes through as it comes
+    return f"{command} 2>&1 | {shlex.quote(sys.executable)} -m scripts.quiet_banner"
 
 
 def fresh_metrics_dir(directory: Path) -> Path:
@@ -71,8 +78,16 @@ def fresh_metrics_dir(directory: Path) -> Path:
     return directory
 
 
+def keep_secret(path: Path, value: str) -> None:
+    """A generated secret goes to a file only its owner reads, never to the log."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+
+
 def main() -> None:
     settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level, service="launcher")
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(ROOT)
     upgrade(settings.sqlalchemy_url)
@@ -80,8 +95,12 @@ def main() -> None:
     generated = ensure_admin(database, settings.admin_username, settings.admin_password)
     database.dispose()
     if generated:
-        print(f"Created admin '{settings.admin_username}' with password: {generated}")
-        print("  (shown once; set ADMIN_PASSWORD to choose it yourself)")
+        keep_secret(settings.var_dir / "admin_password", generated)
+        logger.warning(
+            "created admin %r; its password is in %s (set ADMIN_PASSWORD to choose it yourself)",
+            settings.admin_username,
+            settings.var_dir / "admin_password",
+        )
 
     env = dict(os.environ)
     env.update(
@@ -106,15 +125,20 @@ def main() -> None:
     programs.update(procfile_processes(ROOT / "Procfile"))
     # Flower keeps its own in-memory metrics, not the multiprocess files
     programs["flower"] = f"env -u PROMETHEUS_MULTIPROC_DIR {programs['flower']}"
+    env.setdefault("LOG_FORMAT", settings.log_format)
     config = settings.var_dir / "supervisord.conf"
     config.write_text(supervisord_config(programs, settings.var_dir))
-    print(f"QueueChat: http://{settings.web_host}:{settings.web_port}/")
-    print(
-        f"Flower:    http://{settings.web_host}:{settings.flower_port}/ "
-        f"(user '{settings.flower_user}', password in {settings.var_dir / 'flower_password'}"
-        " unless FLOWER_PASSWORD is set)"
+    logger.info("QueueChat: http://%s:%d/", settings.web_host, settings.web_port)
+    logger.info(
+        "Flower: http://%s:%d/ (user %r, password in %s unless FLOWER_PASSWORD is set)",
+        settings.web_host,
+        settings.flower_port,
+        settings.flower_user,
+        settings.var_dir / "flower_password",
     )
-    print(f"Processes: .venv/bin/supervisorctl -c {config} status", flush=True)
+    logger.info("Processes: .venv/bin/supervisorctl -c %s status", config)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
     supervisord = str(ROOT / ".venv" / "bin" / "supervisord")
     os.execve(supervisord, [supervisord, "-c", str(config)], env)  # Ctrl-C reaches it directly
 

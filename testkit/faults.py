@@ -22,7 +22,11 @@ PROMPT = "Write a long story about a dragon who learns to bake bread."
 KILL_REPLY_TOKENS = 32  # short: the kill lands inside it and the redone reply is quick
 WORKER_DEADLINE_S = 30  # a reply whose worker died is final within this (issue #13)
 FINAL_STATUSES = {"done", "error", "cancelled"}
-CRASH_MARKS = ("Traceback", "ERROR/", "CRITICAL/", "unhandled error")
+# Celery's own format ("ERROR/MainProcess"), and app/logs.py's console and JSON lines
+CRASH_MARKS = (
+    "Traceback", "ERROR/", "CRITICAL/", "unhandled error", "[error ", "[critical",
+    '"level": "error"', '"level": "critical"',
+)  # fmt: skip
 
 
 @dataclass

@@ -19,11 +19,9 @@ import redis
 
 from app.config import Settings
 from app.db import Database
-from app.enums import Role
 from app.migrate import upgrade
-from app.models import User
-from app.services.accounts import hash_password
 from app.streams import StreamEvent, TokenStreams
+from testkit.accounts import add_account
 from testkit.processes import (
     WebProcess,
     WorkerProcess,
@@ -204,14 +202,7 @@ def fault_stack(
         db = Database(settings.sqlalchemy_url)
         stack.callback(db.dispose)
         account = {"username": f"faults{uuid.uuid4().hex[:6]}", "password": "fault password"}
-        with db.session() as session:
-            session.add(
-                User(
-                    username=account["username"],
-                    password_hash=hash_password(account["password"]),
-                    role=Role.ADMIN,
-                )
-            )
+        add_account(db, account["username"], account["password"])
         web = WebProcess(settings)
         try:
             worker = WorkerProcess(settings, queues="inference,batch")

@@ -17,6 +17,7 @@ from testkit.processes import POSTGRES_ADMIN_DSN
 
 CHAT_AGAIN_S = 10  # after Redis is back, a new message is answered within this (issue #13)
 OUTAGE_REPLY_TOKENS = 48
+REDIS_DOWN_S = 1.0  # a restart as deployed takes at least this
 
 
 def redis_restart(stack: FaultStack) -> Run:
@@ -28,15 +29,26 @@ def redis_restart(stack: FaultStack) -> Run:
     watcher.wait_for_tokens(3)
     restarts = stack.restarts
     stack.redis_server.kill()
+    time.sleep(REDIS_DOWN_S)  # the worker's consumer finds Redis gone before it is back
     stack.redis_server.start()
     back = time.monotonic()
     answered, problems = chat_works_again(stack, since=back)
     run = judge(stack, reply_id, watcher, since=back, deadline_s=30)
     run.problems += problems
     run.recovery_s = answered
-    if stack.restarts > restarts:  # kombu 5.7: see README, "Services that go away"
-        run.notes.append("the inference worker exited and its supervisor started it again")
+    if stack.restarts > restarts:  # kombu 5.7's failed clean-up: workers/consumer.py
+        run.problems.append("the inference worker exited and its supervisor started it again")
+    run.problems += left_unacknowledged(stack)
     return run
+
+
+def left_unacknowledged(stack: FaultStack, wait_s: float = 5) -> list[str]:
+    """Every job the worker ran through the outage is acknowledged once it ended: kombu's
+    ``unacked`` hash empties (a message left there would be delivered again later)."""
+    deadline = time.monotonic() + wait_s
+    while (held := int(stack.redis.hlen("unacked"))) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [f"{held} finished jobs left unacknowledged"] if held else []
 
 
 def chat_works_again(stack: FaultStack, *, since: float) -> tuple[float | None, list[str]]:

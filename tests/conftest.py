@@ -19,6 +19,7 @@ from app.migrate import upgrade
 from app.models import User
 from app.services.accounts import hash_password
 from scripts.fetch_model import fetch
+from testkit.oidc import OidcProvider, oidc_provider
 from testkit.processes import (
     LiveServer,
     WorkerProcess,
@@ -198,3 +199,10 @@ def chat_id(client: FlaskClient, auth_headers: dict[str, str]) -> int:
     response = client.post("/api/sessions", json={"title": "test chat"}, headers=auth_headers)
     assert response.status_code == 201
     return int(response.json["id"])  # type: ignore[index]
+
+
+@pytest.fixture(scope="session")
+def oidc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    """A real OpenID Connect provider (oidc-provider-mock) on a free local port."""
+    with oidc_provider(tmp_path_factory.mktemp("oidc")) as provider:
+        yield provider

@@ -17,6 +17,10 @@ from app.config import PROJECT_ROOT
 from testkit.processes import free_port, wait_until
 from testkit.wsclient import ChatSocket
 
+SECRET_MESSAGE = "Say hello to the secret parrot."
+DRAGON = "Write a long story about a dragon."
+FACT = "The launch test fact is blue."
+
 
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
@@ -120,10 +124,12 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         output = log.read_text()
         assert "spawned: 'redis'" in output, "bundled redis-server was not started"
         assert "spawned: 'chroma'" in output, "the bundled Chroma server was not started"
-        password = re.search(r"Created admin 'admin' with password: (\S+)", output)
-        assert password, output[-2000:]
+        assert "created admin 'admin'" in output, output[-2000:]
+        password_file = tmp_path / "var" / "admin_password"
+        assert password_file.stat().st_mode & 0o077 == 0  # the owner's alone
+        password = password_file.read_text().strip()
         login = httpx.post(
-            f"{base}/api/auth/login", json={"username": "admin", "password": password.group(1)}
+            f"{base}/api/auth/login", json={"username": "admin", "password": password}
         )
         assert login.status_code == 200
         token = login.json()["access_token"]
@@ -134,10 +140,11 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         wait_until(lambda: answers(flower_url), timeout=60, what="Flower")
         assert httpx.get(flower_url, timeout=5).status_code == 401
         chat = httpx.post(f"{base}/api/sessions", json={}, headers=headers).json()
+        request_id = f"launch-{os.getpid()}"
         reply = httpx.post(
             f"{base}/api/sessions/{chat['id']}/messages",
-            json={"content": "Say hello.", "max_tokens": 12},
-            headers=headers,
+            json={"content": SECRET_MESSAGE, "max_tokens": 12},
+            headers={**headers, "X-Request-ID": request_id},
         ).json()
         wait_until(
             lambda: "inference@" in log.read_text() and " ready." in log.read_text(),
@@ -149,11 +156,17 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
         events = sock.until_final()
         sock.close()
         assert events[-1]["type"] == "done"
+        followed = [line for line in log.read_text().splitlines() if request_id in line]
+        assert any("service=web" in line for line in followed), followed
+        worker_lines = [line for line in followed if "service=worker" in line]
+        assert worker_lines and all(
+            f"message_id={reply['assistant_message_id']}" in line for line in worker_lines
+        ), followed
         crash_and_recover(base, headers, token, web, tmp_path / "var" / "supervisord.conf")
         uploaded = httpx.post(
             f"{base}/api/documents",
             headers=headers,
-            files={"files": ("fact.txt", b"The launch test fact is blue.")},
+            files={"files": ("fact.txt", FACT.encode())},
         )
         assert uploaded.status_code == 202, uploaded.text
         document_id = uploaded.json()["items"][0]["id"]
@@ -174,11 +187,16 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
     proc = start(env, second_log)
     try:
         wait_until(lambda: healthy(f"{base}/healthz"), timeout=120, what="web server again")
-        assert "Created admin" not in second_log.read_text()
+        assert "created admin" not in second_log.read_text()
         again = httpx.post(
-            f"{base}/api/auth/login", json={"username": "admin", "password": password.group(1)}
+            f"{base}/api/auth/login", json={"username": "admin", "password": password}
         )
         assert again.status_code == 200
         time.sleep(0.5)
     finally:
         stop(proc)
+    # Everything both runs printed: no password, token or content of a message or document.
+    everything = log.read_text() + second_log.read_text()
+    assert "trychroma.com" not in everything and "(((((" not in everything  # Chroma's banner
+    for secret in (password, token, again.json()["access_token"], SECRET_MESSAGE, DRAGON, FACT):
+        assert secret not in everything, f"{secret[:12]}... is in the log"

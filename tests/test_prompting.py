@@ -116,3 +116,20 @@ def test_a_long_chat_is_fitted_with_a_few_checks_not_one_per_turn() -> None:
     assert [m["content"] for m in built.messages[1:]] == [f"turn {i}" for i in range(392, 401)]
     assert built.messages[1]["role"] == "user"  # a kept conversation starts with a user turn
     assert len(checked) <= 10, len(checked)  # bisection over 201 starts, not 196 checks
+
+
+def test_a_template_that_fills_the_context_is_named() -> None:
+    """A system prompt (or examples) with no room left for any message: the error says the
+    template is at fault, not the message (an admin's default template broke every chat)."""
+    huge = "x" * 500
+    with pytest.raises(PromptTooLong, match="template"):
+        build_chat_messages([Turn("user", "hi")], fits=chars_fit(400), system_prompt=huge)
+    with pytest.raises(PromptTooLong, match="template"):
+        build_chat_messages(
+            [Turn("user", "hi")],
+            fits=chars_fit(400),
+            system_prompt="",
+            examples=[Example(huge, "")],
+        )
+    with pytest.raises(PromptTooLong, match="the message does not fit"):
+        build_chat_messages([Turn("user", "y" * 500)], fits=chars_fit(400), system_prompt="short")

@@ -17,10 +17,10 @@ SNIPPET_CHARS = 300
 
 
 def retrieve(ctx: WorkerContext, embedder: Embedder, store: VectorStore, query: str) -> list[Hit]:
-    """Top-k chunks above the score threshold, from documents that exist and are ready."""
+    """Top-k relevant chunks (``relevant``), from documents that exist and are ready."""
     settings = ctx.settings
     hits = store.query(embedder.encode([query])[0], settings.retrieval_top_k + 5)
-    hits = [hit for hit in hits if hit.score >= settings.retrieval_min_score]
+    hits = relevant(hits, settings.retrieval_min_score, settings.retrieval_max_gap)
     if not hits:
         return []
     with ctx.db.session() as session:
@@ -33,6 +33,14 @@ def retrieve(ctx: WorkerContext, embedder: Embedder, store: VectorStore, query: 
             )
         )
     return [hit for hit in hits if hit.chunk.document_id in ready][: settings.retrieval_top_k]
+
+
+def relevant(hits: list[Hit], min_score: float, max_gap: float) -> list[Hit]:
+    """Hits that score at least ``min_score`` and at most ``max_gap`` below the best one: what
+    answers the question, not what merely shares its topic."""
+    best = max((hit.score for hit in hits), default=0.0)
+    floor = max(min_score, best - max_gap)
+    return [hit for hit in hits if hit.score >= floor]
 
 
 def as_context(hits: list[Hit]) -> list[ContextChunk]:

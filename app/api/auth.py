@@ -15,11 +15,13 @@ from app.api.rate_limits import (
     rate_limited,
 )
 from app.api.tokens import access_for_refresh, issue_tokens
-from app.errors import Forbidden
+from app.errors import Forbidden, Unauthorized
 from app.events import publish_account_notice
 from app.extensions import get_db, resources
 from app.schemas.auth import AccessToken, AuthConfig, LoginBody, RegisterBody, TokenPair, UserOut
+from app.services import audit
 from app.services.accounts import authenticate, register_user, revoke
+from app.services.audit import Action
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
@@ -27,7 +29,15 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 @bp.get("/config")
 @documented(summary="How accounts are created here", response=AuthConfig, auth=False)
 def auth_config() -> tuple[Response, int]:
-    return respond(AuthConfig(registration=resources().settings.registration))
+    settings = resources().settings
+    sso = settings.oidc_enabled
+    return respond(
+        AuthConfig(
+            registration=settings.registration,
+            sso_name=settings.oidc_display_name if sso else None,
+            sso_login_url="/api/auth/oidc/login" if sso else None,
+        )
+    )
 
 
 @bp.post("/register")
@@ -68,7 +78,17 @@ def register() -> tuple[Response, int]:
 @documented(summary="Log in", body=LoginBody, response=TokenPair, auth=False)
 def login() -> tuple[Response, int]:
     body = parse_body(LoginBody)
-    user = authenticate(get_db(), body.username, body.password)
+    db = get_db()
+    try:
+        user = authenticate(db, body.username, body.password)
+    except (Unauthorized, Forbidden) as exc:
+        audit.record(db, Action.SIGN_IN_FAILED, None, actor_name=body.username,
+                     details={"reason": exc.message}, ip=client_address())  # fmt: skip
+        db.commit()
+        raise
+    audit.record(db, Action.SIGN_IN, user, target_type="user", target=user.id,
+                 ip=client_address())  # fmt: skip
+    db.commit()
     access, refresh = issue_tokens(user)
     return respond(TokenPair(access_token=access, refresh_token=refresh))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from app.api.deps import key_or_jwt_user, parse_query, respond
+from app.api.deps import caller_api_key_id, key_or_jwt_user, parse_query, respond
 from app.api.multipart import is_multipart, multipart_files
 from app.api.openapi import documented
 from app.errors import InvalidInput, UnsupportedMediaType
@@ -49,10 +49,12 @@ def submit_batch() -> tuple[Response, int]:
     res = resources()
     query = parse_query(BatchQuery)
     data, filename = uploaded_bytes()
-    lines = parse_batch(data, res.settings)
+    if query.model is not None and query.model != res.settings.served_model_name:
+        raise InvalidInput(f"unknown model {query.model!r}: see /v1/models")
+    lines = parse_batch(data, res.settings, query.line_defaults())
     db = get_db()
     name = query.name or filename or "batch"
-    job = batch_jobs.submit_batch(res, db, user.id, name, lines)
+    job = batch_jobs.submit_batch(res, db, user.id, name, lines, caller_api_key_id())
     return respond(batch_jobs.summarize(db, job), 202)
 
 

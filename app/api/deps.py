@@ -24,9 +24,11 @@ from app.errors import (
     validation_details,
 )
 from app.extensions import get_db, resources
+from app.logs import bind
 from app.models import User
 from app.schemas.common import MAX_ROW_ID
-from app.services.accounts import API_KEY_PREFIX, user_for_api_key
+from app.schemas.openai_params import refuse_unsupported
+from app.services.accounts import API_KEY_PREFIX, api_key_user
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -60,14 +62,22 @@ def key_or_jwt_user() -> User:
         return found
     token = bearer_token()
     if token.startswith(API_KEY_PREFIX):
-        user = user_for_api_key(get_db(), token)
-        if user is None:
+        keyed = api_key_user(get_db(), token)
+        if keyed is None:
             raise Unauthorized("invalid or revoked API key")
+        g.api_key_id, user = keyed[0].id, keyed[1]
+        bind(user_id=user.id)
     else:
         verify_jwt_in_request()
         user = signed_in_user()
     g.api_user = user
     return user
+
+
+def caller_api_key_id() -> int | None:
+    """The API key the caller used (``key_or_jwt_user`` ran first); None for an access token."""
+    key_id: int | None = g.get("api_key_id")
+    return key_id
 
 
 def request_bytes() -> bytes:
@@ -119,13 +129,24 @@ def parse_body(model: type[M]) -> M:
 
 def parse_lenient_body(model: type[M]) -> M:
     """OpenAI-style bodies: any content type, the first problem named in the message."""
-    data = json_body()
+    return validate_lenient(model, json_body())
+
+
+def validate_lenient(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         details = validation_details(exc)
         first = f"{details[0]['field']}: {details[0]['message']}" if details else ""
         raise InvalidInput(f"the request body is invalid ({first})", details=details) from exc
+
+
+def parse_openai_body(model: type[M]) -> M:
+    """An OpenAI-style body whose parameters this server implements, all of them: any other is
+    a 400 naming it (app/schemas/openai_params.py), then as ``parse_lenient_body``."""
+    data = json_body()
+    refuse_unsupported(data, model)
+    return validate_lenient(model, data)
 
 
 def parse_query(model: type[M]) -> M:

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, send_from_directory
+from typing import Any
+
+from flask import Blueprint, Flask, Response, send_from_directory
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import PathConverter
+from whitenoise import WhiteNoise
 
 from app.config import PROJECT_ROOT
 from app.errors import NotFound
 
 DIST = PROJECT_ROOT / "frontend" / "dist"
+ASSETS_MAX_AGE_S = 31536000  # hashed names: a changed file is a new name
 bp = Blueprint("frontend", __name__)
+
+
+def serve_assets(app: Flask) -> None:
+    """The UI's hashed assets through WhiteNoise, before Flask: the .br or .gz copy the build
+    wrote (scripts/compress.mjs) to a client that accepts it, cached for a year as immutable,
+    with ETag and 304s. Found when the process starts; others (a build made later) fall
+    through to the route below."""
+
+    def nosniff(headers: Any, path: str, url: str) -> None:
+        headers["X-Content-Type-Options"] = "nosniff"
+
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+        app.wsgi_app,
+        root=str(DIST / "assets") if (DIST / "assets").is_dir() else None,
+        prefix="assets/",
+        max_age=ASSETS_MAX_AGE_S,
+        immutable_file_test=lambda path, url: True,
+        add_headers_function=nosniff,
+    )
 
 
 class ClientRoute(PathConverter):
@@ -32,7 +55,8 @@ def spa(path: str = "") -> Response:
         raise NotFound("the web UI is not built: run scripts/run.sh (it builds frontend/)")
     candidate = DIST / path
     if path and candidate.is_file() and DIST in candidate.resolve().parents:
-        response = send_from_directory(DIST, path, max_age=31536000 if "assets/" in path else 0)
+        max_age = ASSETS_MAX_AGE_S if path.startswith("assets/") else 0
+        response = send_from_directory(DIST, path, max_age=max_age)
     else:
         response = send_from_directory(DIST, "index.html", max_age=0)
     return response

@@ -7,9 +7,12 @@ from flask_jwt_extended import jwt_required
 
 from app.api.deps import parse_body, respond, signed_in_user
 from app.api.openapi import documented
+from app.api.rate_limits import client_address
 from app.extensions import get_db
+from app.models import ApiKey
 from app.schemas.keys import KeyCreate, KeyCreated, KeyList, KeyOut
-from app.services import accounts
+from app.services import accounts, audit
+from app.services.audit import Action
 
 bp = Blueprint("api_keys", __name__, url_prefix="/api/keys")
 
@@ -24,7 +27,10 @@ bp = Blueprint("api_keys", __name__, url_prefix="/api/keys")
 )
 def create_key() -> tuple[Response, int]:
     body = parse_body(KeyCreate)
-    row, key = accounts.create_api_key(get_db(), signed_in_user().id, body.name)
+    user = signed_in_user()
+    audit.record(get_db(), Action.KEY_CREATED, user, target_type="api_key", target=ApiKey,
+                 details={"name": body.name}, ip=client_address())  # fmt: skip
+    row, key = accounts.create_api_key(get_db(), user.id, body.name)
     return respond(KeyCreated(**KeyOut.model_validate(row).model_dump(), key=key), 201)
 
 
@@ -40,5 +46,8 @@ def list_keys() -> tuple[Response, int]:
 @jwt_required()
 @documented(summary="Revoke an API key", response=KeyOut)
 def revoke_key(key_id: int) -> tuple[Response, int]:
-    row = accounts.revoke_api_key(get_db(), signed_in_user().id, key_id)
+    user = signed_in_user()
+    audit.record(get_db(), Action.KEY_REVOKED, user, target_type="api_key", target=key_id,
+                 ip=client_address())  # fmt: skip
+    row = accounts.revoke_api_key(get_db(), user.id, key_id)
     return respond(KeyOut.model_validate(row))

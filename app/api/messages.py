@@ -1,11 +1,11 @@
-"""Messages: list, send (202 + queued reply), regenerate, show, cancel."""
+"""Messages: list, send (202 + queued reply), regenerate, show, cancel, delete a pair."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response
 from flask_jwt_extended import jwt_required
 
-from app.api.deps import parse_body, respond, signed_in_user
+from app.api.deps import no_content, parse_body, respond, signed_in_user
 from app.api.openapi import documented
 from app.api.rate_limits import rate_limited, user_or_ip
 from app.extensions import get_db, resources
@@ -17,8 +17,9 @@ from app.schemas.messages import (
     RegenerateBody,
     ReplyQueued,
 )
-from app.services import replies
+from app.services import chats, replies
 from app.services.ownership import owned_message, owned_session
+from app.services.screening import screen_input
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
 
@@ -51,6 +52,7 @@ limited_like_a_message = rate_limited("rate_limit_messages", by=user_or_ip, what
             response=ReplyQueued, status=202)  # fmt: skip
 def send_message(session_id: int) -> tuple[Response, int]:
     body = parse_body(MessageCreate)
+    screen_input(resources(), get_db(), [body.content], chat=(signed_in_user().id, session_id))
     result = replies.send_message(
         resources(),
         get_db(),
@@ -92,3 +94,11 @@ def cancel(message_id: int) -> tuple[Response, int]:
     message = owned_message(db, signed_in_user().id, message_id)
     status = replies.cancel_reply(db, resources().streams, message)
     return respond(CancelResult(message_id=message.id, status=status), 202)
+
+
+@bp.delete("/messages/<int:message_id>")
+@jwt_required()
+@documented(summary="Delete a question and its reply (either id); 409 while it runs", status=204)
+def delete_pair(message_id: int) -> tuple[Response, int]:
+    chats.delete_pair(get_db(), resources().streams, signed_in_user().id, message_id)
+    return no_content()

@@ -34,11 +34,13 @@ def documented(
     files: str | None = None,
     file: str | None = None,
     raw_body: str | None = None,
+    form: dict[str, dict[str, Any]] | None = None,
 ) -> Callable[[F], F]:
     """Attaches OpenAPI metadata to a view; it changes nothing about how the view runs.
 
     ``files`` names the multipart field of an upload of one or more files, ``file`` that of
-    one file; ``raw_body`` is a media type the same content may come in as the whole body.
+    one file; ``raw_body`` is a media type the same content may come in as the whole body;
+    ``form``: the upload's other (required) fields, by name, with their JSON schemas.
     """
 
     def attach(view: F) -> F:
@@ -52,6 +54,7 @@ def documented(
             "files": files,
             "file": file,
             "raw_body": raw_body,
+            "form": form or {},
         }
         return view
 
@@ -145,7 +148,13 @@ def _operation(rule: str, meta: dict[str, Any], refs: dict[Any, dict[str, Any]])
         binary = {"type": "string", "format": "binary"}
         name = meta["files"] or meta["file"]
         field = {"type": "array", "items": binary} if meta["files"] else binary
-        form = {"type": "object", "required": [name], "properties": {name: field}}
+        form: dict[str, Any] = {
+            "type": "object",
+            "required": [name, *meta["form"]],
+            "properties": {name: field, **meta["form"]},
+        }
+        if meta["form"]:  # an upload whose fields are all listed refuses any other
+            form["additionalProperties"] = False
         content: dict[str, Any] = {"multipart/form-data": {"schema": form}}
         if meta["raw_body"]:
             content[meta["raw_body"]] = {"schema": binary}
@@ -201,6 +210,7 @@ _ERROR_SCHEMA: dict[str, Any] = {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "details": {},
+                "param": {"type": "string"},
             },
         }
     },

@@ -5,8 +5,10 @@ under the metrics directory, and gauges read at scrape time (queue depths, jobs 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from flask import Blueprint, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -20,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import resources
 from app.jobs import QUEUES, queue_depth
 from app.metrics import HTTP_LATENCY
-from app.services.monitoring import chunks_stored, jobs_by_state
+from app.services.monitoring import chunks_stored, ingest_backlog, jobs_by_state
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
@@ -46,17 +48,25 @@ def observe_latency(response: Response) -> Response:
 
 
 class ScrapeTimeCollector(Collector):
-    """Figures that live in Redis and the database, read when Prometheus asks."""
+    """Figures that live in Redis, the database and the disk, read when Prometheus asks; whether
+    Redis and the database answered is itself a figure (for the alerts)."""
 
     def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "queuechat_dependency_up",
+            "1 when the web process reached the dependency at the last scrape",
+            labels=["dependency"],
+        )
         depth = GaugeMetricFamily(
             "queuechat_queue_depth", "Jobs waiting in each Celery queue", labels=["queue"]
         )
         try:
             for name in QUEUES:
                 depth.add_metric([name], queue_depth(resources().redis, name))
+            up.add_metric(["redis"], 1)
         except RedisError:
             logger.warning("queue depths unavailable", exc_info=True)
+            up.add_metric(["redis"], 0)
         yield depth
         jobs = GaugeMetricFamily(
             "queuechat_jobs", "Jobs by kind and state (from the database)", labels=["kind", "state"]
@@ -64,15 +74,45 @@ class ScrapeTimeCollector(Collector):
         chunks = GaugeMetricFamily(
             "queuechat_ingest_chunks_stored", "Document chunks embedded and stored"
         )
+        backlog = GaugeMetricFamily(
+            "queuechat_ingest_backlog",
+            "Documents waiting to be indexed, and their chunks still to embed",
+            labels=["unit"],
+        )
         try:
             with resources().db.session() as db:
                 for kind, state, count in jobs_by_state(db):
                     jobs.add_metric([kind, state], count)
                 chunks.add_metric([], chunks_stored(db))
+                documents, chunks_left = ingest_backlog(db)
+                backlog.add_metric(["documents"], documents)
+                backlog.add_metric(["chunks"], chunks_left)
+            up.add_metric(["database"], 1)
         except SQLAlchemyError:
             logger.warning("job counts unavailable", exc_info=True)
+            up.add_metric(["database"], 0)
         yield jobs
         yield chunks
+        yield backlog
+        yield up
+        yield from disk_gauges(resources().settings.var_dir)
+
+
+def disk_gauges(var_dir: Path) -> Iterator[Metric]:
+    """Free and total bytes of the file system that holds var/ (database, uploads, Redis)."""
+    free = GaugeMetricFamily(
+        "queuechat_var_disk_free_bytes", "Free bytes on the file system of var/"
+    )
+    size = GaugeMetricFamily("queuechat_var_disk_size_bytes", "Size of the file system of var/")
+    try:
+        usage = shutil.disk_usage(var_dir)
+    except OSError:
+        logger.warning("disk usage of %s unavailable", var_dir, exc_info=True)
+        return
+    free.add_metric([], usage.free)
+    size.add_metric([], usage.total)
+    yield free
+    yield size
 
 
 class InProcessCollector(Collector):

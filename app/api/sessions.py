@@ -1,16 +1,21 @@
-"""Chat sessions: list, create, show, rename, delete."""
+"""Chat sessions: list, create, show, rename, delete, export and import."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response
 from flask_jwt_extended import jwt_required
+from pydantic import ValidationError
 
-from app.api.deps import no_content, parse_body, parse_query, respond, signed_in_user
+from app.api.deps import json_body, no_content, parse_body, parse_query, respond, signed_in_user
 from app.api.openapi import documented
+from app.api.rate_limits import client_address
+from app.errors import InvalidInput, validation_details
 from app.extensions import get_db, resources
+from app.schemas.chat_export import ChatExport, ChatImport, ExportQuery, ImportedChats
 from app.schemas.common import Page
 from app.schemas.sessions import SessionCreate, SessionOut, SessionPage, SessionUpdate
-from app.services import chats
+from app.services import audit, chat_export, chats
+from app.services.audit import Action
 from app.services.ownership import owned_session
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/sessions")
@@ -61,5 +66,52 @@ def update_session(session_id: int) -> tuple[Response, int]:
 @jwt_required()
 @documented(summary="Delete a chat session and its messages", status=204)
 def delete_session(session_id: int) -> tuple[Response, int]:
-    chats.delete_chat(get_db(), resources().streams, signed_in_user().id, session_id)
+    user = signed_in_user()
+    audit.record(get_db(), Action.CHAT_DELETED, user, target_type="chat", target=session_id,
+                 ip=client_address())  # fmt: skip
+    chats.delete_chat(get_db(), resources().streams, user.id, session_id)
     return no_content()
+
+
+@bp.get("/<int:session_id>/export")
+@jwt_required()
+@documented(
+    summary="Export a chat as QueueChat JSON or as Markdown (a download)",
+    query=ExportQuery,
+    response=ChatExport,
+)
+def export_session(session_id: int) -> Response:
+    query = parse_query(ExportQuery)
+    export = chat_export.export_chat(get_db(), signed_in_user().id, session_id)
+    if query.format == "markdown":
+        response = Response(chat_export.as_markdown(export), mimetype="text/markdown")
+        extension = "md"
+    else:
+        response = Response(export.model_dump_json(indent=2), mimetype="application/json")
+        extension = "json"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="chat-{session_id}.{extension}"'
+    )
+    return response
+
+
+@bp.post("/import")
+@jwt_required()
+@documented(
+    summary="Import chats: a QueueChat export, or ChatGPT's (one conversation or the list)",
+    body=ChatImport,
+    response=ImportedChats,
+    status=201,
+)
+def import_sessions() -> tuple[Response, int]:
+    data = json_body()
+    try:
+        body = ChatImport.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "not a QueueChat export or a ChatGPT conversation (or too large: at most 50 chats"
+            " of 1,000 messages)",
+            details=validation_details(exc)[:20],
+        ) from exc
+    made = chat_export.import_chats(get_db(), signed_in_user().id, body)
+    return respond(ImportedChats(items=[SessionOut.model_validate(chat) for chat in made]), 201)

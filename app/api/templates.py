@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response
 from flask_jwt_extended import jwt_required
 
 from app.api.deps import is_admin, no_content, parse_body, require_admin, respond
 from app.api.openapi import documented
+from app.api.rate_limits import client_address
 from app.extensions import get_db
-from app.models import PromptTemplate
+from app.models import PromptTemplate, User
 from app.schemas.templates import (
     ExamplesReplace,
     TemplateCreate,
@@ -16,9 +19,21 @@ from app.schemas.templates import (
     TemplateOut,
     TemplateUpdate,
 )
-from app.services import templates
+from app.services import audit, templates
+from app.services.audit import Action
 
 bp = Blueprint("templates", __name__, url_prefix="/api/templates")
+
+
+def audited(
+    admin: User,
+    action: str,
+    target: int | type[PromptTemplate],
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Recorded by the commit of the change (nothing when the change fails)."""
+    audit.record(get_db(), action, admin, target_type="template", target=target,
+                 details=details, ip=client_address())  # fmt: skip
 
 
 def template_out(template: PromptTemplate, status: int = 200) -> tuple[Response, int]:
@@ -37,8 +52,10 @@ def list_templates() -> tuple[Response, int]:
 @jwt_required()
 @documented(summary="Create a template", body=TemplateCreate, response=TemplateOut, status=201)
 def create_template() -> tuple[Response, int]:
-    require_admin()
-    return template_out(templates.create_template(get_db(), parse_body(TemplateCreate)), 201)
+    admin = require_admin()
+    body = parse_body(TemplateCreate)
+    audited(admin, Action.TEMPLATE_CREATED, PromptTemplate, {"name": body.name})
+    return template_out(templates.create_template(get_db(), body), 201)
 
 
 @bp.get("/<int:template_id>")
@@ -54,8 +71,9 @@ def show_template(template_id: int) -> tuple[Response, int]:
 @jwt_required()
 @documented(summary="Edit a template", body=TemplateUpdate, response=TemplateOut)
 def update_template(template_id: int) -> tuple[Response, int]:
-    require_admin()
+    admin = require_admin()
     body = parse_body(TemplateUpdate)
+    audited(admin, Action.TEMPLATE_UPDATED, template_id, {"fields": sorted(body.model_fields_set)})
     return template_out(templates.update_template(get_db(), template_id, body))
 
 
@@ -65,8 +83,9 @@ def update_template(template_id: int) -> tuple[Response, int]:
     summary="Replace the ordered few-shot examples", body=ExamplesReplace, response=TemplateOut
 )
 def replace_examples(template_id: int) -> tuple[Response, int]:
-    require_admin()
+    admin = require_admin()
     body = parse_body(ExamplesReplace)
+    audited(admin, Action.TEMPLATE_EXAMPLES, template_id, {"examples": len(body.examples)})
     return template_out(templates.replace_examples(get_db(), template_id, body.examples))
 
 
@@ -74,7 +93,7 @@ def replace_examples(template_id: int) -> tuple[Response, int]:
 @jwt_required()
 @documented(summary="Make this the default template", response=TemplateOut)
 def make_default(template_id: int) -> tuple[Response, int]:
-    require_admin()
+    audited(require_admin(), Action.TEMPLATE_DEFAULT, template_id)
     return template_out(templates.make_default(get_db(), template_id))
 
 
@@ -82,6 +101,6 @@ def make_default(template_id: int) -> tuple[Response, int]:
 @jwt_required()
 @documented(summary="Delete a template (chats using it fall back to the default)", status=204)
 def delete_template(template_id: int) -> tuple[Response, int]:
-    require_admin()
+    audited(require_admin(), Action.TEMPLATE_DELETED, template_id)
     templates.delete_template(get_db(), template_id)
     return no_content()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import error_response
 from app.extensions import get_db, jwt
+from app.logs import bind
 from app.models import User
 from app.services.accounts import token_subject, usable
 
@@ -55,8 +56,12 @@ def register_jwt_handlers(app: Flask) -> None:
     @jwt.user_lookup_loader
     def load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
         if "token_user" in g:
-            return usable(g.pop("token_user"))
-        return usable(get_db().get(User, int(payload["sub"])))
+            user = usable(g.pop("token_user"))
+        else:
+            user = usable(get_db().get(User, int(payload["sub"])))
+        if user is not None:
+            bind(user_id=user.id)
+        return user
 
     def unauthorized(message: str) -> Response:
         return error_response(401, "unauthorized", message)

@@ -7,13 +7,15 @@ from flask_jwt_extended import jwt_required
 
 from app.api.deps import parse_body, require_admin, respond
 from app.api.openapi import documented
+from app.api.rate_limits import client_address
 from app.enums import Role
 from app.events import publish_account_notice
 from app.extensions import get_db, resources
 from app.models import User
 from app.schemas.admin import UserList, UserPatch
 from app.schemas.auth import UserOut
-from app.services import accounts
+from app.services import accounts, audit
+from app.services.audit import Action
 
 bp = Blueprint("admin_users", __name__, url_prefix="/api/admin/users")
 
@@ -37,9 +39,25 @@ def update_user(user_id: int) -> tuple[Response, int]:
     role = Role(body.role) if body.role is not None else None
     before = get_db().get(User, user_id)
     was = (before.active, before.role) if before is not None else None
+    if was is not None:
+        record_account_change(admin, user_id, was, role, body.active)
     user = accounts.update_user(get_db(), admin.id, user_id, role, body.active)
     if was is not None and was[0] and not user.active:  # its open sockets close now
         publish_account_notice(resources().redis, user.id, "deactivated")
     elif was is not None and user.active and was[1] != user.role:
         publish_account_notice(resources().redis, user.id, "role_changed")
     return respond(UserOut.model_validate(user))
+
+
+def record_account_change(
+    admin: User, user_id: int, was: tuple[bool, Role], role: Role | None, active: bool | None
+) -> None:
+    """Audit events for what the update changes, written by its commit."""
+    db = get_db()
+    ip = client_address()
+    if role is not None and role != was[1]:
+        audit.record(db, Action.ROLE_CHANGED, admin, target_type="user", target=user_id,
+                     details={"from": str(was[1]), "to": str(role)}, ip=ip)  # fmt: skip
+    if active is not None and active != was[0]:
+        action = Action.ACTIVATED if active else Action.DEACTIVATED
+        audit.record(db, action, admin, target_type="user", target=user_id, ip=ip)

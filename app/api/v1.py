@@ -6,29 +6,28 @@ Authenticated by API keys; requests go through the same queues and workers as ch
 from __future__ import annotations
 
 import base64
-import json
 import struct
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from pydantic import ValidationError
 
-from app.api.deps import key_or_jwt_user, parse_lenient_body
+from app.api.deps import caller_api_key_id, json_body, key_or_jwt_user, parse_lenient_body
+from app.api.openapi import documented
 from app.api.rate_limits import api_caller, rate_limited
-from app.errors import InvalidInput, NotFound
+from app.api.v1_sse import completion_events, sse_data, sse_response
+from app.errors import NotFound
 from app.extensions import get_db, resources
 from app.models import BatchItem
 from app.schemas.openai import ChatCompletionBody, EmbeddingsBody
-from app.services.completions import (
-    CompletionTimeout,
-    completion_streams,
-    follow,
-    queue_completion,
-    wait_for_completion,
-)
+from app.schemas.openai_api import ChatCompletionOut, EmbeddingsOut, ModelList
+from app.services.chat_deltas import ReplyDeltas
+from app.services.chat_requests import chat_completion_request
+from app.services.completions import completion_streams, queue_completion, wait_for_completion
 from app.services.embeddings import embed
+from app.services.screening import screen_input
+from app.services.tool_calls import assistant_message
 from app.streams import TokenStreams
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
@@ -45,6 +44,7 @@ def check_model(name: str, served: str) -> None:
 
 
 @bp.get("/models")
+@documented(summary="OpenAI models: the chat model and the embedding model", response=ModelList)
 def list_models() -> Response:
     key_or_jwt_user()
     return jsonify(
@@ -69,46 +69,40 @@ def usage_of(item: BatchItem | dict[str, Any]) -> dict[str, int]:
 
 
 @bp.post("/chat/completions")
+@documented(
+    summary="OpenAI chat completions (stream: text/event-stream)",
+    body=ChatCompletionBody,
+    response=ChatCompletionOut,
+)
 @rate_limited("rate_limit_messages", by=api_caller, what="completions")
 def chat_completions() -> Response:
     user = key_or_jwt_user()
-    body = parse_lenient_body(ChatCompletionBody)
     res = resources()
+    body, wanted = chat_completion_request(json_body(), res.settings)
     check_model(body.model, res.settings.served_model_name)
-    try:
-        wanted = body.generation_request().stored(res.settings)
-    except (ValidationError, ValueError) as exc:
-        raise InvalidInput(str(exc)) from exc
     db = get_db()
-    item = queue_completion(res, db, user.id, wanted)
+    user_texts = [m.as_turn()["content"] for m in body.messages if m.role == "user"]
+    screen_input(res, db, user_texts, template_name=wanted.get("template"))
+    item = queue_completion(res, db, user.id, wanted, caller_api_key_id())
     meta = {"id": f"chatcmpl-{item.id}", "created": int(time.time()), "model": body.model}
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         streams = completion_streams(res)
-        events = sse(streams, res.settings.api_wait_timeout_s, item.id, meta, include_usage)
-        response = Response(events, mimetype="text/event-stream")
-        response.headers["Cache-Control"] = "no-cache"
-        response.headers["X-Accel-Buffering"] = "no"
-        return response
+        deltas = ReplyDeltas(wanted, item.id)
+        timeout_s = res.settings.api_wait_timeout_s
+        return sse_response(sse(streams, timeout_s, item.id, meta, include_usage, deltas))
     item = wait_for_completion(res, db, item)
+    message, finish_reason = assistant_message(
+        wanted, item.output or "", item.finish_reason or "stop", item.id
+    )
     return jsonify(
         {
             **meta,
             "object": "chat.completion",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": item.output or ""},
-                    "finish_reason": item.finish_reason or "stop",
-                }
-            ],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
             "usage": usage_of(item),
         }
     )
-
-
-def sse_error(message: str, kind: str) -> str:
-    return f"data: {json.dumps({'error': {'message': message, 'type': kind}})}\n\n"
 
 
 def sse(
@@ -117,51 +111,40 @@ def sse(
     item_id: int,
     meta: dict[str, Any],
     include_usage: bool,
+    deltas: ReplyDeltas,
 ) -> Iterator[str]:
-    """Chunks in OpenAI's format; a client that disconnects cancels the generation.
-
-    Runs after the view returned (outside the app context): it gets everything it needs.
-    """
-    finished = False
+    """Chunks in OpenAI's chat.completion.chunk format."""
 
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> str:
-        payload = {
-            **meta,
-            "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
-        }
-        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+        choices = [{"index": 0, "delta": delta, "finish_reason": finish_reason}]
+        return sse_data({**meta, "object": "chat.completion.chunk", "choices": choices})
 
-    try:
-        yield chunk({"role": "assistant", "content": ""})
-        for event in follow(streams, item_id, timeout_s):
-            data = event.data
-            if event.type == "token":
-                yield chunk({"content": data["text"]})
-            elif event.type == "done":
-                finished = True
-                yield chunk({}, data.get("finish_reason") or "stop")
-                if include_usage:
-                    usage = {
-                        **meta,
-                        "object": "chat.completion.chunk",
-                        "choices": [],
-                        "usage": usage_of(data),
-                    }
-                    yield f"data: {json.dumps(usage)}\n\n"
-            elif event.is_final:
-                finished = True
-                message = data.get("error") or f"the completion ended as {data.get('status')}"
-                yield sse_error(message, "server_error")
-        yield "data: [DONE]\n\n"
-    except CompletionTimeout as exc:
-        yield sse_error(str(exc), "timeout")
-    finally:
-        if not finished:
-            streams.request_cancel(item_id)
+    def done(data: dict[str, Any]) -> Iterator[str]:
+        for delta in deltas.finish():
+            yield chunk(delta)
+        reason = data.get("finish_reason") or "stop"
+        yield chunk({}, "tool_calls" if deltas.is_calls and reason == "stop" else reason)
+        if include_usage:
+            yield sse_data(
+                {**meta, "object": "chat.completion.chunk", "choices": [], "usage": usage_of(data)}
+            )
+
+    return completion_events(
+        streams,
+        timeout_s,
+        item_id,
+        lambda text: [chunk(delta) for delta in deltas.feed(text)],
+        done,
+        opening=[chunk({"role": "assistant", "content": ""})],
+    )
 
 
 @bp.post("/embeddings")
+@documented(
+    summary="OpenAI embeddings, computed by the ingest workers",
+    body=EmbeddingsBody,
+    response=EmbeddingsOut,
+)
 @rate_limited("rate_limit_embeddings", by=api_caller, what="embedding requests")
 def embeddings() -> Response:
     key_or_jwt_user()

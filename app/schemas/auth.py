@@ -32,6 +32,13 @@ class LoginBody(Body):
 
 class AuthConfig(BaseModel):
     registration: Literal["open", "admin"]
+    # single sign-on: the provider's name for the login page's button; null when it is off
+    sso_name: str | None = None
+    sso_login_url: str | None = None
+
+
+class SsoExchange(Body):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 class TokenPair(BaseModel):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -24,6 +25,28 @@ RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]  # the same bound for chat, /v1 and batch lines
 # every moment in a response is UTC with its offset (RFC 3339): SQLite hands back naive ones
 Timestamp = Annotated[datetime, AfterValidator(as_utc)]
+NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def written_as_date(value: object) -> object:
+    """A date in a query is written as one: pydantic alone reads ``0.5`` as a Unix time."""
+    if isinstance(value, int | float) or (isinstance(value, str) and NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 date, not a number")
+    return value
+
+
+# dates and moments in query strings (filters of admin views and reports)
+QueryDate = Annotated[date, BeforeValidator(written_as_date)]
+def in_utc(moment: datetime) -> datetime:
+    """A moment of a query, in UTC (naive: UTC already). PostgreSQL takes offsets only up to
+    15:59, and a moment whose UTC falls outside years 1-9999 has no datetime: 422, not 500."""
+    try:
+        return as_utc(moment).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("is outside the years 1 to 9999 in UTC") from exc
+
+
+QueryMoment = Annotated[datetime, BeforeValidator(written_as_date), AfterValidator(in_utc)]
 # a character that is neither a space nor a control character, spelled out so that the server
 # (Python's re) and the spec (ECMA-262, whose \s is narrower) mean the same characters
 VISIBLE = r"[^\s\x00-\x20\x7f-\x9f\uFEFF]"

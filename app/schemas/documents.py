@@ -29,3 +29,20 @@ class DocumentOut(Out):
 
 class DocumentList(BaseModel):
     items: list[DocumentOut]
+
+
+class RejectedFile(BaseModel):
+    """A file of an upload that was not taken, and why (the status it would have alone)."""
+
+    name: str
+    status: int = Field(examples=[415])
+    code: str = Field(examples=["unsupported_document"])
+    message: str
+    existing_document_id: int | None = None  # a duplicate: the document with the same content
+
+
+class UploadResult(BaseModel):
+    """The files taken (queued for ingest) and, file by file, those refused."""
+
+    items: list[DocumentOut]
+    rejected: list[RejectedFile] = Field(default_factory=list)

@@ -44,19 +44,21 @@ class GenerationRequest(Input):
 
     def stored(self, settings: Settings) -> dict[str, Any]:
         """The form workers read: messages, template, stop list and complete sampling."""
-        if self.max_tokens is not None and self.max_tokens > settings.max_tokens_limit:
-            raise ValueError(f"max_tokens is over the limit of {settings.max_tokens_limit}")
-        if self.temperature is not None and self.temperature > settings.max_temperature:
-            raise ValueError(f"temperature is over the limit of {settings.max_temperature}")
         messages = (
             [turn.model_dump() for turn in self.messages]
             if self.messages is not None
             else [{"role": "user", "content": self.prompt or ""}]
         )
+        return {"messages": messages, "template": self.template, **self.stored_sampling(settings)}
+
+    def stored_sampling(self, settings: Settings) -> dict[str, Any]:
+        """The stop list and complete sampling, checked against the server's limits."""
+        if self.max_tokens is not None and self.max_tokens > settings.max_tokens_limit:
+            raise ValueError(f"max_tokens is over the limit of {settings.max_tokens_limit}")
+        if self.temperature is not None and self.temperature > settings.max_temperature:
+            raise ValueError(f"temperature is over the limit of {settings.max_temperature}")
         stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
         return {
-            "messages": messages,
-            "template": self.template,
             "stop": [s for s in stop if s],
             "sampling": {
                 "max_tokens": self.max_tokens or settings.default_max_tokens,

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from app.enums import MessageRole, MessageStatus
 from app.schemas.common import Body, Out, Seed, Text, Timestamp, bounded_by, settings_of
+from app.schemas.feedback import FeedbackOut
 
 
 class SamplingParams(Body):
@@ -80,9 +81,13 @@ class MessageOut(Out):
     time_to_first_token_ms: float | None
     tokens_per_second: float | None
     model_name: str | None
+    finish_reason: str | None = Field(
+        default=None, description="stop, length, cancelled, or budget (the token budget ran out)"
+    )
     citations: list[Citation]
     created_at: Timestamp
     completed_at: Timestamp | None
+    feedback: FeedbackOut | None = None  # its owner's rating of a reply
 
 
 class MessageList(BaseModel):

@@ -18,6 +18,7 @@ from app.db import Database
 from app.enums import Role
 from app.errors import Conflict, Forbidden, Unauthorized
 from app.models import ApiKey, RevokedToken, User, account_key, as_utc, utcnow
+from app.offload import off_loop
 from app.services.ownership import owned_api_key, user_or_404
 
 API_KEY_PREFIX = "qc-"
@@ -29,13 +30,14 @@ _DUMMY_HASH = _hasher.hash("queuechat-dummy-password")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return off_loop(_hasher.hash, password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Checks a password; an unknown user costs the same time as a wrong password."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matches = off_loop(_hasher.verify, password_hash or _DUMMY_HASH, password)
+        return matches and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -123,6 +125,12 @@ def new_api_key(db: Session, owner_id: int, name: str) -> tuple[ApiKey, str]:
 
 
 def user_for_api_key(db: Session, key: str) -> User | None:
+    found = api_key_user(db, key)
+    return None if found is None else found[1]
+
+
+def api_key_user(db: Session, key: str) -> tuple[ApiKey, User] | None:
+    """The key's row and its active owner (None for an unknown or revoked key)."""
     row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
     if row is None or row.revoked_at is not None:
         return None
@@ -134,7 +142,7 @@ def user_for_api_key(db: Session, key: str) -> User | None:
     if last is None or now - as_utc(last) > LAST_USED_RESOLUTION:
         row.last_used_at = now
         db.commit()
-    return user
+    return row, user
 
 
 def create_api_key(db: Session, owner_id: int, name: str) -> tuple[ApiKey, str]:

@@ -21,8 +21,11 @@ class ParsedLine(BaseModel):
     template: str | None
 
 
-def parse_batch(data: bytes, settings: Settings) -> list[ParsedLine]:
-    """Every line checked; one error anywhere rejects the file with all errors by line number."""
+def parse_batch(
+    data: bytes, settings: Settings, defaults: dict[str, Any] | None = None
+) -> list[ParsedLine]:
+    """Every line checked; one error anywhere rejects the file with all errors by line number.
+    ``defaults`` fill the fields a line leaves out (template, sampling)."""
     if len(data) > settings.batch_max_bytes:
         raise InvalidInput(f"the batch file is over {settings.batch_max_bytes} bytes")
     try:
@@ -39,7 +42,10 @@ def parse_batch(data: bytes, settings: Settings) -> list[ParsedLine]:
     seen: dict[str, int] = {}
     for number, raw in numbered:
         try:
-            line = BatchLine.model_validate(json.loads(raw))
+            fields = json.loads(raw)
+            if isinstance(fields, dict) and defaults:
+                fields = {**defaults, **fields}
+            line = BatchLine.model_validate(fields)
             stored = line.stored(settings)
         except json.JSONDecodeError as exc:
             errors.append({"line": number, "message": f"not valid JSON: {exc.msg}"})

@@ -1,4 +1,6 @@
-"""Batch jobs: submit parsed lines as queued items, summarize progress, list results, cancel."""
+"""Batch jobs: submit parsed lines as queued items, summarize progress, list results, cancel.
+
+The machinery of both /api/batches and the Batch API (/v1/batches)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,14 @@ from app.errors import Conflict, InvalidInput
 from app.models import BatchItem, BatchJob, PromptTemplate, as_utc, utcnow
 from app.resources import Resources
 from app.schemas.batches import BatchOut, ItemCounts, TokenTotals
+from app.services import budgets
+from app.services.batch_close import stop_batch
 from app.services.batch_input import ParsedLine
 from app.services.dispatch import send_or_fail
 from app.services.ownership import owned_batch
 from app.services.work_caps import ensure_batch_capacity, user_quota_lock
+
+EMBEDDING_INPUT = "embedding_input"  # the stored request of a Batch API embeddings line
 
 
 def check_templates(db: Session, names: set[str]) -> None:
@@ -35,13 +41,25 @@ def check_templates(db: Session, names: set[str]) -> None:
 
 
 def submit_batch(
-    res: Resources, db: Session, user_id: int, name: str, lines: Sequence[ParsedLine]
+    res: Resources,
+    db: Session,
+    user_id: int,
+    name: str,
+    lines: Sequence[ParsedLine],
+    api_key_id: int | None = None,
+    **job_fields: Any,
 ) -> BatchJob:
-    """Stores the job and its items under the user's cap, then sends one job per item."""
+    """Stores the job and its items under the user's cap, then sends one job per item
+    (embedding requests to the ingest workers, which hold the embedding model).
+
+    ``job_fields``: the Batch API's columns of the job (endpoint, window, files, metadata).
+    """
     check_templates(db, {line.template for line in lines if line.template})
     with user_quota_lock(res.redis, user_id):
         ensure_batch_capacity(db, user_id, len(lines), res.settings)
-        job = BatchJob(owner_id=user_id, name=name, total=len(lines))
+        wanted = [int(line.request.get("sampling", {}).get("max_tokens", 0)) for line in lines]
+        reserved = budgets.admit_batch(db, user_id, wanted)
+        job = BatchJob(owner_id=user_id, name=name, total=len(lines), **job_fields)
         db.add(job)
         db.flush()
         items = [
@@ -52,8 +70,10 @@ def submit_batch(
                 custom_id=line.custom_id,
                 request=line.request,
                 status=ItemStatus.QUEUED,
+                reserved_tokens=reserve,
+                api_key_id=api_key_id,
             )
-            for line in lines
+            for line, reserve in zip(lines, reserved, strict=True)
         ]
         db.add_all(items)
         db.commit()
@@ -66,8 +86,16 @@ def submit_batch(
         )
         job.status = BatchStatus.DONE
 
-    item_ids = [item.id for item in items]
-    send_or_fail(db, lambda: res.jobs.enqueue_batch_items(item_ids), mark_failed, f"batch {job.id}")
+    embeddings = [item.id for item in items if EMBEDDING_INPUT in item.request]
+    generations = [item.id for item in items if EMBEDDING_INPUT not in item.request]
+
+    def send() -> None:
+        if generations:
+            res.jobs.enqueue_batch_items(generations, job.id)
+        if embeddings:
+            res.jobs.enqueue_embedding_items(embeddings)
+
+    send_or_fail(db, send, mark_failed, f"batch {job.id}")
     return job
 
 
@@ -84,17 +112,12 @@ def list_batches(db: Session, user_id: int, limit: int, offset: int) -> Sequence
 def cancel_batch(db: Session, user_id: int, batch_id: int) -> BatchJob:
     """Cancels the queued items; running items finish."""
     job = owned_batch(db, user_id, batch_id)
-    if job.status in (BatchStatus.DONE, BatchStatus.CANCELLED):
+    if not stop_batch(db, job.id, BatchStatus.CANCELLED, utcnow()):
+        db.rollback()
+        db.refresh(job)
         raise Conflict(f"the batch is already {job.status}")
-    now = utcnow()
-    db.execute(
-        update(BatchItem)
-        .where(BatchItem.batch_id == job.id, BatchItem.status == ItemStatus.QUEUED)
-        .values(status=ItemStatus.CANCELLED, completed_at=now)
-    )
-    job.status = BatchStatus.CANCELLED
-    job.cancelled_at = now
     db.commit()
+    db.refresh(job)
     return job
 
 

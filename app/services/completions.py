@@ -13,6 +13,7 @@ from app.enums import ItemStatus
 from app.errors import GatewayTimeout, GenerationFailed
 from app.models import BatchItem, utcnow
 from app.resources import Resources
+from app.services import budgets
 from app.services.dispatch import send_or_fail
 from app.services.work_caps import ensure_reply_capacity, user_quota_lock
 from app.streams import StreamEvent, TokenStreams
@@ -29,13 +30,23 @@ def completion_streams(res: Resources) -> TokenStreams:
 
 
 def queue_completion(
-    res: Resources, db: Session, owner_id: int, request: dict[str, Any]
+    res: Resources,
+    db: Session,
+    owner_id: int,
+    request: dict[str, Any],
+    api_key_id: int | None = None,
 ) -> BatchItem:
     """Commits the item, then sends its job; a broker failure fails the item visibly."""
     with user_quota_lock(res.redis, owner_id):
         ensure_reply_capacity(db, owner_id, res.settings)
+        wanted = int(request["sampling"]["max_tokens"])
         item = BatchItem(
-            batch_id=None, owner_id=owner_id, request=request, status=ItemStatus.QUEUED
+            batch_id=None,
+            owner_id=owner_id,
+            request=request,
+            status=ItemStatus.QUEUED,
+            reserved_tokens=budgets.admit(db, owner_id, wanted),
+            api_key_id=api_key_id,
         )
         db.add(item)
         db.commit()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
+from app.config import Settings
 from app.errors import GatewayTimeout, GenerationFailed, InvalidInput, ServiceUnavailable
 from app.redis_keys import embed_result_key
 from app.resources import Resources
@@ -22,20 +23,21 @@ class Embeddings:
     prompt_tokens: int
 
 
-def check_texts(res: Resources, texts: list[str]) -> None:
+def check_texts(settings: Settings, texts: list[str]) -> None:
+    """The bounds of one embeddings request (a /v1/embeddings call or a Batch API line)."""
     if not texts or len(texts) > MAX_EMBED_INPUTS:
         raise InvalidInput(f"input must hold 1 to {MAX_EMBED_INPUTS} texts")
-    limit = res.settings.max_message_chars
+    limit = settings.max_message_chars
     if any(not text or len(text) > limit for text in texts):
         raise InvalidInput(f"each input must have 1 to {limit} characters")
-    total = res.settings.max_embed_chars
+    total = settings.max_embed_chars
     if sum(len(text) for text in texts) > total:
         raise InvalidInput(f"the inputs may hold {total} characters in all")
 
 
 def embed(res: Resources, texts: list[str]) -> Embeddings:
     """One round trip through an ingest worker; 504 when none answers in time."""
-    check_texts(res, texts)
+    check_texts(res.settings, texts)
     request_id = uuid.uuid4().hex
     try:
         res.jobs.enqueue_embedding(request_id, texts)

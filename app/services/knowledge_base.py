@@ -30,26 +30,31 @@ def announce(res: Resources, document: RagDocument) -> None:
     publish_document(res.redis, DocumentOut.model_validate(document).model_dump(mode="json"))
 
 
-def reject_duplicates(db: Session, uploads: Sequence[CheckedUpload]) -> None:
+def split_duplicates(
+    db: Session, uploads: Sequence[CheckedUpload]
+) -> tuple[list[CheckedUpload], list[tuple[CheckedUpload, int | None]]]:
+    """The uploads whose content is new, and the others with the document that has it (None:
+    an earlier file of the same upload)."""
     hashes = [u.sha256 for u in uploads]
     rows = db.execute(
         select(RagDocument.sha256, RagDocument.id).where(RagDocument.sha256.in_(hashes))
     )
     existing: dict[str, int] = dict(rows.all())
-    duplicates = [
-        {"name": u.original_name, "existing_document_id": existing.get(u.sha256)}
-        for index, u in enumerate(uploads)
-        if u.sha256 in existing or u.sha256 in hashes[:index]
-    ]
-    if duplicates:
-        raise Conflict("already uploaded: the same content exists", details=duplicates)
+    fresh: list[CheckedUpload] = []
+    duplicates: list[tuple[CheckedUpload, int | None]] = []
+    for index, upload in enumerate(uploads):
+        if upload.sha256 in existing or upload.sha256 in hashes[:index]:
+            duplicates.append((upload, existing.get(upload.sha256)))
+        else:
+            fresh.append(upload)
+    return fresh, duplicates
 
 
 def add_documents(
     res: Resources, db: Session, owner_id: int, uploads: Sequence[CheckedUpload]
 ) -> list[RagDocument]:
-    """Stores the files and their rows, then queues each for ingest; duplicates are 409."""
-    reject_duplicates(db, uploads)
+    """Stores the files and their rows, then queues each for ingest (new content only: see
+    split_duplicates); a concurrent upload of the same content is 409."""
     uploads_dir = res.settings.uploads_dir
     documents = [
         RagDocument(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.enums import MessageRole
+from app.enums import DocumentStatus, MessageRole
 from app.models import BatchItem, Message, RagDocument
 
 
@@ -32,3 +32,16 @@ def jobs_by_state(db: Session) -> list[tuple[str, str, int]]:
 
 def chunks_stored(db: Session) -> int:
     return int(db.scalar(select(func.sum(RagDocument.chunks_done))) or 0)
+
+
+def ingest_backlog(db: Session) -> tuple[int, int]:
+    """Documents not yet indexed (queued, extracting, embedding) and their chunks still to embed
+    (known once extraction has counted them)."""
+    waiting = (DocumentStatus.QUEUED, DocumentStatus.EXTRACTING, DocumentStatus.EMBEDDING)
+    documents, chunks = db.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(RagDocument.chunk_count - RagDocument.chunks_done), 0),
+        ).where(RagDocument.status.in_(waiting))
+    ).one()
+    return int(documents), int(chunks)

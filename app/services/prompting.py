@@ -123,4 +123,10 @@ def build_chat_messages(
         start = first_fitting(starts, partial(suffix_fits, fits, head, turns))
         if start is not None:
             return BuiltPrompt(head + turns[start:], kept)
+    head = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + shots
+    if not fits([*head, {"role": "user", "content": ""}]):  # no message could ever fit
+        raise PromptTooLong(
+            "the chat's template (its system prompt and examples) leaves no room in the "
+            "model's context window for a message and its reply: an admin must shorten it"
+        )
     raise PromptTooLong("the message does not fit the model's context window")

@@ -13,8 +13,13 @@ from app.enums import FINAL_STATUSES, OPEN_STATUSES, MessageRole, MessageStatus
 from app.errors import Conflict, NotFound
 from app.models import ChatSession, Message, utcnow
 from app.resources import Resources
+from app.services import budgets
+from app.services.chat_tokens import vocabulary_reader
 from app.services.dispatch import send_or_fail
+from app.services.message_fit import check_fit
 from app.services.ownership import owned_session
+from app.services.prompt_setup import load_prompt_setup
+from app.services.routing import chat_worker, mark_routed
 from app.services.work_caps import (
     check_reply_cap,
     ensure_reply_capacity,
@@ -44,6 +49,8 @@ def send_message(
     """Stores the user's message and a queued reply, then sends the reply's job."""
     with user_quota_lock(res.redis, user_id):
         chat = admit_chat_reply(db, user_id, session_id, res.settings)
+        fit_message(res, db, chat.id, content, sampling, use_knowledge_base)
+        reserved = budgets.admit(db, user_id, wanted_tokens(sampling, res.settings))
         user_message = Message(session_id=chat.id, role=MessageRole.USER, content=content)
         reply = Message(
             session_id=chat.id,
@@ -51,6 +58,7 @@ def send_message(
             status=MessageStatus.QUEUED,
             sampling=sampling,
             use_knowledge_base=use_knowledge_base,
+            reserved_tokens=reserved,
         )
         chat.updated_at = utcnow()
         db.add_all([user_message, reply])
@@ -76,11 +84,21 @@ def regenerate(
         if last.status in OPEN_STATUSES:
             raise Conflict("the last reply is still being generated; cancel it first")
         ensure_reply_capacity(db, user_id, res.settings)
+        sampling = sampling or last.sampling
+        asked = db.scalar(
+            select(Message.content)
+            .where(Message.session_id == chat.id, Message.role == MessageRole.USER)
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        fit_message(res, db, chat.id, asked or "", sampling, last.use_knowledge_base)
+        reserved = budgets.admit(db, user_id, wanted_tokens(sampling, res.settings))
         reply = Message(
             session_id=chat.id,
             role=MessageRole.ASSISTANT,
             status=MessageStatus.QUEUED,
-            sampling=sampling or last.sampling,
+            sampling=sampling,
+            reserved_tokens=reserved,
         )
         old_id = last.id
         db.delete(last)
@@ -90,6 +108,28 @@ def regenerate(
     res.streams.delete(old_id)
     enqueue_reply(res, db, reply)
     return QueuedReply(None, reply)
+
+
+def fit_message(
+    res: Resources,
+    db: Session,
+    chat_id: int,
+    content: str,
+    sampling: dict[str, Any],
+    use_knowledge_base: bool | None,
+) -> None:
+    """MessageTooLong when the message, the chat's template and the reply's room exceed the
+    model's context (app/services/message_fit.py); the worker fits it where this process has no
+    tokenizer."""
+    tokenizer = vocabulary_reader(res.settings.model_path, res.settings.n_ctx)
+    if tokenizer is not None:
+        setup = load_prompt_setup(db, chat_id, use_knowledge_base)
+        check_fit(tokenizer, setup, content, wanted_tokens(sampling, res.settings))
+
+
+def wanted_tokens(sampling: dict[str, Any], settings: Settings) -> int:
+    """The reply's max_tokens, as the worker will read it."""
+    return int(sampling.get("max_tokens") or settings.default_max_tokens)
 
 
 def cancel_reply(
@@ -149,16 +189,10 @@ def enqueue_reply(res: Resources, db: Session, reply: Message) -> None:
         reply.error = reason
         reply.completed_at = utcnow()
 
-    send_or_fail(db, lambda: res.jobs.enqueue_reply(reply.id), mark_failed, f"reply {reply.id}")
+    def send() -> None:
+        worker_id = chat_worker(res.redis, reply.session_id)
+        if worker_id is not None:
+            mark_routed(res.redis, worker_id, reply.id)
+        res.jobs.enqueue_reply(reply.id, worker_id)
 
-
-def queued_reply_ids(db: Session) -> list[int]:
-    """Every reply waiting for a worker, in the order workers take them: a reply's position is
-    its index + 1 (one query answers the positions of all of them)."""
-    return list(
-        db.scalars(
-            select(Message.id)
-            .where(Message.role == MessageRole.ASSISTANT, Message.status == MessageStatus.QUEUED)
-            .order_by(Message.id)
-        )
-    )
+    send_or_fail(db, send, mark_failed, f"reply {reply.id}")

@@ -19,6 +19,7 @@ from app.api.tokens import access_claims, token_user
 from app.enums import FINAL_STATUSES, Role
 from app.errors import ApiError, Forbidden
 from app.extensions import resources, sock
+from app.logs import bind
 from app.schemas.common import RowId
 from app.schemas.messages import MessageOut
 from app.services.ownership import owned_message
@@ -110,7 +111,7 @@ def authenticate(connection: Connection, runtime: SocketRuntime, timeout_s: floa
         command = None
     claims = access_claims(command.token) if command and command.type == "auth" else None
     if claims is not None:
-        with runtime.resources.db.session() as db:
+        with runtime.command_slot(), runtime.resources.db.session() as db:
             found = token_user(db, claims)
             if found is not None:
                 token_ids = frozenset(str(claims[k]) for k in ("jti", "rjti") if claims.get(k))
@@ -120,6 +121,7 @@ def authenticate(connection: Connection, runtime: SocketRuntime, timeout_s: floa
         return
     if not runtime.registry.sign_in(connection, user):
         connection.close("too_many_sockets", "too many open sockets for this account")
+    bind(user_id=user.user_id)  # this socket's log lines name its user
     connection.push({"type": "ready", "user_id": user.user_id})
     for raw in frames[1:]:
         handle_frame(raw, connection, runtime)
@@ -144,7 +146,8 @@ def handle_frame(raw: str, connection: Connection, runtime: SocketRuntime) -> No
         connection.problem("bad_command", "commands are JSON objects with a known type")
         return
     try:
-        handle(command, connection, runtime)
+        with runtime.command_slot():
+            handle(command, connection, runtime)
     except ApiError as exc:
         connection.problem(exc.code, exc.message, command.message_id)
 

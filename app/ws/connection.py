@@ -1,11 +1,13 @@
-"""One open socket: an outbox that the stream reader and the notices fill without blocking, and
-one loop (the socket's own handler) that writes it out and reads the client's frames.
+"""One open socket: what the stream reader and the notices hand it goes straight onto the wire
+when the socket can take it (one non-blocking send, no switch to the socket's own loop), and into
+an outbox when it cannot; the socket's own loop (its handler) writes the outbox out and reads the
+client's frames.
 
-Frames are built here (text_frame) and written in batches, not one wsproto call and one system
-call each: a busy reply watched by many sockets is thousands of frames a second.
+Frames are built here (text_frame), once per event, and the same bytes go to every subscriber:
+a busy reply watched by many sockets is thousands of frames a second.
 
 The handler waits on the socket's one wake-up event, which both an incoming frame (set by
-simple-websocket's reader) and a pushed frame set; no thread or greenlet per subscription, and
+simple-websocket's reader) and a queued frame set; no thread or greenlet per subscription, and
 a slow client blocks only its own handler, never the shared reader.
 """
 
@@ -13,17 +15,20 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gevent import monkey
 from simple_websocket import ConnectionClosed, Server
 
 from app.enums import Role
 
-OUTBOX_FRAMES = 20_000  # a client this far behind is cut off (it resumes from its last id)
+OUTBOX_BYTES = 4 << 20  # a client this far behind is cut off (it resumes from its last id)
 _ids = itertools.count(1)
 
 
@@ -75,25 +80,36 @@ class TokenBucket:
 class WholeFrames:
     """The socket under simple-websocket, which writes with ``socket.send``: that may write part
     of a frame when the send buffer is full (gevent's sockets do), and the rest would be lost.
-    This writes all of it, one writer at a time (the socket's loop, and the reader's pongs)."""
+    This writes all of it, one writer at a time (the socket's loop, the reader's pongs and the
+    stream reader's direct sends)."""
 
     def __init__(self, sock: Any) -> None:
-        self._sock = sock
-        self._lock = threading.Lock()
+        self.raw = sock
+        self.lock = threading.Lock()  # held while writing: frames never interleave
+        self.send_now = _nonblocking_send(sock)
 
     def send(self, data: bytes) -> int:
-        with self._lock:
-            self._sock.sendall(data)
+        with self.lock:
+            self.raw.sendall(data)
         return len(data)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
+        return getattr(self.raw, name)
+
+
+def _nonblocking_send(sock: Any) -> Callable[[bytes], int]:
+    """One send that writes what the kernel takes now and never waits (BlockingIOError when
+    it takes nothing): gevent's socket waits for room unless told timeout=0."""
+    if monkey.is_module_patched("socket"):
+        return lambda data: int(sock.send(data, 0, timeout=0.0))
+    return lambda data: int(sock.send(data, socket.MSG_DONTWAIT))
 
 
 class Connection:
     def __init__(self, ws: Server, address: str, bucket: TokenBucket) -> None:
         self.id = next(_ids)
-        ws.sock = WholeFrames(ws.sock)
+        self.wire = WholeFrames(ws.sock)
+        ws.sock = self.wire
         self.ws = ws
         self.address = address
         self.bucket = bucket
@@ -102,28 +118,54 @@ class Connection:
         self.throttled = False  # told it was rate limited, since its last accepted command
         self.subscriptions: set[int] = set()
         self.outbox: deque[bytes] = deque()
+        self.outbox_bytes = 0
         self.ending: tuple[str, str] | None = None  # (code, message) once the server ends it
         self.lock = threading.Lock()
 
     def push(self, payload: dict[str, Any] | str) -> None:
-        """Queues a frame for the client (any thread); never blocks."""
+        """Sends a frame to the client (any thread); never blocks."""
         text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
-        self.push_frame(text_frame(text))
+        self.deliver(text_frame(text))
 
-    def push_frame(self, frame: bytes) -> None:
-        self.push_frames([frame])
+    def deliver(self, data: bytes) -> None:
+        """Whole frames already in wire format (the reader builds each event's frame once and
+        hands the same bytes to every subscriber): written at once when nothing is queued
+        before them and the socket has room, else queued for the socket's loop. Never blocks."""
+        if self.ending is not None:
+            return
+        if not self.wire.lock.acquire(blocking=False):
+            self._enqueue(data)  # the loop is writing: after what it writes
+            return
+        try:
+            if self.outbox:
+                self._enqueue(data)  # behind: after what is queued
+                return
+            try:
+                sent = self.wire.send_now(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                sent = len(data)  # the socket is gone: its loop finds out and ends
+                self.ws.event.set()
+            if sent < len(data):  # still holding the writer: the rest goes out first
+                with self.lock:
+                    self.outbox.appendleft(data[sent:])
+                    self.outbox_bytes += len(data) - sent
+                self.ws.event.set()
+        finally:
+            self.wire.lock.release()
 
-    def push_frames(self, frames: list[bytes]) -> None:
-        """Queues frames already in wire format (the reader builds one per event and hands it
-        to every subscriber)."""
+    def _enqueue(self, data: bytes) -> None:
         with self.lock:
             if self.ending is not None:
                 return
-            if len(self.outbox) + len(frames) > OUTBOX_FRAMES:
+            if self.outbox_bytes + len(data) > OUTBOX_BYTES:
                 self.outbox.clear()
+                self.outbox_bytes = 0
                 self.ending = ("slow_consumer", "the client read too slowly; resume by last id")
             else:
-                self.outbox.extend(frames)
+                self.outbox.append(data)
+                self.outbox_bytes += len(data)
         self.ws.event.set()
 
     def problem(self, code: str, message: str, message_id: int | None = None) -> None:
@@ -163,16 +205,18 @@ class Connection:
 
     def flush(self) -> None:
         """Writes every queued frame in one system call (a busy reply queues many at once)."""
-        with self.lock:
-            frames, self.outbox = self.outbox, deque()
-            ending = self.ending
-        if frames:
-            if not self.ws.connected:
-                raise SocketClosed
-            try:
-                self.ws.sock.send(b"".join(frames))
-            except OSError as exc:
-                raise SocketClosed from exc
+        with self.wire.lock:
+            with self.lock:
+                frames, self.outbox = self.outbox, deque()
+                self.outbox_bytes = 0
+                ending = self.ending
+            if frames:
+                if not self.ws.connected:
+                    raise SocketClosed
+                try:
+                    self.wire.raw.sendall(b"".join(frames))
+                except OSError as exc:
+                    raise SocketClosed from exc
         if ending is not None:
             self.close(*ending)
 

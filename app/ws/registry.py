@@ -18,6 +18,7 @@ from app.enums import Role
 from app.models import RevokedToken, User
 from app.redis_keys import ACCOUNT_CHANNEL, DOCUMENT_CHANNEL
 from app.ws.connection import Connection, SocketUser
+from app.ws.seats import Seats, account_key, address_key
 
 logger = logging.getLogger(__name__)
 NOTICE_POLL_S = 1.0
@@ -32,9 +33,12 @@ REASONS = {
 
 
 class SocketRegistry:
-    def __init__(self, max_per_user: int, max_per_address: int) -> None:
+    def __init__(self, max_per_user: int, max_per_address: int, seats: Seats | None = None) -> None:
+        """``seats``: the caps across every web process (app/ws/seats.py); the process's own
+        counts cap it too, and alone without them."""
         self.max_per_user = max_per_user
         self.max_per_address = max_per_address
+        self.seats = seats
         self.connections: dict[int, Connection] = {}
         self.per_address: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -44,9 +48,13 @@ class SocketRegistry:
         with self.lock:
             if self.per_address[connection.address] >= self.max_per_address:
                 return False
+        key = address_key(connection.address)
+        if self.seats and not self.seats.take(key, connection.id, self.max_per_address):
+            return False
+        with self.lock:
             self.per_address[connection.address] += 1
             self.connections[connection.id] = connection
-            return True
+        return True
 
     def sign_in(self, connection: Connection, user: SocketUser) -> bool:
         """Binds the socket to its account; False past the account's cap."""
@@ -56,15 +64,28 @@ class SocketRegistry:
             )
             if open_for_user >= self.max_per_user:
                 return False
-            connection.user = user
-            return True
+        key = account_key(user.user_id)
+        if self.seats and not self.seats.take(key, connection.id, self.max_per_user):
+            return False
+        connection.user = user
+        return True
 
     def forget(self, connection: Connection) -> None:
         with self.lock:
-            if self.connections.pop(connection.id, None) is not None:
-                self.per_address[connection.address] -= 1
-                if self.per_address[connection.address] <= 0:
-                    del self.per_address[connection.address]
+            if self.connections.pop(connection.id, None) is None:
+                return
+            self.per_address[connection.address] -= 1
+            if self.per_address[connection.address] <= 0:
+                del self.per_address[connection.address]
+        if self.seats:
+            self.seats.release(seats_of(connection))
+
+    def renew_seats(self) -> None:
+        """Every open socket's seats, renewed (the periodic pass calls this)."""
+        if self.seats:
+            with self.lock:
+                connections = list(self.connections.values())
+            self.seats.renew([seat for c in connections for seat in seats_of(c)])
 
     def signed_in(self) -> list[Connection]:
         with self.lock:
@@ -124,6 +145,13 @@ class SocketRegistry:
                 end(connection, "role_changed")
             elif user.token_ids & revoked:
                 end(connection, "token_revoked")
+
+
+def seats_of(connection: Connection) -> list[tuple[str, int]]:
+    found = [(address_key(connection.address), connection.id)]
+    if connection.user is not None:
+        found.append((account_key(connection.user.user_id), connection.id))
+    return found
 
 
 def end(connection: Connection, reason: str) -> None:

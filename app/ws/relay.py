@@ -20,7 +20,7 @@ from app.enums import FINAL_STATUSES, MessageStatus
 from app.models import Message
 from app.redis_keys import ws_wake_key
 from app.schemas.messages import MessageOut
-from app.services.replies import queued_reply_ids
+from app.services.fair_share import queued_reply_order
 from app.streams import StreamEvent, TokenStreams, event_order
 from app.ws.connection import Connection, text_frame
 
@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 BLOCK_MS = 5000  # the reader blocks this long; a new subscription wakes it at once
 READ_COUNT = 1000  # entries per stream per read: a long backlog comes in several reads
 FIRST_WAIT_S = 0.25  # a reply's first events are awaited this long before the database pass
+# a reply whose events stopped this long is looked up: its final event may never come (Redis
+# lost the stream, or the worker wrote the final row and died before the final event)
+STALL_S = 10.0
 WAKE_TTL_S = 86400
 YIELD_EVERY = 100  # sockets served between two yields of a delivery burst
 
@@ -35,8 +38,25 @@ YIELD_EVERY = 100  # sockets served between two yields of a delivery burst
 @dataclass
 class Subscriber:
     connection: Connection
-    position: str
+    position: str  # the last event id it was sent ("0-0": none yet)
     announced_position: int | None = None
+    order: tuple[int, int] = (0, 0)  # event_order(position), kept alongside it
+
+    def __post_init__(self) -> None:
+        self.order = event_order(self.position)
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What subscribers at one position get from one read: the frames' bytes, joined once."""
+
+    data: bytes
+    last_id: str
+    last_order: tuple[int, int]
+    final: bool
+
+
+Deliveries = dict[int, tuple[Connection, list[bytes]]]  # by connection id: what it gets
 
 
 @dataclass
@@ -47,9 +67,9 @@ class Topic:
     subscribers: dict[int, Subscriber] = field(default_factory=dict)
     last_event_at: float = field(default_factory=time.monotonic)
     live: bool = False  # events came from its stream: no database pass needed any more
-
-    def read_from(self) -> str:
-        return min((s.position for s in self.subscribers.values()), key=event_order)
+    # where the next read starts: no later than any subscriber's position (lowered on each
+    # subscribe, set to the lowest after each delivery; one left behind costs one re-read)
+    cursor: tuple[str, tuple[int, int]] = ("0-0", (0, 0))
 
 
 class StreamHub:
@@ -63,14 +83,24 @@ class StreamHub:
         self.lock = threading.Lock()
         self.wake_key = ws_wake_key(uuid.uuid4().hex)
         self.wake_position = "0-0"
+        self.wake_pending = False  # a wake-up is on its way: later subscribes need none
         self.stopped = threading.Event()
 
     def subscribe(self, connection: Connection, message_id: int, after: str | None) -> None:
         """Follows the reply from ``after`` (its beginning when None): backlog, then live."""
         with self.lock:
-            topic = self.topics.setdefault(message_id, Topic(message_id))
-            topic.subscribers[connection.id] = Subscriber(connection, after or "0-0")
+            subscriber = Subscriber(connection, after or "0-0")
+            topic = self.topics.get(message_id)
+            if topic is None:
+                topic = self.topics[message_id] = Topic(message_id)
+                topic.cursor = (subscriber.position, subscriber.order)
+            elif subscriber.order < topic.cursor[1]:
+                topic.cursor = (subscriber.position, subscriber.order)
+            topic.subscribers[connection.id] = subscriber
             connection.subscriptions.add(message_id)
+            if self.wake_pending:
+                return  # the reader has not built its next read yet: it will include this one
+            self.wake_pending = True
         self.wake()
 
     def unsubscribe(self, connection: Connection, message_id: int) -> None:
@@ -106,7 +136,8 @@ class StreamHub:
 
     def read_once(self) -> None:
         with self.lock:
-            after = {mid: topic.read_from() for mid, topic in self.topics.items()}
+            self.wake_pending = False
+            after = {mid: topic.cursor[0] for mid, topic in self.topics.items()}
         found, woken = self.reader.read_many(
             after, block_ms=BLOCK_MS, count=READ_COUNT, wake=(self.wake_key, self.wake_position)
         )
@@ -114,43 +145,60 @@ class StreamHub:
             self.wake_position = woken
         if not found:
             return
-        deliveries: list[tuple[Connection, list[bytes]]] = []
+        deliveries: Deliveries = {}
         with self.lock:
             for message_id, events in found.items():
                 topic = self.topics.get(message_id)
                 if topic is not None:
-                    deliveries += self._deliver(topic, after[message_id], events)
-        # outside the lock, and yielding now and then: a burst for a thousand sockets must not
-        # hold up the requests this process serves meanwhile
-        for count, (connection, frames) in enumerate(deliveries, 1):
-            connection.push_frames(frames)
+                    self._deliver(topic, after[message_id], events, deliveries)
+        # one write per socket for everything this read brought it, outside the lock, yielding
+        # now and then: a burst for a thousand sockets must not hold up the requests this
+        # process serves meanwhile
+        for count, (connection, chunks) in enumerate(deliveries.values(), 1):
+            connection.deliver(chunks[0] if len(chunks) == 1 else b"".join(chunks))
             if count % YIELD_EVERY == 0:
                 time.sleep(0)
 
     def _deliver(
-        self, topic: Topic, read_from: str, events: list[StreamEvent]
-    ) -> list[tuple[Connection, list[bytes]]]:
-        """Advances each subscriber past the events it had not seen; their frames, by socket."""
+        self, topic: Topic, read_from: str, events: list[StreamEvent], deliveries: Deliveries
+    ) -> None:
+        """Advances each subscriber past the events it had not seen and adds their bytes to
+        its delivery; subscribers at the same position (nearly all) share one slice."""
         topic.last_event_at = time.monotonic()
         topic.live = True
         start = event_order(read_from)
         orders = [event_order(event.id) for event in events]
         frames = [text_frame(event.as_frame(topic.message_id)) for event in events]
-        deliveries = []
-        for subscriber in list(topic.subscribers.values()):
-            position = event_order(subscriber.position)
-            if position < start:
-                continue  # joined behind this read: its own backlog read comes next
-            first = next((n for n, order in enumerate(orders) if order > position), len(events))
-            last = next((n for n in range(first, len(events)) if events[n].is_final), None)
-            end = len(events) if last is None else last + 1
-            if first == end:
+        slices: dict[tuple[int, int], Slice | None] = {}
+        lowest = (events[-1].id, orders[-1])
+        ended: list[Connection] = []
+        for subscriber in topic.subscribers.values():
+            if subscriber.order < start:  # joined behind this read: its backlog read comes next
+                if subscriber.order < lowest[1]:
+                    lowest = (subscriber.position, subscriber.order)
                 continue
-            deliveries.append((subscriber.connection, frames[first:end]))
-            subscriber.position = events[end - 1].id
-            if last is not None:
-                self._drop(subscriber.connection, topic.message_id)
-        return deliveries
+            if subscriber.order in slices:
+                cut = slices[subscriber.order]
+            else:
+                cut = slices[subscriber.order] = _slice(events, orders, frames, subscriber.order)
+            if cut is None:
+                if subscriber.order < lowest[1]:
+                    lowest = (subscriber.position, subscriber.order)
+                continue
+            connection = subscriber.connection
+            found = deliveries.get(connection.id)
+            if found is None:
+                deliveries[connection.id] = (connection, [cut.data])
+            else:
+                found[1].append(cut.data)
+            subscriber.position, subscriber.order = cut.last_id, cut.last_order
+            if cut.final:
+                ended.append(connection)
+            elif cut.last_order < lowest[1]:
+                lowest = (cut.last_id, cut.last_order)
+        topic.cursor = lowest
+        for connection in ended:
+            self._drop(connection, topic.message_id)
 
     def _drop(self, connection: Connection, message_id: int) -> None:
         connection.subscriptions.discard(message_id)
@@ -163,7 +211,8 @@ class StreamHub:
 
     def check_waiting(self) -> None:
         """The periodic pass: replies without a stream hear their queue position (one query for
-        all), or get the stored message when they ended and their stream expired."""
+        all), or get the stored message when they ended and their stream expired; replies whose
+        events stopped get the stored message if their row is final."""
         now = time.monotonic()
         with self.lock:
             quiet = [
@@ -171,12 +220,20 @@ class StreamHub:
                 for message_id, topic in self.topics.items()
                 if not topic.live and now - topic.last_event_at >= FIRST_WAIT_S
             ]
-        if not quiet:
-            return
-        pipe = self.streams.client.pipeline(transaction=False)
-        for message_id in quiet:
-            pipe.exists(self.streams.stream_key(message_id))
-        missing = [mid for mid, exists in zip(quiet, pipe.execute(), strict=True) if not exists]
+            stalled = [
+                message_id
+                for message_id, topic in self.topics.items()
+                if topic.live and now - topic.last_event_at >= STALL_S
+            ]
+            for message_id in stalled:
+                self.topics[message_id].last_event_at = now  # looked up again after STALL_S
+        missing = stalled
+        if quiet:
+            pipe = self.streams.client.pipeline(transaction=False)
+            for message_id in quiet:
+                pipe.exists(self.streams.stream_key(message_id))
+            exists = pipe.execute()
+            missing = stalled + [mid for mid, found in zip(quiet, exists, strict=True) if not found]
         if not missing:
             return
         frames: dict[int, dict[str, Any]] = {}
@@ -187,12 +244,19 @@ class StreamHub:
                 if row.status in FINAL_STATUSES:
                     stored = MessageOut.model_validate(row).model_dump(mode="json")
                     frames[row.id] = {"type": "message", "message_id": row.id, "message": stored}
-            queued = queued_reply_ids(session) if MessageStatus.QUEUED in statuses.values() else []
+            queued = (
+                queued_reply_order(session, self.streams.client)
+                if MessageStatus.QUEUED in statuses.values()
+                else []
+            )
         with self.lock:
             for message_id in missing:
                 topic = self.topics.get(message_id)
-                if topic is not None:
-                    self._settle(topic, statuses.get(message_id), frames.get(message_id), queued)
+                if topic is None:
+                    continue
+                if topic.live and message_id not in frames:
+                    continue  # still generating (or gone, which its own events will say)
+                self._settle(topic, statuses.get(message_id), frames.get(message_id), queued)
 
     def _settle(
         self,
@@ -212,9 +276,24 @@ class StreamHub:
             return
         if status != MessageStatus.QUEUED:
             return  # a worker took it: its first events are on their way
-        position = bisect.bisect_right(queued, topic.message_id)
+        # in the order workers start them (fair sharing), not the order they were sent
+        position = queued.index(topic.message_id) + 1 if topic.message_id in queued else 1
         for subscriber in topic.subscribers.values():
             if subscriber.announced_position != position:
                 subscriber.announced_position = position
                 frame = {"type": "queued", "message_id": topic.message_id, "position": position}
                 subscriber.connection.push(frame)
+
+
+def _slice(
+    events: list[StreamEvent], orders: list[tuple[int, int]], frames: list[bytes],
+    position: tuple[int, int],
+) -> Slice | None:
+    """The events after ``position``, up to and including the first final one."""
+    first = bisect.bisect_right(orders, position)
+    last = next((n for n in range(first, len(events)) if events[n].is_final), None)
+    end = len(events) if last is None else last + 1
+    if first == end:
+        return None
+    data = frames[first] if end - first == 1 else b"".join(frames[first:end])
+    return Slice(data, events[end - 1].id, orders[end - 1], last is not None)

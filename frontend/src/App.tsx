@@ -1,24 +1,33 @@
 import { Box, CircularProgress } from "@mui/material";
-import type { ReactNode } from "react";
+import { lazy, Suspense, type ReactNode } from "react";
 import { Navigate, Route, Routes } from "react-router-dom";
 import { useAuth } from "./auth";
-import { AdminPage } from "./components/admin/AdminPage";
 import { AuthPage } from "./components/auth/AuthPage";
 import { ChatPage } from "./components/chat/ChatPage";
 import { StreamingProvider } from "./streaming";
 
+// the admin, workspace and usage screens (and their charts) load when first opened: the chat
+// a user lands on does not wait for them
+const AdminPage = lazy(() => import("./components/admin/AdminPage").then((m) => ({ default: m.AdminPage })));
+const WorkspacePage = lazy(() =>
+  import("./components/workspace/WorkspacePage").then((m) => ({ default: m.WorkspacePage })),
+);
+const UsagePage = lazy(() => import("./components/usage/UsagePage").then((m) => ({ default: m.UsagePage })));
+
 function RequireUser({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
   const { user, loading } = useAuth();
-  if (loading) {
-    return (
-      <Box sx={{ height: "100%", display: "grid", placeItems: "center" }}>
-        <CircularProgress />
-      </Box>
-    );
-  }
+  if (loading) return <Loading />;
   if (!user) return <Navigate to="/login" replace />;
   if (admin && user.role !== "admin") return <Navigate to="/" replace />;
-  return <>{children}</>;
+  return <Suspense fallback={<Loading />}>{children}</Suspense>;
+}
+
+function Loading() {
+  return (
+    <Box sx={{ height: "100%", display: "grid", placeItems: "center" }}>
+      <CircularProgress />
+    </Box>
+  );
 }
 
 export function App() {
@@ -30,6 +39,8 @@ export function App() {
       <Route path="/register" element={user ? <Navigate to="/" replace /> : <AuthPage mode="register" />} />
       <Route path="/" element={<RequireUser><ChatPage /></RequireUser>} />
       <Route path="/c/:sessionId" element={<RequireUser><ChatPage /></RequireUser>} />
+      <Route path="/workspace/*" element={<RequireUser><WorkspacePage /></RequireUser>} />
+      <Route path="/usage" element={<RequireUser><UsagePage /></RequireUser>} />
       <Route path="/admin/*" element={<RequireUser admin><AdminPage /></RequireUser>} />
       <Route path="*" element={<Navigate to="/" replace />} />
     </Routes>

@@ -5,6 +5,8 @@ same answer as a missing row), over REST and over the WebSocket, and stay untouc
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from typing import Any
 
@@ -21,13 +23,17 @@ from tests.conftest import register_and_login
 PUBLIC = {
     "frontend.spa", "static", "auth.auth_config", "auth.login", "auth.register", "meta.openapi",
     "meta.healthz", "metrics.metrics", "health.readyz",
+    "sso.login", "sso.callback", "sso.exchange",  # single sign-on: tests/api/test_sso.py
     "ws.chat_socket",  # authenticates with its first frame: see the socket test below
 }  # fmt: skip
 SIGNED_IN = {
     "auth.logout", "auth.me", "auth.refresh", "batches.submit_batch", "batches.list_batches",
     "api_keys.create_key", "api_keys.list_keys", "sessions.list_sessions",
     "sessions.create_session", "templates.list_templates", "templates.show_template",
-    "openai.chat_completions", "openai.embeddings", "openai.list_models",
+    "openai.chat_completions", "openai.embeddings", "openai.list_models", "catalog.list_models",
+    "usage.my_usage",
+    "openai_completions.create_completion", "openai_files.upload_file",
+    "openai_files.list_files", "openai_batches.create_batch", "openai_batches.list_batches",
 }  # fmt: skip
 ADMIN = {
     "admin_system.system_status", "admin_users.list_users", "admin_users.update_user",
@@ -35,22 +41,31 @@ ADMIN = {
     "documents.delete_document", "documents.download", "documents.reindex",
     "templates.create_template", "templates.update_template", "templates.delete_template",
     "templates.make_default", "templates.replace_examples",
+    "feedback.list_feedback", "feedback.export_feedback", "usage.all_usage",
+    "usage.export_usage", "admin_budgets.list_budgets", "admin_budgets.set_default",
+    "admin_budgets.set_user_budget", "admin_budgets.clear_user_budget",
+    "admin_audit.list_audit", "admin_audit.export_audit",
 }  # fmt: skip
 OWNED = {  # the path parameter names the owner's object
     "batches.show_batch", "batches.cancel_batch", "batches.batch_results", "api_keys.revoke_key",
     "messages.show_message", "messages.cancel", "sessions.show_session", "sessions.update_session",
     "sessions.delete_session", "messages.list_messages", "messages.send_message",
-    "messages.regenerate",
+    "messages.regenerate", "feedback.rate_reply", "feedback.withdraw_rating",
+    "openai_files.retrieve_file", "openai_files.file_content",
+    "openai_files.delete_file", "openai_batches.retrieve_batch", "openai_batches.cancel_batch",
 }  # fmt: skip
 # bodies that pass validation, so that what answers is the access check, not the parser
 BODIES: dict[str, dict[str, Any]] = {
     "sessions.update_session": {"title": "taken over"},
     "messages.send_message": {"content": "hello"},
     "messages.regenerate": {},
+    "feedback.rate_reply": {"rating": "down", "comment": "taken over"},
     "admin_users.update_user": {"active": False},
     "templates.update_template": {"name": "taken over"},
     "templates.replace_examples": {"examples": []},
     "templates.create_template": {"name": "intruder", "system_prompt": "x"},
+    "admin_budgets.set_default": {"daily_tokens": 1},
+    "admin_budgets.set_user_budget": {"daily_tokens": 1},
 }
 
 
@@ -70,8 +85,9 @@ def call(
 
 
 @pytest.fixture()
-def owners_objects(client: FlaskClient, app: Flask) -> tuple[dict[str, str], dict[str, int]]:
-    """An owner with one of everything: a chat with a message pair, a batch, an API key."""
+def owners_objects(client: FlaskClient, app: Flask) -> tuple[dict[str, str], dict[str, Any]]:
+    """An owner with one of everything: a chat with a message pair, a batch, an API key, a
+    Batch API file and batch."""
     owner = register_and_login(client)
     chat = client.post("/api/sessions", json={"title": "private"}, headers=owner).json["id"]
     with app.extensions["queuechat"].db.session() as db:
@@ -88,11 +104,28 @@ def owners_objects(client: FlaskClient, app: Flask) -> tuple[dict[str, str], dic
         headers={**owner, "Content-Type": "application/jsonl"},
     ).json["id"]
     key = client.post("/api/keys", json={"name": "private"}, headers=owner).json["id"]
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/completions",
+            "body": {"model": app.extensions["queuechat"].settings.served_model_name,
+                     "prompt": "hi", "max_tokens": 1}}  # fmt: skip
+    upload = client.post(
+        "/v1/files",
+        data={"purpose": "batch", "file": (io.BytesIO(json.dumps(line).encode()), "in.jsonl")},
+        headers=owner,
+        content_type="multipart/form-data",
+    ).json["id"]
+    api_batch = client.post(
+        "/v1/batches",
+        json={"input_file_id": upload, "endpoint": "/v1/completions", "completion_window": "24h"},
+        headers=owner,
+    ).json["id"]
     ids = {"session_id": chat, "message_id": message, "batch_id": batch, "key_id": key}
-    return owner, ids
+    # the Batch API's ids are strings in the path, as OpenAI's are
+    return owner, {**ids, "file_id": upload, "api_batch_id": api_batch}
 
 
-def fill(rule: str, ids: dict[str, int]) -> str:
+def fill(rule: str, ids: dict[str, Any]) -> str:
+    if rule.startswith("/v1/batches/"):  # a Batch API batch ("batch_7"), not an /api/ one
+        ids = {**ids, "batch_id": ids.get("api_batch_id", 1)}
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids.get(m.group(1), 1)), rule)
 
 
@@ -127,7 +160,7 @@ def test_ordinary_users_get_403_on_admin_routes(
 def test_another_users_objects_are_404_and_untouched(
     app: Flask,
     client: FlaskClient,
-    owners_objects: tuple[dict[str, str], dict[str, int]],
+    owners_objects: tuple[dict[str, str], dict[str, Any]],
     other_headers: dict[str, str],
 ) -> None:
     owner, ids = owners_objects
@@ -146,12 +179,15 @@ def test_another_users_objects_are_404_and_untouched(
     assert client.get(f"/api/batches/{ids['batch_id']}", headers=owner).json["status"] == "queued"
     keys = client.get("/api/keys", headers=owner).json["items"]
     assert [k["revoked_at"] for k in keys] == [None]
+    assert client.get(f"/v1/files/{ids['file_id']}/content", headers=owner).status_code == 200
+    api_batch = client.get(f"/v1/batches/{ids['api_batch_id']}", headers=owner).json
+    assert api_batch["status"] != "cancelled" and api_batch["cancelling_at"] is None
 
 
 def test_another_users_reply_over_the_socket_is_not_found(
     client: FlaskClient,
     live_server: LiveServer,
-    owners_objects: tuple[dict[str, str], dict[str, int]],
+    owners_objects: tuple[dict[str, str], dict[str, Any]],
     other_headers: dict[str, str],
 ) -> None:
     owner, ids = owners_objects

@@ -172,11 +172,13 @@ def test_admin_only_registration(settings: Settings) -> None:
 
 
 def test_auth_config_says_how_accounts_are_made(settings: Settings) -> None:
+    no_sso = {"sso_name": None, "sso_login_url": None}  # tests/api/test_sso.py turns it on
     assert create_app(settings).test_client().get("/api/auth/config").json == {
-        "registration": "open"
+        "registration": "open",
+        **no_sso,
     }
     closed = create_app(settings.model_copy(update={"registration": "admin"})).test_client()
-    assert closed.get("/api/auth/config").json == {"registration": "admin"}
+    assert closed.get("/api/auth/config").json == {"registration": "admin", **no_sso}
 
 
 def test_usernames_differing_only_in_case_or_unicode_form_are_one_account(

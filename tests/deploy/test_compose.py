@@ -34,6 +34,9 @@ SECRETS = {
     "ADMIN_PASSWORD": "admin-password-for-the-test",
     "FLOWER_BASIC_AUTH": "flower:flower-password-for-the-test",
     "GRAFANA_ADMIN_PASSWORD": "grafana-password-for-the-test",
+    "ALERT_SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/T0/B0/test",
+    "ALERT_EMAIL_TO": "ops-for-the-test@example.com",
+    "ALERT_SMTP_PASSWORD": "smtp-password-for-the-test",
 }
 APP_SERVICES = {"migrate", "web", "inference", "inference-gpu", "ingest", "flower"}
 WORKERS = {"inference", "inference-gpu", "ingest"}
@@ -86,7 +89,7 @@ def test_compose_accepts_the_file() -> None:
     names = set(services())
     assert names == {
         "redis", "postgres", "chroma", "migrate", "web", "inference", "inference-gpu",
-        "ingest", "flower", "nginx", "prometheus", "grafana",
+        "ingest", "flower", "nginx", "prometheus", "grafana", "alertmanager",
     }  # fmt: skip
     assert services()["inference-gpu"]["profiles"] == ["gpu"]
 

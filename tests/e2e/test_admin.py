@@ -71,3 +71,32 @@ def test_users_change_role_and_deactivate(
     assert changed["role"] == "admin" and changed["active"] is False
     page.set_viewport_size({"width": 375, "height": 812})
     screenshot(page, "admin-users-375")
+
+
+def test_deleting_a_template_asks_first(
+    page: Page, app: Flask, client: FlaskClient, account: dict[str, str]
+) -> None:
+    promote(app, account["X-Username"])
+    log_in(page, account["X-Username"])
+    page.goto("/admin/templates")
+    name = f"Doomed {uuid.uuid4().hex[:6]}"
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("System prompt").fill("You are short-lived.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+
+    def names() -> list[str]:
+        items = client.get("/api/templates", headers=account).json["items"]  # type: ignore[index]
+        return [t["name"] for t in items]
+
+    page.get_by_role("button", name="Delete", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Delete the template {name}?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    assert name in names()  # cancelled: nothing deleted
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_label("Name")).to_have_value("")
+    assert name not in names()

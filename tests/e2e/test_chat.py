@@ -159,3 +159,41 @@ def test_regenerate_replaces_the_last_reply(
     stored = messages(client, account)
     assert [m["role"] for m in stored] == ["user", "assistant"]
     assert str(stored[1]["id"]) != first_id and stored[1]["status"] == "done"
+
+
+def test_a_reply_cut_at_the_length_limit_is_marked_and_can_be_continued(
+    page: Page, client: FlaskClient, account: dict[str, str], celery_worker: WorkerProcess
+) -> None:
+    log_in(page, account["X-Username"], max_tokens=8)
+    send(page, LONG_PROMPT)
+    expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=60_000)
+    notice = last_reply(page).get_by_test_id("length-notice")
+    expect(notice).to_contain_text("Cut at the length limit")
+    notice.get_by_role("button", name="Continue").click()
+    expect(page.locator(".assistant-message")).to_have_count(2)
+    expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=60_000)
+    stored = messages(client, account)
+    assert [m["role"] for m in stored] == ["user", "assistant", "user", "assistant"]
+    assert stored[1]["finish_reason"] == "length"
+    assert stored[2]["content"] == "Continue exactly where you stopped."
+    # only the last reply offers to continue
+    first = page.locator(".assistant-message").first
+    expect(first.get_by_role("button", name="Continue")).to_have_count(0)
+
+
+def test_a_message_too_long_for_the_context_is_refused_with_what_to_cut(
+    page: Page, client: FlaskClient, account: dict[str, str]
+) -> None:
+    """Refused before it is queued (no worker needed): the composer keeps the text and counts
+    it, the alert says how much to cut, and no empty chat is left behind."""
+    log_in(page, account["X-Username"], max_tokens=512)
+    text = ("The quick brown fox jumps over the lazy dog near the river bank. " * 130)[:7900]
+    box = page.get_by_label("Message")
+    box.fill(text)
+    expect(page.get_by_test_id("char-counter")).to_have_text("7,900 / 8,000")
+    box.press("Enter")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(re.compile(r"cut about \d+ tokens, roughly \d+ characters"))
+    expect(alert).not_to_contain_text("request body")
+    expect(box).to_have_value(text)
+    assert client.get("/api/sessions", headers=account).json["items"] == []  # type: ignore[index]

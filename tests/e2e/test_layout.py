@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from app.models import ChatSession, Message, User
 from app.schemas.messages import MessageOut
 from testkit.processes import WorkerProcess
 from tests.e2e.conftest import log_in, promote, screenshot
+from tests.rag.helpers import upload
 
 HOSTILE_REPLY = """Here is a **sorted** list and some code:
 
@@ -91,6 +93,12 @@ def test_markdown_is_rendered_and_sanitized(
         )
 
 
+# the elements that reach past the given width: what makes the page scroll sideways
+WIDER_THAN = """w => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 5)
+  .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
 def test_screenshots_at_phone_tablet_and_desktop_widths(
     page: Page, app: Flask, account: dict[str, str], celery_worker: WorkerProcess
 ) -> None:
@@ -118,7 +126,8 @@ def test_screenshots_at_phone_tablet_and_desktop_widths(
             screenshot(page, f"chat-{width}-drawer")
             page.keyboard.press("Escape")
         # no horizontal scrolling of the page itself at any width
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        wide = page.evaluate(WIDER_THAN, width)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, wide
         page.goto("/admin/system")
         expect(page.get_by_text("inference queue")).to_be_visible()
         expect(page.get_by_role("link", name="Open Flower")).to_be_visible()
@@ -128,3 +137,44 @@ def test_screenshots_at_phone_tablet_and_desktop_widths(
     page.get_by_role("button", name="Toggle dark mode").click()
     expect(page.locator(".assistant-message pre")).to_be_visible()
     screenshot(page, "chat-1440-dark")
+
+
+def test_admin_tables_and_rows_fit_a_phone(
+    page: Page, app: Flask, client: FlaskClient, account: dict[str, str]
+) -> None:
+    """At 390 px: the users table shows its Active switch inside the screen, and a document's
+    status and actions stay together on one line (the delete icon no longer wraps alone)."""
+    promote(app, account["X-Username"])
+    name = "a-rather-long-document-name-for-phones.md"
+    uploaded = upload(client, account, (name, b"# Phones\nA short text."))
+    document_id = uploaded.json["items"][0]["id"]  # type: ignore[index]
+    try:
+        phone_rows(page, account, name)
+    finally:  # the knowledge base is every test's: leave it as it was
+        client.delete(f"/api/documents/{document_id}", headers=account)
+
+
+def phone_rows(page: Page, account: dict[str, str], name: str) -> None:
+    log_in(page, account["X-Username"])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/admin/users")
+    user_row = page.get_by_role("row").nth(1)
+    expect(user_row.get_by_role("switch")).to_be_visible()
+    box = user_row.locator(".MuiSwitch-root").bounding_box()  # what shows (its input is wider)
+    assert box is not None and box["x"] + box["width"] <= 390, box
+    page.goto("/admin/documents")
+    row = page.locator(f"[data-document='{name}']")
+    actions = [
+        row.locator(".document-status"),
+        row.get_by_role("button", name=f"Download {name}"),
+        row.get_by_role("button", name=f"Re-index {name}"),
+        row.get_by_role("button", name=f"Delete {name}"),
+    ]
+    centres = []
+    for action in actions:
+        expect(action).to_be_visible()
+        found = action.bounding_box()
+        assert found is not None and found["x"] + found["width"] <= 390, found
+        centres.append(found["y"] + found["height"] / 2)
+    assert max(centres) - min(centres) < 4, centres  # one line
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -107,11 +107,14 @@ def test_reindex_and_duplicates(client: FlaskClient, admin_headers: dict[str, st
     wait_for_status(client, admin_headers, item["id"], {"ready"})
     again = upload(client, admin_headers, ("copy.txt", content))
     assert again.status_code == 409
-    assert again.json["error"]["details"] == [
-        {"name": "copy.txt", "existing_document_id": item["id"]}
-    ]
+    [refused] = again.json["error"]["details"]
+    assert refused["name"] == "copy.txt" and refused["existing_document_id"] == item["id"]
+    assert refused["status"] == 409 and "same content" in refused["message"]
+    # the same content twice in one upload: the first is taken, the second refused
     twice = upload(client, admin_headers, ("a.txt", b"same twice"), ("b.txt", b"same twice"))
-    assert twice.status_code == 409
+    assert twice.status_code == 202, twice.json
+    assert [d["original_name"] for d in twice.json["items"]] == ["a.txt"]
+    assert [(r["name"], r["status"]) for r in twice.json["rejected"]] == [("b.txt", 409)]
     reindexed = client.post(f"/api/documents/{item['id']}/reindex", headers=admin_headers)
     assert reindexed.status_code == 202
     assert reindexed.json["status"] == "queued"
@@ -136,7 +139,7 @@ def test_bad_uploads_store_nothing(
         ([("fake.docx", b"PK\x03\x04 not really a zip")], 415, "not a valid .docx"),
         ([("binary.txt", b"\x00\x01\x02\x03 binary")], 415, "not a valid .txt"),
         ([("tool.exe", b"MZ\x90\x00")], 415, "unsupported file type"),
-        ([("good.txt", b"fine text"), ("bad.pdf", b"nope")], 415, "bad.pdf"),
+        ([("worse.pdf", b"nope"), ("tool.exe", b"MZ")], 415, "worse.pdf, tool.exe"),
     ]
     for files, status, words in cases:
         response = upload(client, admin_headers, *files)
@@ -154,6 +157,28 @@ def test_bad_uploads_store_nothing(
     assert too_big.status_code == 413
     assert too_big.json["error"]["code"] == "too_large"
     assert counts() == before
+
+
+def test_an_upload_takes_the_good_files_and_names_each_refused_one(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    response = upload(
+        client,
+        admin_headers,
+        ("good.txt", b"Fine text about the partial upload heron."),
+        ("bad.pdf", b"nope"),
+        ("empty.md", b""),
+    )
+    assert response.status_code == 202, response.json
+    assert [d["original_name"] for d in response.json["items"]] == ["good.txt"]
+    rejected = {r["name"]: (r["status"], r["code"]) for r in response.json["rejected"]}
+    assert rejected == {
+        "bad.pdf": (415, "unsupported_document"),
+        "empty.md": (422, "empty_document"),
+    }
+    assert all(r["message"].startswith(r["name"]) for r in response.json["rejected"])
+    done = wait_for_status(client, admin_headers, response.json["items"][0]["id"], {"ready"})
+    assert done["chunk_count"] == 1
 
 
 def test_broken_pdfs_fail_on_the_document_not_the_worker(

@@ -95,6 +95,46 @@ def test_citations_respect_the_score_threshold(
     assert all(c["score"] >= settings.retrieval_min_score for c in stored["citations"])
 
 
+POLICIES = {
+    "meals": "# Meals on business trips\nEmployees travelling on business receive a daily meal"
+    " allowance of 45 euros. Breakfast included in the hotel price reduces it by 10 euros.",
+    "vacation": "# Vacation\nFull-time staff have 28 days of paid vacation per year. Unused"
+    " days may be carried over until March 31 of the following year.",
+    "printer": "# Printer\nTo replace the toner cartridge, open the front cover, pull the old"
+    " cartridge out and insert the new one until it clicks. Paper jams are cleared from tray 2.",
+}
+
+
+def test_only_the_passages_that_answer_are_cited(
+    client: FlaskClient, admin_headers: dict[str, str], live_server: LiveServer
+) -> None:
+    """The vacation policy shares the meal question's topic (work rules) and scored above the
+    old threshold; only the meal policy answers it. A question nothing answers cites nothing."""
+    ids = {}
+    for name, text in POLICIES.items():
+        body = f"{text}\n\nReference {uuid.uuid4().hex}".encode()  # never a duplicate
+        ids[name] = upload(client, admin_headers, (f"{name}.md", body)).json["items"][0]["id"]
+    for document_id in ids.values():
+        state = wait_for_status(client, admin_headers, document_id, {"ready", "error"})
+        assert state["status"] == "ready", state
+    try:
+        cited_for_questions(client, live_server, ids)
+    finally:  # the knowledge base is every test's: leave it as it was
+        for document_id in ids.values():
+            client.delete(f"/api/documents/{document_id}", headers=admin_headers)
+
+
+def cited_for_questions(client: FlaskClient, live_server: LiveServer, ids: dict[str, int]) -> None:
+    user = register_and_login(client)
+    chat = client.post("/api/sessions", json={"use_knowledge_base": True}, headers=user).json
+    _, stored = ask(client, live_server, user, chat["id"], "What is the meal allowance?")
+    cited = {c["document_id"] for c in stored["citations"]}
+    assert cited == {ids["meals"]}, stored["citations"]
+    other = client.post("/api/sessions", json={"use_knowledge_base": True}, headers=user).json
+    _, unrelated = ask(client, live_server, user, other["id"], "Tell me a joke about cats.")
+    assert not {c["document_id"] for c in unrelated["citations"]} & set(ids.values())
+
+
 def test_template_with_few_shot_examples_shapes_the_reply(
     client: FlaskClient, admin_headers: dict[str, str], live_server: LiveServer
 ) -> None:

@@ -94,22 +94,14 @@ def test_a_reply_equals_create_completion(
     assert len(pieces) > 3, "the text must stream in pieces, not arrive at the end"
 
 
-def test_concurrent_replies_match_one_at_a_time(model: ChatModel) -> None:
-    """Decoded together, replies keep their own sampling and stops; their text may drift from a
-    lone run late in the reply (a batch of several tokens rounds unlike a batch of one), so
-    the start and how each ended are compared."""
+def test_concurrent_replies_equal_one_at_a_time(model: ChatModel) -> None:
     greedy = [(question, Sampling(48, 0.0, 1.0, 42)) for question, _ in CASES]
     jobs = [*greedy, ("Tell me a story about a fox.", Sampling(40, 0.8, 0.95, 7))]
     alone = []
     for question, sampling in jobs:
         text, reply = run(model, question, sampling)
         alone.append((text, reply.finish_reason, reply.generated_tokens))
-    both = zip(together(model, jobs), alone, jobs, strict=True)  # five replies, four places
-    for (text, reason, count), (lone_text, _, _), (_, sampling) in both:
-        limit = sampling.max_tokens
-        assert text.strip() and count <= limit and (reason == "length") == (count == limit)
-        if sampling.temperature == 0.0:  # sampled text may part at any token
-            assert text[:10] == lone_text[:10]
+    assert together(model, jobs) == alone  # five replies, four places: one waits for a place
 
 
 def test_a_stop_string_cuts_the_reply_where_create_completion_does(
@@ -145,8 +137,7 @@ def test_a_cancelled_reply_stops_while_the_others_go_on(model: ChatModel) -> Non
     assert doomed.finish_reason == "cancelled"
     assert len(rest) <= 2, "a cancelled sequence stops within a step (one piece may be queued)"
     assert doomed.generated_tokens < sampling.max_tokens
-    assert all("".join(reply)[:20] == expected[:20] for reply in others)
-    assert all(reply.finish_reason != "cancelled" for reply in others)
+    assert ["".join(reply) for reply in others] == [expected, expected]
 
 
 def test_a_reply_that_overflows_the_context_ends_length_beside_others(model: ChatModel) -> None:
@@ -159,7 +150,7 @@ def test_a_reply_that_overflows_the_context_ends_length_beside_others(model: Cha
     overflowing = model.engine.submit(Request(tokens, stop, Sampling(2000, 0.0, 1.0, 1)))
     neighbour = submit(model, "Name the capital city of France.", neighbour_sampling)
     "".join(overflowing)
-    assert "".join(neighbour)[:20] == expected[:20] and neighbour.finish_reason != "cancelled"
+    assert "".join(neighbour) == expected
     assert overflowing.finish_reason in ("length", "stop")
     assert overflowing.generated_tokens <= room
     if overflowing.finish_reason == "length":
@@ -192,7 +183,7 @@ def test_a_chat_reply_takes_a_batch_items_place_and_the_item_resumes(model: Chat
     assert not any(item.ended.is_set() for item in items), "the chat waited for a batch item"
     assert model.engine.suspensions == suspended + 1
     outputs = [first + "".join(stream) for first, stream in zip(firsts, streams, strict=True)]
-    assert all(o[:20] == expected[:20] for o in outputs), "a suspended item resumes where it was"
+    assert outputs == [expected] * 4, "a suspended item resumes where it was"
     assert all(item.generated_tokens == 60 for item in items)
 
 

@@ -78,7 +78,8 @@ def test_chat_reply_overtakes_a_queued_batch(settings: Settings) -> None:
 def test_a_chat_reply_takes_a_running_batch_items_place(settings: Settings) -> None:
     """Every place holds a batch item; a chat reply does not wait for them (the engine suspends
     one, or starts the reply before the last item reached the engine: tests/workers/test_engine.py
-    checks the suspension itself), every item ends whole, and nothing is requeued."""
+    checks the suspension itself), every item ends with the same output as its twins, and
+    nothing is requeued."""
     isolated = isolated_settings(settings, 15)
     app = create_app(isolated)
     client = app.test_client()
@@ -118,5 +119,6 @@ def test_a_chat_reply_takes_a_running_batch_items_place(settings: Settings) -> N
         app.extensions["queuechat"].db.dispose()
     assert all(at_reply[i] == "running" for i in running), "the reply waited for a batch item"
     assert sum(status == "running" for status in at_reply.values()) <= places
-    assert all(i.output and i.completion_tokens == 60 for i in finished), "resumed, not cut"
+    outputs = {i.output for i in finished}
+    assert len(outputs) == 1 and outputs.pop(), "a suspended item must resume, not diverge"
     assert all(i.attempts == 1 for i in finished), [i.attempts for i in finished]

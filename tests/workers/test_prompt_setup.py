@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import update
 
 from app.models import ChatSession, PromptExample, PromptTemplate, User
+from app.services.prompt_setup import load_prompt_setup
 from app.services.prompting import DEFAULT_SYSTEM_PROMPT, Example
-from workers.inference.prompt_setup import load_prompt_setup
 
 
 def test_the_chats_template_then_the_default_then_the_built_in_prompt(app: Flask) -> None:

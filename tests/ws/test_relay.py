@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +14,10 @@ import pytest
 import redis as redis_lib
 from flask import Flask
 
+from app.enums import MessageRole, MessageStatus
+from app.models import ChatSession, Message, User, utcnow
 from app.streams import TokenStreams
-from app.ws.relay import StreamHub
+from app.ws.relay import STALL_S, StreamHub
 
 _ids = iter(range(1, 1_000_000))
 
@@ -32,11 +35,16 @@ class Collector:
         self.frames.append(json.loads(payload) if isinstance(payload, str) else payload)
         self.arrived.set()
 
-    def push_frames(self, frames: list[bytes]) -> None:
-        for frame in frames:
-            assert frame[0] == 0x81  # a whole text frame
-            start = {126: 4, 127: 10}.get(frame[1], 2)
-            self.push(frame[start:].decode())
+    def deliver(self, data: bytes) -> None:
+        """Whole text frames, one after another (a read's frames for one socket, joined)."""
+        while data:
+            assert data[0] == 0x81  # a whole, unmasked text frame
+            size, start = data[1], 2
+            if size >= 126:
+                width = 2 if size == 126 else 8
+                size, start = int.from_bytes(data[2 : 2 + width], "big"), 2 + width
+            self.push(data[start : start + size].decode())
+            data = data[start + size :]
 
     def problem(self, code: str, message: str, message_id: int | None = None) -> None:
         self.push({"type": "problem", "code": code, "message_id": message_id})
@@ -145,3 +153,40 @@ def write_reply(streams: TokenStreams, message_id: int, total: int) -> None:
         streams.append(message_id, "token", text=f"t{n}")
         time.sleep(0.001)
     streams.append(message_id, "done", status="done")
+
+
+def test_a_reply_whose_final_event_never_comes_gets_its_stored_row(
+    app: Flask, hub: StreamHub
+) -> None:
+    """Tokens came, then the stream was lost (Redis restarted without it) after the worker
+    stored the final row: once the reply has been quiet for STALL_S, the subscriber gets the
+    stored message instead of waiting for ever."""
+    services = app.extensions["queuechat"]
+    with services.db.session() as session:
+        user = User(username=f"stall{uuid.uuid4().hex[:8]}", password_hash="unused")
+        chat = ChatSession(owner=user, title="stalled")
+        reply = Message(session=chat, role=MessageRole.ASSISTANT, status=MessageStatus.GENERATING)
+        session.add_all([user, chat, reply])
+        session.flush()
+        message_id = reply.id
+    services.streams.append(message_id, "token", text="Hel")
+    watcher = Collector()
+    hub.subscribe(watcher, message_id, None)  # type: ignore[arg-type]
+    deadline = time.monotonic() + 10
+    while not watcher.frames and time.monotonic() < deadline:
+        watcher.arrived.wait(0.05)
+    assert [f.get("text") for f in watcher.frames] == ["Hel"]
+    hub.check_waiting()  # quiet, but not for long: still generating, nothing sent
+    assert len(watcher.frames) == 1
+    services.streams.client.delete(services.streams.stream_key(message_id))
+    with services.db.session() as session:
+        row = session.get(Message, message_id)
+        assert row is not None
+        row.content, row.status, row.completed_at = "Hello.", MessageStatus.DONE, utcnow()
+    hub.topics[message_id].last_event_at -= STALL_S  # the clock, moved on (the narrow fake)
+    hub.check_waiting()
+    frames = watcher.wait_final()
+    assert frames[-1]["type"] == "message", frames
+    assert frames[-1]["message"]["content"] == "Hello."
+    assert frames[-1]["message"]["status"] == "done"
+    assert watcher.subscriptions == set()

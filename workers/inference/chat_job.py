@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.enums import OPEN_STATUSES, MessageRole, MessageStatus
-from app.models import Message
+from app.models import ChatSession, Message
+from app.services.prompt_setup import PromptSetup, load_prompt_setup
 from app.services.prompting import Turn, build_chat_messages
 from app.streams import TokenStreams
 from workers.context import WorkerContext
+from workers.inference.budget import finish_reason, within_reserve
 from workers.inference.generation import Generated
 from workers.inference.model import ChatModel, Sampling
-from workers.inference.prompt_setup import PromptSetup, load_prompt_setup
+from workers.inference.presence import hold_chat
 from workers.inference.runner import Claim, Job, Outcome, Prompt, store_final
 from workers.retrieval import as_citations, as_context
 from workers.vectors import Hit
 
+logger = logging.getLogger(__name__)
 Retriever = Callable[[str], list[Hit]]
 
 
@@ -30,6 +35,8 @@ class ReplyClaim(Claim):
     sampling: Sampling
     setup: PromptSetup = field(default_factory=PromptSetup)
     history: list[Turn] = field(default_factory=list)
+    owner_id: int = 0
+    budget_capped: bool = False  # max_tokens lowered to what the user's budget has left
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class ReplyPrompt(Prompt):
 class ReplyOutcome(Outcome[MessageStatus]):
     content: str = ""
     citations: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: str | None = None
 
 
 class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
@@ -49,8 +57,14 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
     running = MessageStatus.GENERATING
     noun = "message"
     lease_kind = "reply"
-    claim_columns = (Message.session_id, Message.sampling, Message.use_knowledge_base)
+    claim_columns = (
+        Message.session_id,
+        Message.sampling,
+        Message.use_knowledge_base,
+        Message.reserved_tokens,
+    )
     event_fields = (
+        "finish_reason",
         "prompt_tokens",
         "completion_tokens",
         "time_to_first_token_ms",
@@ -67,23 +81,37 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
     def claimed(
         self, session: Session, ctx: WorkerContext, claim: Claim, columns: Sequence[Any]
     ) -> ReplyClaim:
-        session_id, stored_sampling, use_knowledge_base = columns
+        session_id, stored_sampling, use_knowledge_base, reserved = columns
         settings = ctx.settings
         defaults = Sampling(
             settings.default_max_tokens, settings.default_temperature, settings.default_top_p
         )
-        sampling = Sampling.from_params(stored_sampling or {}, defaults)
+        sampling, capped = within_reserve(
+            Sampling.from_params(stored_sampling or {}, defaults), reserved
+        )
         setup = load_prompt_setup(session, session_id, use_knowledge_base)
         history = load_history(session, session_id, claim.id, settings.n_ctx // 2)
-        return ReplyClaim(claim.id, claim.attempt, session_id, sampling, setup, history)
+        owner_id = session.scalar(select(ChatSession.owner_id).where(ChatSession.id == session_id))
+        return ReplyClaim(
+            claim.id,
+            claim.attempt,
+            session_id,
+            sampling,
+            setup,
+            history,
+            owner_id=int(owner_id or 0),
+            budget_capped=capped,
+        )
 
     def streams(self, ctx: WorkerContext) -> TokenStreams:
         return ctx.streams
 
     def prompt(self, ctx: WorkerContext, model: ChatModel, claim: ReplyClaim) -> ReplyPrompt:
         sampling, setup, history = claim.sampling, claim.setup, claim.history
+        policy = ctx.content_policy.for_template(setup.template_name)
         retriever = self.retriever if setup.use_knowledge_base else None
         hits = retriever(history[-1].content) if retriever else []
+        hits = [hit for hit in hits if not policy.check(hit.chunk.text, "retrieval").blocked]
         hits = within_budget(model, hits, ctx.settings.rag_context_tokens)
         built = build_chat_messages(
             history,
@@ -93,16 +121,20 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
             context=as_context(hits),
         )
         tokens, stop = model.encode(built.messages)
-        return ReplyPrompt(tokens, stop, sampling, hits=hits[: built.context_used])
+        return ReplyPrompt(tokens, stop, sampling, policy=policy, hits=hits[: built.context_used])
 
     def finished(
         self, model: ChatModel, claim: ReplyClaim, prompt: ReplyPrompt, generated: Generated
     ) -> ReplyOutcome:
+        if generated.ending == "filtered":  # the text is withheld: neither stored nor streamed
+            message = prompt.policy.message if prompt.policy else "filtered"
+            return ReplyOutcome(MessageStatus.FILTERED, error=message)
         cancelled = generated.ending == "cancelled"
         return ReplyOutcome(
             MessageStatus.CANCELLED if cancelled else MessageStatus.DONE,
             content=generated.text,
             citations=as_citations(prompt.hits),
+            finish_reason=finish_reason(generated, claim.budget_capped),
         )
 
     def failure(self, error: str) -> ReplyOutcome:
@@ -116,10 +148,21 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
             "content": outcome.content,
             "citations": outcome.citations,
             "model_name": model_name,
+            "finish_reason": outcome.finish_reason,
         }
 
     def kind(self, claim: ReplyClaim) -> str:
         return "chat"
+
+    def after_stored(self, ctx: WorkerContext, claim: ReplyClaim) -> None:
+        """The chat's tokens stay in this worker's cache: its next turn is routed here."""
+        try:
+            hold_chat(ctx.streams.client, ctx.worker_id, claim.session_id)
+        except redis.RedisError:
+            logger.warning("could not note that this worker holds chat %s", claim.session_id)
+
+    def usage_owner(self, claim: ReplyClaim) -> tuple[int, int | None]:
+        return claim.owner_id, None
 
 
 def load_history(session: Session, session_id: int, message_id: int, newest: int) -> list[Turn]:

@@ -8,9 +8,8 @@ taken and a chat reply waits, a batch item is suspended (its KV cache, sampler a
 and resumes when a place frees. A cancelled reply leaves at the next step.
 
 Each sequence has a KV stream of its own (a full context window; twice as many streams as
-places), so its attention sums in the same order alone or beside others (a reply alone equals
-create_completion; together, a batch of several tokens rounds unlike a batch of one).
-A finished reply's stream stays cached for the next prompt that
+places), so its attention sums in the same order alone or beside others: concurrent replies
+equal one-at-a-time ones. A finished reply's stream stays cached for the next prompt that
 shares its prefix (prefix_cache.py): a chat's next turn evaluates only what is new, and a
 system prompt or few-shot prefix is copied from a stream that holds it.
 """

@@ -6,7 +6,9 @@ may hold one thread per place and batch items one per place: when a kind holds t
 worker stops consuming its queue (its consumer cancels the queue, as Celery's
 ``cancel_consumer`` does) and takes it up again when one ends. So a chat job always finds a
 thread, and the engine puts it ahead of batch items (suspending one when every place is taken).
-A job that arrived before its queue was cancelled goes back to it unclaimed.
+A job that arrived before its queue was cancelled goes back to it unclaimed. An inference
+worker also consumes a queue of its own (chat replies routed to the worker holding their chat),
+gated with the shared chat queue.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ from typing import Any
 from celery import bootsteps
 from celery.worker.consumer import Consumer
 
-from app.jobs import BATCH_QUEUE, INTERACTIVE_QUEUE
+from app.jobs import BATCH_QUEUE, INTERACTIVE_QUEUE, job_headers, worker_queue
 from workers import celery
+from workers.context import get_context
+from workers.task_context import current_sent_at
 
 logger = logging.getLogger(__name__)
 
 
 class QueueGate:
     def __init__(self, queue: str) -> None:
-        self.queue = queue
+        self.queue = queue  # the shared queue: its name labels metrics
+        self.queues = [queue]
         self._lock = threading.Lock()
         self.held = 0
         self.paused = False
@@ -54,7 +59,8 @@ class QueueGate:
         consumer = self.consumer
         if consumer is None:
             return False
-        consumer.call_soon(method, consumer, self.queue)
+        for queue in self.queues:
+            consumer.call_soon(method, consumer, queue)
         return True
 
 
@@ -69,6 +75,11 @@ class CaptureConsumer(bootsteps.StartStopStep):  # type: ignore[misc]
 
     def start(self, parent: Consumer) -> None:
         chat_gate.consumer = batch_gate.consumer = parent
+        if serves_inference():
+            own = worker_queue(get_context().worker_id)
+            parent.add_task_queue(own)
+            if own not in chat_gate.queues:
+                chat_gate.queues.append(own)
 
     def stop(self, parent: Consumer) -> None:
         chat_gate.consumer = batch_gate.consumer = None
@@ -77,7 +88,12 @@ class CaptureConsumer(bootsteps.StartStopStep):  # type: ignore[misc]
 celery.steps["consumer"].add(CaptureConsumer)
 
 
+def serves_inference() -> bool:
+    return INTERACTIVE_QUEUE in (celery.amqp.queues.consume_from or {})
+
+
 def send_back(task: str, job_id: int) -> None:
     """The job, unclaimed, back to its queue (where any worker with room takes it)."""
-    celery.send_task(task, args=[job_id])
+    # the log context and the first send's time go along: its wait counts from then
+    celery.send_task(task, args=[job_id], headers=job_headers(sent_at=current_sent_at()))
     logger.info("%s %s went back to its queue: this worker has no place for it", task, job_id)

@@ -12,15 +12,52 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from app.content_policy import ContentPolicy
 from app.streams import TokenStreams
 from workers.inference.model import ChatModel, Sampling
 from workers.inference.sequence import CHAT, FinishReason, Request
 from workers.inference.token_writer import TokenWriter
 
+# output is screened over its last characters as it streams (a word or pattern longer than this
+# is caught by the whole-text check at the end), and by the classifier every so many characters
+SCREEN_WINDOW_CHARS = 400
+CLASSIFY_EVERY_CHARS = 400
+
+
+class OutputScreen:
+    """The content policy on a reply's output, token by token: cheap per token (the tail of the
+    text), the whole text at the end; one counted decision per reply."""
+
+    def __init__(self, policy: ContentPolicy) -> None:
+        self.policy = policy
+        self.text = ""
+        self.classified_at = 0
+        self.reason = ""
+
+    def blocks(self, piece: str) -> bool:
+        """True when the text with ``piece`` may not pass (``piece`` is not sent)."""
+        self.text += piece
+        if len(self.text) - self.classified_at >= CLASSIFY_EVERY_CHARS:
+            self.classified_at = len(self.text)
+            decision = self.policy.decide(self.text, "output")
+        else:  # the lists only, on the tail
+            tail = self.text[-(SCREEN_WINDOW_CHARS + len(piece)) :]
+            decision = self.policy.decide(tail, "output", classify=False)
+        self.reason = decision.reason
+        return decision.blocked
+
+    def finish(self, blocked: bool) -> bool:
+        """The whole text checked once more (and the decision counted); True when blocked."""
+        if not blocked:
+            decision = self.policy.decide(self.text, "output")
+            blocked, self.reason = decision.blocked, decision.reason
+        self.policy.count("output", blocked, self.reason)
+        return blocked
+
 
 @dataclass
 class Generated:
-    ending: Literal["done", "cancelled"]
+    ending: Literal["done", "cancelled", "filtered"]
     text: str = ""
     completion_tokens: int = 0
     finish_reason: FinishReason = "length"
@@ -40,12 +77,17 @@ def generate_text(
     flush_interval_s: float,
     grammar: str | None = None,
     abandoned: threading.Event | None = None,
+    policy: ContentPolicy | None = None,
 ) -> Generated:
     """Generates in the engine; tokens go to ``streams`` when given (else nothing is streamed).
 
     ``abandoned`` (the job's lease was lost: another attempt may run) stops the sequence and
     the stream writes at once, so a stale attempt never writes into the new attempt's stream.
+    ``policy``: output it blocks stops the reply ("filtered"); the piece that tripped it is
+    never sent, and the text sent before is taken back from the stream.
     """
+    screen = OutputScreen(policy) if policy is not None and policy.applies("output") else None
+    blocked = False
     started = time.perf_counter()
     writer = (
         TokenWriter(streams, stream_id, flush_interval_s, abandoned)
@@ -61,18 +103,31 @@ def generate_text(
         for text in reply:
             if first_token_at is None:
                 first_token_at = time.perf_counter()
+            if screen is not None and screen.blocks(text):
+                blocked = True
+                break
             pieces.append(text)
             if writer is not None:
                 writer.put(text)
     finally:
         reply.cancel()  # no-op for a finished reply; stops the sequence if this thread failed
+        if blocked:  # the engine's last word after the cancel: the tokens it generated
+            for _unsent in reply:
+                pass
         if writer is not None:
             writer.close()
+    if screen is not None and (blocked or reply.finish_reason != "cancelled"):
+        blocked = screen.finish(blocked)
+    if blocked and writer is not None:
+        writer.withdraw()
     finished = time.perf_counter()
     completion_tokens = reply.generated_tokens
     decode_s = finished - (first_token_at or finished)
+    ending: Literal["done", "cancelled", "filtered"] = (
+        "filtered" if blocked else "cancelled" if reply.finish_reason == "cancelled" else "done"
+    )
     return Generated(
-        "cancelled" if reply.finish_reason == "cancelled" else "done",
+        ending,
         text="".join(pieces),
         completion_tokens=completion_tokens,
         finish_reason=reply.finish_reason,

@@ -11,15 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.enums import OPEN_ITEM_STATUSES, BatchStatus, ItemStatus
 from app.models import BatchItem, BatchJob, PromptTemplate, utcnow
+from app.services.batch_close import close_if_finished
 from app.services.prompting import ChatMessage, PromptTooLong
+from app.services.tool_calls import output_problem, prompt_turns
 from app.streams import TokenStreams
 from workers.context import WorkerContext
+from workers.inference.budget import finish_reason, within_reserve
 from workers.inference.generation import Generated
+from workers.inference.grammars import request_grammar
 from workers.inference.model import ChatModel, Sampling
 from workers.inference.runner import Claim, Job, Outcome, Prompt, store_final
 from workers.inference.sequence import BATCH, CHAT
@@ -31,6 +35,9 @@ class ItemClaim(Claim):
     request: dict[str, Any]
     messages: list[ChatMessage] = field(default_factory=list)
     problem: str | None = None  # why it cannot run (a template that is not there)
+    owner_id: int = 0
+    api_key_id: int | None = None
+    reserved_tokens: int | None = None  # what the user's budget lets it spend
 
 
 @dataclass
@@ -45,7 +52,13 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
     running = ItemStatus.RUNNING
     noun = "item"
     lease_kind = "item"
-    claim_columns = (BatchItem.batch_id, BatchItem.request)
+    claim_columns = (
+        BatchItem.batch_id,
+        BatchItem.request,
+        BatchItem.owner_id,
+        BatchItem.api_key_id,
+        BatchItem.reserved_tokens,
+    )
     event_fields = ("finish_reason", "prompt_tokens", "completion_tokens")
 
     def __init__(self, *, stream: bool) -> None:
@@ -61,7 +74,8 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
     def claimed(
         self, session: Session, ctx: WorkerContext, claim: Claim, columns: Sequence[Any]
     ) -> ItemClaim:
-        batch_id, request = columns
+        batch_id, request, owner_id, api_key_id, reserved = columns
+        whose = {"owner_id": owner_id, "api_key_id": api_key_id, "reserved_tokens": reserved}
         if batch_id is not None:
             session.execute(
                 update(BatchJob)
@@ -70,8 +84,10 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
             )
         messages = chat_messages(session, request)
         if isinstance(messages, str):
-            return ItemClaim(claim.id, claim.attempt, batch_id, dict(request), problem=messages)
-        return ItemClaim(claim.id, claim.attempt, batch_id, dict(request), messages)
+            return ItemClaim(
+                claim.id, claim.attempt, batch_id, dict(request), problem=messages, **whose
+            )
+        return ItemClaim(claim.id, claim.attempt, batch_id, dict(request), messages, **whose)
 
     def streams(self, ctx: WorkerContext) -> TokenStreams | None:
         if not self.stream:
@@ -82,8 +98,13 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
         return claim.problem
 
     def prompt(self, ctx: WorkerContext, model: ChatModel, claim: ItemClaim) -> Prompt:
-        sampling = Sampling.from_params(claim.request["sampling"])
-        tokens, template_stop = model.encode(claim.messages)
+        sampling, _ = within_reserve(
+            Sampling.from_params(claim.request["sampling"]), claim.reserved_tokens
+        )
+        raw = claim.request.get("raw_prompt")
+        tokens, template_stop = (
+            (model.encode_raw(raw), []) if raw is not None else model.encode(claim.messages)
+        )
         if len(tokens) + sampling.max_tokens > model.n_ctx:
             raise PromptTooLong(
                 f"the prompt ({len(tokens)} tokens) and max_tokens "
@@ -95,16 +116,27 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
             template_stop + list(claim.request.get("stop", [])),
             sampling,
             priority=BATCH if yields else CHAT,
+            grammar=request_grammar(claim.request),
+            policy=ctx.content_policy.for_template(claim.request.get("template")),
         )
 
     def finished(
         self, model: ChatModel, claim: ItemClaim, prompt: Prompt, generated: Generated
     ) -> ItemOutcome:
+        if generated.ending == "filtered":  # as OpenAI says it: no text, "content_filter"
+            return ItemOutcome(ItemStatus.DONE, output="", finish_reason="content_filter")
         cancelled = generated.ending == "cancelled"
+        if not cancelled and generated.finish_reason == "stop":
+            problem = output_problem(claim.request, generated.text)
+            if problem is not None:  # the grammar should rule this out: fail, never pass it on
+                return ItemOutcome(ItemStatus.FAILED, error=problem, output=generated.text)
+        _, capped = within_reserve(
+            Sampling.from_params(claim.request["sampling"]), claim.reserved_tokens
+        )
         return ItemOutcome(
             ItemStatus.CANCELLED if cancelled else ItemStatus.DONE,
             output=generated.text,
-            finish_reason=generated.finish_reason,
+            finish_reason=finish_reason(generated, capped),
         )
 
     def failure(self, error: str) -> ItemOutcome:
@@ -117,39 +149,26 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
         return {"output": outcome.output, "finish_reason": outcome.finish_reason}
 
     def after_final_write(self, session: Session, claim: ItemClaim) -> None:
-        """The last item to finish closes its batch.
-
-        Items of one batch finish together in the engine: each final write first locks the
-        batch row, so the one that commits last sees every other item final and closes it
-        (without the lock each saw the others still running and none closed the batch).
-        """
-        if claim.batch_id is None:
-            return
-        session.execute(select(BatchJob.id).where(BatchJob.id == claim.batch_id).with_for_update())
-        still_open = exists().where(
-            BatchItem.batch_id == claim.batch_id,
-            BatchItem.status.in_(list(OPEN_ITEM_STATUSES)),
-        )
-        session.execute(
-            update(BatchJob)
-            .where(
-                BatchJob.id == claim.batch_id,
-                BatchJob.status.in_([BatchStatus.QUEUED, BatchStatus.RUNNING]),
-                ~still_open,
-            )
-            .values(status=BatchStatus.DONE)
-        )
+        """The last item to finish closes its batch (app/services/batch_close.py: each final
+        write locks the batch row first, so of items finishing together the one that commits
+        last sees every other item final), and a Batch API batch gets its result files."""
+        if claim.batch_id is not None:
+            close_if_finished(session, claim.batch_id)
 
     def kind(self, claim: ItemClaim) -> str:
         return "batch" if claim.batch_id is not None else "api"
 
+    def usage_owner(self, claim: ItemClaim) -> tuple[int, int | None]:
+        return claim.owner_id, claim.api_key_id
+
 
 def chat_messages(session: Session, request: dict[str, Any]) -> list[ChatMessage] | str:
-    """The request's messages, after the named template's system prompt and examples."""
-    messages: list[ChatMessage] = [dict(m) for m in request.get("messages", [])]
+    """The request's messages, after the named template's system prompt and examples, with
+    tool calls, tool results and the tools' and response format's instruction as text."""
+    messages = list(request.get("messages", []))
     name = request.get("template")
     if not name:
-        return messages
+        return prompt_turns(messages, request)
     template = session.scalar(
         select(PromptTemplate).where(PromptTemplate.name == name, PromptTemplate.active)
     )
@@ -159,7 +178,7 @@ def chat_messages(session: Session, request: dict[str, Any]) -> list[ChatMessage
     for example in template.examples:
         prefix.append({"role": "user", "content": example.user_input})
         prefix.append({"role": "assistant", "content": example.assistant_output})
-    return prefix + messages
+    return prompt_turns(prefix + messages, request)
 
 
 def store_item(ctx: WorkerContext, claim: ItemClaim, outcome: ItemOutcome) -> bool:

@@ -3,8 +3,7 @@
 Chat replies (Message rows), batch items and API completions (BatchItem rows) all go this way;
 an adapter (a ``Job``) says what differs. The claim counts the attempt, so a redelivered job
 starts over (a "reset" event on its stream) and gives up after REPLY_ATTEMPTS; the final write
-is conditional on the attempt, so a worker killed mid-job loses no row and no row gets two
-final states.
+is conditional on the attempt: a worker killed mid-job loses no row, no row gets two states.
 """
 
 from __future__ import annotations
@@ -17,14 +16,17 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from app.content_policy import ContentPolicy
 from app.metrics import observe_generation
 from app.models import BatchItem, Message, utcnow
 from app.services.prompting import PromptTooLong
+from app.services.usage import record_usage
 from app.streams import TokenStreams
 from workers.context import WorkerContext
+from workers.inference.cleanup import forget_if_deleted
 from workers.inference.generation import Generated, generate_text
 from workers.inference.model import ChatModel, Sampling
 from workers.inference.sequence import CHAT
@@ -54,6 +56,7 @@ class Prompt:
     sampling: Sampling
     priority: int = CHAT
     grammar: str | None = None
+    policy: ContentPolicy | None = None  # the content policy on the output, if any
 
 
 @dataclass
@@ -134,6 +137,13 @@ class Job(ABC, Generic[ClaimT, PromptT, OutcomeT]):
     def after_final_write(self, session: Session, claim: ClaimT) -> None:
         """More to write in the final write's transaction (once, by the attempt that stored)."""
 
+    def after_stored(self, ctx: WorkerContext, claim: ClaimT) -> None:
+        """What to note once the final state is stored, before it is announced."""
+
+    @abstractmethod
+    def usage_owner(self, claim: ClaimT) -> tuple[int, int | None]:
+        """Whose tokens these are: the user and the API key (None: not through a key)."""
+
     @abstractmethod
     def kind(self, claim: ClaimT) -> str:
         """The metrics label: chat, batch or api."""
@@ -159,29 +169,29 @@ def claim_row(
 
 def run_job(
     ctx: WorkerContext, model: ChatModel, job: Job[ClaimT, PromptT, OutcomeT], job_id: int
-) -> None:
-    """The whole job for one row; safe to run again after a redelivery, and a no-op while a
-    live worker holds the job's lease (a job sent again by the reaper, then by the broker)."""
+) -> bool:
+    """The whole job for one row; safe after a redelivery, a no-op while another holds its lease.
+    False when this call did not take the job (another worker has it, or it was final)."""
     if job.deferred(ctx, job_id):
-        return
+        return True  # it went back to its queue, with its own task
     ttl = ctx.settings.lease_ttl_s
     with leased(ctx.streams.client, job.lease_kind, job_id, ttl) as lease:
         if lease is None:
             logger.info("%s %s is running in another worker", job.noun, job_id)
-            return
+            return False
         with ctx.db.session() as session:
             claim = claim_row(session, ctx, job, job_id)
         if claim is None:
             logger.info("%s %s is already final (or deleted); nothing to do", job.noun, job_id)
-            forget_if_deleted(ctx, job, job_id)
-            return
+            forget_if_deleted(ctx, job.table, job.streams(ctx), job_id)
+            return False
         streams = job.streams(ctx)
         if streams is not None and claim.attempt > 1:
             streams.append(job_id, "reset", attempt=claim.attempt)
         outcome = decide(ctx, model, job, claim, streams, abandoned=lease.lost)
         if lease.lost.is_set():  # the job was sent again: that attempt stores the outcome
             logger.warning("%s %s: lease lost, this attempt stored nothing", job.noun, job_id)
-            return
+            return True
         stored = store_final(ctx, job, claim, outcome, model.name)
     if stored:
         observe_generation(
@@ -191,6 +201,7 @@ def run_job(
             outcome.time_to_first_token_ms,
             outcome.tokens_per_second,
         )
+    return True
 
 
 def decide(
@@ -201,8 +212,7 @@ def decide(
     streams: TokenStreams | None,
     abandoned: threading.Event | None = None,
 ) -> OutcomeT:
-    """Gives up, refuses, honours a cancel sent before the start, or generates (until done,
-    cancelled, or ``abandoned``: the lease was lost)."""
+    """Gives up, refuses, honours an early cancel, or generates (until done/cancelled/lost)."""
     attempts = ctx.settings.reply_attempts
     if claim.attempt > attempts:
         return job.failure(job.gave_up(attempts))
@@ -224,6 +234,7 @@ def decide(
             flush_interval_s=ctx.settings.stream_flush_ms / 1000,
             grammar=prompt.grammar,
             abandoned=abandoned,
+            policy=prompt.policy,
         )
         return replace(
             job.finished(model, claim, prompt, generated),
@@ -264,32 +275,26 @@ def store_final(
                 time_to_first_token_ms=outcome.time_to_first_token_ms,
                 tokens_per_second=outcome.tokens_per_second,
                 completed_at=utcnow(),
+                worker=ctx.worker_id,
                 **job.columns(outcome, model_name),
             )
         )
         stored = bool(getattr(result, "rowcount", 0) == 1)
         if stored:
             job.after_final_write(session, claim)
+            tokens = (outcome.prompt_tokens, outcome.completion_tokens)  # counted once, here
+            owner = job.usage_owner(claim)
+            record_usage(session, owner, job.kind(claim), claim.id, model_name, tokens)
     if not stored:
-        forget_if_deleted(ctx, job, claim.id)
+        forget_if_deleted(ctx, job.table, job.streams(ctx), claim.id)
+        return False
+    job.after_stored(ctx, claim)
     streams = job.streams(ctx)
-    if stored and streams is not None:
+    if streams is not None:
         fields: dict[str, Any] = {"status": outcome.status.value}
         fields.update((name, getattr(outcome, name)) for name in job.event_fields)
         if outcome.error:
             fields["error"] = outcome.error
         streams.append(claim.id, FINAL_EVENTS.get(outcome.status.value, "error"), **fields)
         streams.clear_cancel(claim.id)
-    return stored
-
-
-def forget_if_deleted(ctx: WorkerContext, job: Job[Any, Any, Any], job_id: int) -> None:
-    """A job whose row was deleted (its chat deleted) leaves no key behind: tokens written
-    after the delete made its stream again, and its cancel flag has done its work."""
-    with ctx.db.session() as session:
-        if session.scalar(select(job.table.id).where(job.table.id == job_id)) is not None:
-            return
-    streams = job.streams(ctx)
-    if streams is not None:
-        streams.delete(job_id)
-        streams.clear_cancel(job_id)
+    return True

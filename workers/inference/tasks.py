@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from celery.signals import worker_init
+import redis
+from celery.signals import (
+    task_postrun,
+    task_received,
+    worker_init,
+    worker_ready,
+    worker_shutdown,
+)
 
-from app.jobs import GENERATE_BATCH_ITEM, GENERATE_COMPLETION, GENERATE_REPLY, INTERACTIVE_QUEUE
+from app.jobs import GENERATE_BATCH_ITEM, GENERATE_COMPLETION, GENERATE_REPLY
+from app.metrics import REPLIES_IN_FLIGHT
 from workers import celery
 from workers.context import get_context
+from workers.inference import fair
+from workers.inference import presence as presences
 from workers.inference.chat_job import ChatReplyJob
-from workers.inference.gates import QueueGate, batch_gate, chat_gate, send_back
+from workers.inference.engine_gauges import start_engine_gauges
+from workers.inference.gates import QueueGate, batch_gate, chat_gate, send_back, serves_inference
 from workers.inference.item_job import ItemJob
-from workers.inference.model import get_model
+from workers.inference.model import ChatModel, get_model
+from workers.inference.presence import Presence, took_routed
 from workers.inference.runner import Job, run_job
 from workers.ingest.embedder import get_embedder
 from workers.retrieval import retrieve
+from workers.task_context import job_started
 from workers.vectors import Hit, get_vector_store
 
 logger = logging.getLogger(__name__)
@@ -31,38 +46,120 @@ def load_on_start(**_kwargs: Any) -> None:
     while llama.cpp computes.
     """
     get_context()
-    if INTERACTIVE_QUEUE in (celery.amqp.queues.consume_from or {}):
-        get_model()
-        get_embedder()  # knowledge-base questions are embedded here, not on the ingest queue
+    if serves_inference():
+        start_engine_gauges(get_model().engine)
+        # knowledge-base questions are embedded here, not on the ingest queue: the embedder
+        # (torch, seconds) loads beside the first jobs, not before the worker takes any, so a
+        # restarted worker answers chats without knowledge base as soon as its model is in
+        threading.Thread(target=get_embedder, name="embedder-load", daemon=True).start()
+
+
+@worker_ready.connect
+def announce(**_kwargs: Any) -> None:
+    """Tells the web this worker serves its model and how many chat places it has free."""
+    if not serves_inference():
+        return
+    ctx, model = get_context(), get_model()
+    places = model.engine.config.n_parallel
+    presence = Presence(
+        ctx.streams.client,
+        ctx.worker_id,
+        ctx.settings.lease_ttl_s,
+        [model.name],
+        places,
+        lambda: max(0, places - chat_gate.held),
+    )
+    presence.start()
+    presences.current.append(presence)
+
+
+@task_received.connect
+def hold(request: Any = None, **_kwargs: Any) -> None:
+    """A job's task reached this worker: noted until it ends (presences.note_held)."""
+    if request is None or not presences.current:  # an inference worker, announced
+        return
+    try:
+        ctx = get_context()
+        presences.note_held(ctx.streams.client, ctx.worker_id, request.name, request.args)
+    except redis.RedisError:
+        logger.warning("could not note a received task", exc_info=True)
+
+
+@task_postrun.connect
+def unhold(task: Any = None, args: Any = None, **_kwargs: Any) -> None:
+    """The task ended (its job final, running elsewhere, or sent back as a new task): from
+    its start until here it was both held and, once leased, covered by its lease."""
+    if task is None or not presences.current:
+        return
+    try:
+        ctx = get_context()
+        presences.note_ended(ctx.streams.client, ctx.worker_id, task.name, args)
+    except redis.RedisError:
+        logger.warning("could not note a started task", exc_info=True)
+
+
+@worker_shutdown.connect
+def withdraw(**_kwargs: Any) -> None:
+    for presence in presences.current:
+        presence.leave()
 
 
 def knowledge_base(query: str) -> list[Hit]:
     return retrieve(get_context(), get_embedder(), get_vector_store(), query)
 
 
-def gated(gate: QueueGate, task: str, job_id: int, job: Job[Any, Any, Any]) -> None:
+def gated(gate: QueueGate, task: str, job_id: int, run: Callable[[ChatModel], object]) -> None:
     """Runs the job when this worker has a place for its kind, else sends it back."""
     model = get_model()
     places = model.engine.config.n_parallel
     if not gate.enter(places):
         send_back(task, job_id)
         return
+    job_started(gate.queue, model.name)
+    in_flight = REPLIES_IN_FLIGHT.labels(gate.queue)
+    in_flight.inc()
     try:
-        run_job(get_context(), model, job, job_id)
+        run(model)
     finally:
+        in_flight.dec()
         gate.leave(places)
+        presences.refresh()
+
+
+def interactive_job(task: str) -> Job[Any, Any, Any]:
+    return ChatReplyJob(knowledge_base) if task == GENERATE_REPLY else ItemJob(stream=True)
+
+
+def start_fair(model: ChatModel, task: str, job_id: int) -> None:
+    """A chat reply's or API completion's task starts the job that fair sharing puts first."""
+    ctx = get_context()
+    for picked_task, picked_id in fair.candidates(ctx, task, job_id):
+        if run_job(ctx, model, interactive_job(picked_task), picked_id):
+            return
 
 
 @celery.task(name=GENERATE_REPLY)
 def generate_reply(message_id: int) -> None:
-    gated(chat_gate, GENERATE_REPLY, message_id, ChatReplyJob(knowledge_base))
+    ctx = get_context()
+    took_routed(ctx.streams.client, ctx.worker_id, message_id)
+    gated(
+        chat_gate, GENERATE_REPLY, message_id, lambda m: start_fair(m, GENERATE_REPLY, message_id)
+    )
 
 
 @celery.task(name=GENERATE_BATCH_ITEM)
 def generate_batch_item(item_id: int) -> None:
-    gated(batch_gate, GENERATE_BATCH_ITEM, item_id, ItemJob(stream=False))
+    job = ItemJob(stream=False)
+    gated(
+        batch_gate, GENERATE_BATCH_ITEM, item_id, lambda m: run_job(get_context(), m, job, item_id)
+    )
 
 
 @celery.task(name=GENERATE_COMPLETION)
 def generate_completion(item_id: int) -> None:
-    gated(chat_gate, GENERATE_COMPLETION, item_id, ItemJob(stream=True))
+    gated(
+        chat_gate,
+        GENERATE_COMPLETION,
+        item_id,
+        lambda m: start_fair(m, GENERATE_COMPLETION, item_id),
+    )

@@ -112,6 +112,18 @@ class TokenWriter:
             self._write([])
         self._watcher.stopped.set()
 
+    def withdraw(self) -> None:
+        """Takes back everything sent (the content policy stopped the reply), after ``close``:
+        the stream is emptied and holds a "reset", so no client keeps or replays the text."""
+        self.text = []
+        if self.abandoned.is_set():
+            return
+        try:
+            self.streams.delete(self.message_id)
+            self.streams.append(self.message_id, "reset")
+        except Exception as exc:  # the final event (written next) still says "filtered"
+            logger.warning("could not withdraw the text of message %s: %s", self.message_id, exc)
+
     def _drain(self, batch: list[object]) -> None:
         while True:
             try:

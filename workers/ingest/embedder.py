@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -60,6 +61,16 @@ def load_embedder(settings: Settings) -> Embedder:
     return Embedder(model=model, batch_size=settings.embed_batch_size)
 
 
+_loading = threading.Lock()  # one load per process, whichever thread asks first
+
+
 @lru_cache(maxsize=1)
-def get_embedder() -> Embedder:
+def _loaded() -> Embedder:
     return load_embedder(get_settings())
+
+
+def get_embedder() -> Embedder:
+    """The process's embedder, loaded on first use (seconds: torch and the model); a thread
+    that asks while another loads it waits for that load."""
+    with _loading:
+        return _loaded()

@@ -22,3 +22,8 @@ export async function logOut(client: ApiClient): Promise<void> {
     .POST("/api/auth/logout", { headers: { Authorization: `Bearer ${token}` } })
     .catch(() => undefined);
 }
+
+/** Ends a single sign-on: the one-time code from the callback's redirect becomes the tokens. */
+export async function exchangeSsoCode(client: ApiClient, code: string): Promise<void> {
+  client.setTokens(await unwrap(client.http.POST("/api/auth/oidc/exchange", { body: { code } })));
+}

@@ -1,7 +1,7 @@
 import { fakeClient, jwt } from "../test/fakes";
 import { fetchMe, logIn, logOut } from "./auth";
 import { unwrap } from "./client";
-import { ApiError, readableError } from "./errors";
+import { ApiError, fieldErrors, readableError } from "./errors";
 
 describe("ApiClient", () => {
   beforeEach(() => localStorage.clear());
@@ -72,8 +72,32 @@ describe("readableError", () => {
     const error = readableError(422, {
       error: { code: "invalid_input", message: "the request body is invalid", details: [{ field: "content", message: "must not be empty" }] },
     });
-    expect(error.message).toBe("the request body is invalid (content: must not be empty)");
+    expect(error.message).toBe("Content: must not be empty");
     expect(error.code).toBe("invalid_input");
+  });
+
+  it("drops the validator's jargon and names each field once", () => {
+    const error = readableError(422, {
+      error: {
+        code: "invalid_input",
+        message: "the request body is invalid (content: Value error, must not be blank)",
+        details: [
+          { field: "content", message: "Value error, must not be blank" },
+          { field: "max_tokens", message: "Input should be greater than or equal to 1" },
+        ],
+      },
+    });
+    expect(error.message).toBe("Content: must not be blank; Max tokens: Input should be greater than or equal to 1");
+    expect(fieldErrors(error)).toEqual({ content: "must not be blank", max_tokens: "Input should be greater than or equal to 1" });
+  });
+
+  it("says a refusal's own sentence once when its detail repeats it", () => {
+    const message = "the message is 1900 tokens and 1500 fit: cut about 400 tokens, roughly 1700 characters";
+    const error = readableError(422, {
+      error: { code: "context_length_exceeded", message, param: "content", details: [{ field: "content", message, tokens: 1900 }] },
+    });
+    expect(error.message).toBe(message);
+    expect(fieldErrors(error)).toEqual({ content: message });
   });
 
   it("explains network and server failures without jargon", () => {

@@ -2,7 +2,7 @@
 // localStorage and a middleware that adds them, refreshes them silently (one refresh at a time)
 // before expiry or after a 401, and resends the request once.
 import createClient, { type Client, type Middleware } from "openapi-fetch";
-import { readableError } from "./errors";
+import { readableError, retryAfterSeconds } from "./errors";
 import type { paths } from "./schema";
 import type { TokenPair } from "./types";
 
@@ -12,6 +12,7 @@ const REFRESH_MARGIN_S = 60;
 const PUBLIC_PATHS: ReadonlySet<string> = new Set<keyof paths>([
   "/api/auth/config",
   "/api/auth/login",
+  "/api/auth/oidc/exchange",
   "/api/auth/refresh",
   "/api/auth/register",
 ]);
@@ -32,7 +33,9 @@ export function tokenExpiry(token: string): number | null {
 /** The data of a successful call; an ApiError with the server's message otherwise. */
 export async function unwrap<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await pending;
-  if (!response.ok) throw readableError(response.status, error);
+  if (!response.ok) {
+    throw readableError(response.status, error, retryAfterSeconds(response.headers.get("Retry-After")));
+  }
   return data as T;
 }
 

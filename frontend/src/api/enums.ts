@@ -3,5 +3,5 @@ import type { components } from "./schema";
 
 export type MessageStatus = components["schemas"]["MessageStatus"];
 
-export const FINAL_STATUSES: ReadonlySet<MessageStatus> = new Set(["cancelled", "done", "error"]);
+export const FINAL_STATUSES: ReadonlySet<MessageStatus> = new Set(["cancelled", "done", "error", "filtered"]);
 export const OPEN_STATUSES: ReadonlySet<MessageStatus> = new Set(["generating", "queued"]);

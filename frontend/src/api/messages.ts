@@ -15,3 +15,10 @@ export const regenerateReply = (client: ApiClient, sessionId: number, body: Rege
 
 export const cancelReply = (client: ApiClient, messageId: number) =>
   unwrap(client.http.POST("/api/messages/{message_id}/cancel", inPath({ message_id: messageId })));
+
+/** What a message may be (characters) and the context it must fit (tokens). */
+export const getLimits = (client: ApiClient) => unwrap(client.http.GET("/api/limits"));
+
+/** Deletes a question and its reply (either id). */
+export const deleteMessagePair = (client: ApiClient, messageId: number) =>
+  unwrap(client.http.DELETE("/api/messages/{message_id}", inPath({ message_id: messageId })));

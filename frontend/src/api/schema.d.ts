@@ -4,6 +4,390 @@
  */
 
 export interface paths {
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit events, newest first, with filters (admins only) */
+        get: {
+            parameters: {
+                query?: {
+                    action?: string;
+                    actor_id?: number;
+                    target_type?: string;
+                    since?: string;
+                    until?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit events as CSV, oldest first (admins only) */
+        get: {
+            parameters: {
+                query?: {
+                    action?: string;
+                    actor_id?: number;
+                    target_type?: string;
+                    since?: string;
+                    until?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The default budget and users' own budgets (admins only) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BudgetList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/budgets/default": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set everyone's default budget; null is no limit (admins only) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BudgetIn"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BudgetList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/budgets/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a user's own budget, in place of the default; null is no limit (admins only) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BudgetIn"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BudgetList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** A user's own budget removed: the default applies (admins only) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BudgetList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Feedback on replies, newest first, filtered (admins only) */
+        get: {
+            parameters: {
+                query?: {
+                    rating?: "up" | "down";
+                    template_id?: number;
+                    model?: string;
+                    since?: string;
+                    until?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FeedbackPage"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/feedback/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The filtered feedback as CSV (admins only) */
+        get: {
+            parameters: {
+                query?: {
+                    rating?: "up" | "down";
+                    template_id?: number;
+                    model?: string;
+                    since?: string;
+                    until?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/system": {
         parameters: {
             query?: never;
@@ -29,6 +413,106 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["SystemOut"];
                     };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everyone's token usage by day, user, model and API key (admins only) */
+        get: {
+            parameters: {
+                query?: {
+                    start?: string;
+                    end?: string;
+                    api_key_id?: number;
+                    model?: string;
+                    user_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminUsage"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/usage/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage as CSV: a row per day, user, API key, model and kind (admins only) */
+        get: {
+            parameters: {
+                query?: {
+                    start?: string;
+                    end?: string;
+                    api_key_id?: number;
+                    model?: string;
+                    user_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description error */
                 "4XX": {
@@ -327,6 +811,141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The provider's redirect back: to the web UI with a one-time code (or an error) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Trade the one-time code of a finished sign-in for tokens */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SsoExchange"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TokenPair"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Start single sign-on: redirects to the provider */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/refresh": {
         parameters: {
             query?: never;
@@ -467,6 +1086,12 @@ export interface paths {
             parameters: {
                 query?: {
                     name?: string;
+                    template?: string;
+                    model?: string;
+                    max_tokens?: number;
+                    temperature?: number;
+                    top_p?: number;
+                    seed?: number;
                 };
                 header?: never;
                 path?: never;
@@ -685,7 +1310,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload documents (multipart field 'files') */
+        /** Upload documents (multipart field 'files'): the good files are taken, each refused one is listed with its reason; when none is taken, the answer is the refusal */
         post: {
             parameters: {
                 query?: never;
@@ -707,7 +1332,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["DocumentList"];
+                        "application/json": components["schemas"]["UploadResult"];
                     };
                 };
                 /** @description error */
@@ -1020,6 +1645,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The limits a message and its reply meet */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageLimits"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/messages/{message_id}": {
         parameters: {
             query?: never;
@@ -1061,7 +1731,36 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a question and its reply (either id); 409 while it runs */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    message_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -1108,6 +1807,131 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/{message_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Rate your reply (again: the rating changes) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    message_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FeedbackIn"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FeedbackOut"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Withdraw your rating of a reply */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    message_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The models replies and batches can use */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["app__schemas__batches__ModelList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1176,6 +2000,55 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["SessionOut"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sessions/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import chats: a QueueChat export, or ChatGPT's (one conversation or the list) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChatImport"];
+                };
+            };
+            responses: {
+                /** @description success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportedChats"];
                     };
                 };
                 /** @description error */
@@ -1304,6 +2177,55 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/sessions/{session_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export a chat as QueueChat JSON or as Markdown (a download) */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "json" | "markdown";
+                };
+                header?: never;
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ChatExport"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/sessions/{session_id}/messages": {
@@ -1726,6 +2648,634 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your token usage by day, model and API key, and your budget */
+        get: {
+            parameters: {
+                query?: {
+                    start?: string;
+                    end?: string;
+                    api_key_id?: number;
+                    model?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MyUsage"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your batches, newest first (cursor: after) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    after?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAIBatchList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a batch from an uploaded input file (validated whole before anything runs) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BatchCreateBody"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchObject"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch: status, request counts, result files */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    batch_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchObject"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{batch_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a batch: queued requests are dropped, running ones finish (cancelling) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    batch_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchObject"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OpenAI chat completions (stream: text/event-stream) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChatCompletionBody"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ChatCompletionOut"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OpenAI completions: the prompt continued as raw text (stream: text/event-stream) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CompletionBody"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TextCompletionOut"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OpenAI embeddings, computed by the ingest workers */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EmbeddingsBody"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmbeddingsOut"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your files, newest first (cursor: after) */
+        get: {
+            parameters: {
+                query?: {
+                    purpose?: string;
+                    limit?: number;
+                    order?: "asc" | "desc";
+                    after?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FileList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Upload a Batch API input file (multipart: file, purpose=batch) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /** Format: binary */
+                        file: string;
+                        /** @enum {string} */
+                        purpose: "batch";
+                    };
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FileObject"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file of yours */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    file_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FileObject"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a file of yours (a batch keeps running without it) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    file_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FileDeleted"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/files/{file_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file's bytes (a batch input, output or error file: JSONL) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    file_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenAI models: the chat model and the embedding model */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["app__schemas__openai_api__ModelList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1741,6 +3291,152 @@ export interface components {
              */
             token_type?: "bearer";
         };
+        /** AdminUsage */
+        AdminUsage: {
+            /** By Day */
+            by_day: components["schemas"]["DayUsage"][];
+            /** By Key */
+            by_key: components["schemas"]["KeyUsage"][];
+            /** By Model */
+            by_model: components["schemas"]["ModelUsage"][];
+            /** By User */
+            by_user: components["schemas"]["UserUsage"][];
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            totals: components["schemas"]["TokenTotalsOut"];
+        };
+        /** AdminUsageQuery */
+        AdminUsageQuery: {
+            /**
+             * Api Key Id
+             * @default null
+             */
+            api_key_id?: number | null;
+            /**
+             * End
+             * @description last day (UTC), default today
+             * @default null
+             */
+            end?: string | null;
+            /**
+             * Model
+             * @default null
+             */
+            model?: string | null;
+            /**
+             * Start
+             * @description first day (UTC), default 29 days ago
+             * @default null
+             */
+            start?: string | null;
+            /**
+             * User Id
+             * @default null
+             */
+            user_id?: number | null;
+        };
+        /** ApiMessage */
+        ApiMessage: {
+            /**
+             * Content
+             * @default null
+             */
+            content?: components["schemas"]["ContentPart"][] | null;
+            /** Role */
+            role: string;
+            /**
+             * Tool Call Id
+             * @default null
+             */
+            tool_call_id?: string | null;
+            /**
+             * Tool Calls
+             * @default null
+             */
+            tool_calls?: components["schemas"]["ToolCallIn"][] | null;
+        };
+        /** AuditEventOut */
+        AuditEventOut: {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id: number | null;
+            /** Actor Name */
+            actor_name: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Ip */
+            ip: string | null;
+            /** Target Id */
+            target_id: number | null;
+            /** Target Type */
+            target_type: string | null;
+        };
+        /** AuditList */
+        AuditList: {
+            /**
+             * Actions
+             * @description every action the log records (for filters)
+             */
+            actions: string[];
+            /** Items */
+            items: components["schemas"]["AuditEventOut"][];
+        };
+        /** AuditQuery */
+        AuditQuery: {
+            /**
+             * Action
+             * @default null
+             */
+            action?: string | null;
+            /**
+             * Actor Id
+             * @default null
+             */
+            actor_id?: number | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit?: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset?: number;
+            /**
+             * Since
+             * @default null
+             */
+            since?: string | null;
+            /**
+             * Target Type
+             * @default null
+             */
+            target_type?: string | null;
+            /**
+             * Until
+             * @default null
+             */
+            until?: string | null;
+        };
         /** AuthConfig */
         AuthConfig: {
             /**
@@ -1748,11 +3444,136 @@ export interface components {
              * @enum {string}
              */
             registration: "open" | "admin";
+            /**
+             * Sso Login Url
+             * @default null
+             */
+            sso_login_url?: string | null;
+            /**
+             * Sso Name
+             * @default null
+             */
+            sso_name?: string | null;
+        };
+        /** BatchCreateBody */
+        BatchCreateBody: {
+            /**
+             * Completion Window
+             * @constant
+             */
+            completion_window: "24h";
+            /**
+             * Endpoint
+             * @enum {string}
+             */
+            endpoint: "/v1/chat/completions" | "/v1/completions" | "/v1/embeddings";
+            /**
+             * Input File Id
+             * @example file-12
+             */
+            input_file_id: string;
+            /**
+             * Metadata
+             * @default null
+             */
+            metadata?: {
+                [key: string]: string;
+            } | null;
+        };
+        /** BatchError */
+        BatchError: {
+            /**
+             * Code
+             * @default null
+             */
+            code?: string | null;
+            /**
+             * Line
+             * @default null
+             */
+            line?: number | null;
+            /**
+             * Message
+             * @default null
+             */
+            message?: string | null;
+            /**
+             * Param
+             * @default null
+             */
+            param?: string | null;
+        };
+        /** BatchErrors */
+        BatchErrors: {
+            /** Data */
+            data: components["schemas"]["BatchError"][];
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object?: "list";
         };
         /** BatchList */
         BatchList: {
             /** Items */
             items: components["schemas"]["BatchOut"][];
+        };
+        /** BatchObject */
+        BatchObject: {
+            /** Cancelled At */
+            cancelled_at: number | null;
+            /** Cancelling At */
+            cancelling_at: number | null;
+            /** Completed At */
+            completed_at: number | null;
+            /** Completion Window */
+            completion_window: string;
+            /** Created At */
+            created_at: number;
+            /** Endpoint */
+            endpoint: string;
+            /** Error File Id */
+            error_file_id: string | null;
+            errors: components["schemas"]["BatchErrors"] | null;
+            /** Expired At */
+            expired_at: number | null;
+            /** Expires At */
+            expires_at: number | null;
+            /** Failed At */
+            failed_at: number | null;
+            /** Finalizing At */
+            finalizing_at: number | null;
+            /**
+             * Id
+             * @example batch_7
+             */
+            id: string;
+            /** In Progress At */
+            in_progress_at: number | null;
+            /** Input File Id */
+            input_file_id: string;
+            /** Metadata */
+            metadata: {
+                [key: string]: string;
+            } | null;
+            /** Model */
+            model: string | null;
+            /**
+             * Object
+             * @default batch
+             * @constant
+             */
+            object?: "batch";
+            /** Output File Id */
+            output_file_id: string | null;
+            request_counts: components["schemas"]["RequestCounts"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "validating" | "failed" | "in_progress" | "finalizing" | "completed" | "expired" | "cancelling" | "cancelled";
+            usage: components["schemas"]["BatchUsage"];
         };
         /** BatchOut */
         BatchOut: {
@@ -1782,19 +3603,128 @@ export interface components {
             total: number;
             usage: components["schemas"]["TokenTotals"];
         };
-        /** BatchQuery */
+        /**
+         * BatchQuery
+         * @description The batch's name and defaults for every line that does not set its own: a template (by
+         *     name), the model (one of /v1/models) and sampling; a line's own value wins.
+         */
         BatchQuery: {
+            /**
+             * Max Tokens
+             * @default null
+             */
+            max_tokens?: number | null;
+            /**
+             * Model
+             * @default null
+             */
+            model?: string | null;
             /**
              * Name
              * @default null
              */
             name?: string | null;
+            /**
+             * Seed
+             * @default null
+             */
+            seed?: number | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature?: number | null;
+            /**
+             * Template
+             * @default null
+             */
+            template?: string | null;
+            /**
+             * Top P
+             * @default null
+             */
+            top_p?: number | null;
         };
         /**
          * BatchStatus
          * @enum {string}
          */
-        BatchStatus: "queued" | "running" | "done" | "cancelled";
+        BatchStatus: "queued" | "running" | "done" | "cancelled" | "expired" | "failed";
+        /** BatchUsage */
+        BatchUsage: {
+            /** Input Tokens */
+            input_tokens: number;
+            input_tokens_details?: components["schemas"]["InputTokensDetails"];
+            /** Output Tokens */
+            output_tokens: number;
+            output_tokens_details?: components["schemas"]["OutputTokensDetails"];
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** BudgetIn */
+        BudgetIn: {
+            /**
+             * Daily Tokens
+             * @default null
+             */
+            daily_tokens?: number | null;
+            /**
+             * Monthly Tokens
+             * @default null
+             */
+            monthly_tokens?: number | null;
+        };
+        /** BudgetList */
+        BudgetList: {
+            default: components["schemas"]["BudgetOut"];
+            /** Users */
+            users: components["schemas"]["UserBudgetOut"][];
+        };
+        /** BudgetOut */
+        BudgetOut: {
+            /** Daily Tokens */
+            daily_tokens: number | null;
+            /** Monthly Tokens */
+            monthly_tokens: number | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** BudgetStatus */
+        BudgetStatus: {
+            /** Daily Limit */
+            daily_limit: number | null;
+            /**
+             * Daily Resets At
+             * Format: date-time
+             */
+            daily_resets_at: string;
+            /** Daily Used */
+            daily_used: number;
+            /** Monthly Limit */
+            monthly_limit: number | null;
+            /**
+             * Monthly Resets At
+             * Format: date-time
+             */
+            monthly_resets_at: string;
+            /** Monthly Used */
+            monthly_used: number;
+            /**
+             * Reserved
+             * @description completion tokens held by queued and running work
+             */
+            reserved: number;
+        };
+        /** CalledFunction */
+        CalledFunction: {
+            /** Arguments */
+            arguments: string;
+            /** Name */
+            name: string;
+        };
         /** CancelResult */
         CancelResult: {
             /** Message Id */
@@ -1804,6 +3734,217 @@ export interface components {
              * @enum {string}
              */
             status: "cancelled" | "cancelling";
+        };
+        /** ChatChoice */
+        ChatChoice: {
+            /** Finish Reason */
+            finish_reason: string | null;
+            /** Index */
+            index: number;
+            message: components["schemas"]["ChatMessageOut"];
+        };
+        /** ChatCompletionBody */
+        ChatCompletionBody: {
+            /**
+             * Max Completion Tokens
+             * @default null
+             */
+            max_completion_tokens?: number | null;
+            /**
+             * Max Tokens
+             * @default null
+             */
+            max_tokens?: number | null;
+            /** Messages */
+            messages: components["schemas"]["ApiMessage"][];
+            /** Model */
+            model: string;
+            /**
+             * Parallel Tool Calls
+             * @default true
+             */
+            parallel_tool_calls?: boolean;
+            /**
+             * Response Format
+             * @default null
+             */
+            response_format?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Seed
+             * @default null
+             */
+            seed?: number | null;
+            /**
+             * Stop
+             * @default null
+             */
+            stop?: string | string[] | null;
+            /**
+             * Stream
+             * @default false
+             */
+            stream?: boolean;
+            /** @default null */
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature?: number | null;
+            /**
+             * Tool Choice
+             * @default null
+             */
+            tool_choice?: string | {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Tools
+             * @default null
+             */
+            tools?: components["schemas"]["ToolIn"][] | null;
+            /**
+             * Top P
+             * @default null
+             */
+            top_p?: number | null;
+            /**
+             * User
+             * @default null
+             */
+            user?: string | null;
+        };
+        /** ChatCompletionOut */
+        ChatCompletionOut: {
+            /** Choices */
+            choices: components["schemas"]["ChatChoice"][];
+            /** Created */
+            created: number;
+            /**
+             * Id
+             * @example chatcmpl-12
+             */
+            id: string;
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @default chat.completion
+             * @constant
+             */
+            object?: "chat.completion";
+            usage: components["schemas"]["CompletionUsage"];
+        };
+        /**
+         * ChatExport
+         * @description ``GET /api/sessions/{id}/export?format=json``: the chat as of the export.
+         */
+        ChatExport: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Exported At
+             * Format: date-time
+             */
+            exported_at: string;
+            /**
+             * Format
+             * @default queuechat.chat
+             * @constant
+             */
+            format?: "queuechat.chat";
+            /** Messages */
+            messages: components["schemas"]["ExportedMessage"][];
+            /** Title */
+            title: string;
+            /**
+             * Version
+             * @default 1
+             * @constant
+             */
+            version?: 1;
+        };
+        /** ChatGptAuthor */
+        ChatGptAuthor: {
+            /** Role */
+            role: string;
+        };
+        /** ChatGptContent */
+        ChatGptContent: {
+            /**
+             * Content Type
+             * @default text
+             */
+            content_type?: string;
+            /**
+             * Parts
+             * @default null
+             */
+            parts?: unknown[] | null;
+        };
+        /** ChatGptConversation */
+        ChatGptConversation: {
+            /**
+             * Create Time
+             * @default null
+             */
+            create_time?: number | null;
+            /**
+             * Current Node
+             * @default null
+             */
+            current_node?: string | null;
+            /** Mapping */
+            mapping: {
+                [key: string]: components["schemas"]["ChatGptNode"];
+            };
+            /**
+             * Title
+             * @default null
+             */
+            title?: string | null;
+        };
+        /** ChatGptMessage */
+        ChatGptMessage: {
+            author: components["schemas"]["ChatGptAuthor"];
+            /** @default null */
+            content?: components["schemas"]["ChatGptContent"] | null;
+            /**
+             * Create Time
+             * @default null
+             */
+            create_time?: number | null;
+        };
+        /** ChatGptNode */
+        ChatGptNode: {
+            /** @default null */
+            message?: components["schemas"]["ChatGptMessage"] | null;
+            /**
+             * Parent
+             * @default null
+             */
+            parent?: string | null;
+        };
+        /**
+         * ChatImport
+         * @description ``POST /api/sessions/import``: a QueueChat export, a ChatGPT conversation, or ChatGPT's
+         *     list of them (``conversations.json``); at most 50 chats of 1,000 messages each.
+         */
+        ChatImport: components["schemas"]["QueueChatImport"] | components["schemas"]["ChatGptConversation"] | components["schemas"]["ChatGptConversation"][];
+        /** ChatMessageOut */
+        ChatMessageOut: {
+            /** Content */
+            content: string | null;
+            /**
+             * Role
+             * @constant
+             */
+            role: "assistant";
         };
         /** Citation */
         Citation: {
@@ -1827,6 +3968,94 @@ export interface components {
             snippet: string;
             /** Title */
             title: string;
+        };
+        /**
+         * CompletionBody
+         * @description Prompt in, text out; one choice, no log probabilities, no penalties.
+         */
+        CompletionBody: {
+            /**
+             * Max Tokens
+             * @default 16
+             */
+            max_tokens?: number | null;
+            /** Model */
+            model: string;
+            /**
+             * Prompt
+             * @description a text (or a list holding one text), continued as it is
+             */
+            prompt: string | string[];
+            /**
+             * Seed
+             * @default null
+             */
+            seed?: number | null;
+            /**
+             * Stop
+             * @default null
+             */
+            stop?: string | string[] | null;
+            /**
+             * Stream
+             * @default false
+             */
+            stream?: boolean;
+            /** @default null */
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature?: number | null;
+            /**
+             * Top P
+             * @default null
+             */
+            top_p?: number | null;
+            /**
+             * User
+             * @description accepted for compatibility; not used
+             * @default null
+             */
+            user?: string | null;
+        };
+        /** CompletionUsage */
+        CompletionUsage: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** ContentPart */
+        ContentPart: {
+            /**
+             * Text
+             * @default null
+             */
+            text?: string | null;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DayUsage */
+        DayUsage: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Requests */
+            requests: number;
+            /** Total Tokens */
+            total_tokens: number;
         };
         /** DocumentList */
         DocumentList: {
@@ -1876,11 +4105,65 @@ export interface components {
          * @enum {string}
          */
         DocumentStatus: "queued" | "extracting" | "embedding" | "ready" | "error";
+        /** EmbeddingOut */
+        EmbeddingOut: {
+            /**
+             * Embedding
+             * @description floats, or base64 of little-endian f32
+             */
+            embedding: number[] | string;
+            /** Index */
+            index: number;
+            /**
+             * Object
+             * @default embedding
+             * @constant
+             */
+            object?: "embedding";
+        };
+        /** EmbeddingUsage */
+        EmbeddingUsage: {
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** EmbeddingsBody */
+        EmbeddingsBody: {
+            /**
+             * Encoding Format
+             * @default float
+             * @enum {string}
+             */
+            encoding_format?: "float" | "base64";
+            /**
+             * Input
+             * @description a text or a list of texts
+             */
+            input: string | string[];
+            /** Model */
+            model: string;
+        };
+        /** EmbeddingsOut */
+        EmbeddingsOut: {
+            /** Data */
+            data: components["schemas"]["EmbeddingOut"][];
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object?: "list";
+            usage: components["schemas"]["EmbeddingUsage"];
+        };
         Error: {
             error: {
                 code: string;
                 details?: unknown;
                 message: string;
+                param?: string;
             };
         };
         /** ExampleIn */
@@ -1905,6 +4188,297 @@ export interface components {
         ExamplesReplace: {
             /** Examples */
             examples: components["schemas"]["ExampleIn"][];
+        };
+        /** ExportQuery */
+        ExportQuery: {
+            /**
+             * Format
+             * @default json
+             * @enum {string}
+             */
+            format?: "json" | "markdown";
+        };
+        /** ExportedMessage */
+        ExportedMessage: {
+            /**
+             * Citations
+             * @default []
+             */
+            citations?: {
+                [key: string]: unknown;
+            }[];
+            /** Content */
+            content: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Finish Reason
+             * @default null
+             */
+            finish_reason?: string | null;
+            /**
+             * Model Name
+             * @default null
+             */
+            model_name?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "assistant";
+            /** Status */
+            status: string;
+        };
+        /** FeedbackAdminOut */
+        FeedbackAdminOut: {
+            /** Comment */
+            comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Message Id */
+            message_id: number;
+            /** Model Name */
+            model_name: string | null;
+            /** Question */
+            question: string;
+            rating: components["schemas"]["Rating"];
+            /** Reply */
+            reply: string;
+            /** Template Id */
+            template_id: number | null;
+            /** Template Name */
+            template_name: string | null;
+            /** Username */
+            username: string;
+        };
+        /** FeedbackIn */
+        FeedbackIn: {
+            /**
+             * Comment
+             * @default null
+             */
+            comment?: string | null;
+            /**
+             * Rating
+             * @enum {string}
+             */
+            rating: "up" | "down";
+        };
+        /** FeedbackOut */
+        FeedbackOut: {
+            /** Comment */
+            comment: string | null;
+            rating: components["schemas"]["Rating"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** FeedbackPage */
+        FeedbackPage: {
+            /** Down */
+            down: number;
+            /** Items */
+            items: components["schemas"]["FeedbackAdminOut"][];
+            /** Models */
+            models: string[];
+            /** Up */
+            up: number;
+        };
+        /**
+         * FeedbackQuery
+         * @description Filters of the admin view (all optional); ``since`` inclusive, ``until`` exclusive.
+         */
+        FeedbackQuery: {
+            /**
+             * Limit
+             * @default 50
+             */
+            limit?: number;
+            /**
+             * Model
+             * @default null
+             */
+            model?: string | null;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset?: number;
+            /**
+             * Rating
+             * @default null
+             */
+            rating?: ("up" | "down") | null;
+            /**
+             * Since
+             * @default null
+             */
+            since?: string | null;
+            /**
+             * Template Id
+             * @default null
+             */
+            template_id?: number | null;
+            /**
+             * Until
+             * @default null
+             */
+            until?: string | null;
+        };
+        /** FileDeleted */
+        FileDeleted: {
+            /** Deleted */
+            deleted: boolean;
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default file
+             * @constant
+             */
+            object?: "file";
+        };
+        /** FileList */
+        FileList: {
+            /** Data */
+            data: components["schemas"]["FileObject"][];
+            /** First Id */
+            first_id: string | null;
+            /** Has More */
+            has_more: boolean;
+            /** Last Id */
+            last_id: string | null;
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object?: "list";
+        };
+        /** FileObject */
+        FileObject: {
+            /** Bytes */
+            bytes: number;
+            /**
+             * Created At
+             * @description Unix time, seconds
+             */
+            created_at: number;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: number | null;
+            /** Filename */
+            filename: string;
+            /**
+             * Id
+             * @example file-12
+             */
+            id: string;
+            /**
+             * Object
+             * @default file
+             * @constant
+             */
+            object?: "file";
+            /**
+             * Purpose
+             * @enum {string}
+             */
+            purpose: "batch" | "batch_output";
+            /**
+             * Status
+             * @default processed
+             * @constant
+             */
+            status?: "processed";
+            /**
+             * Status Details
+             * @default null
+             */
+            status_details?: string | null;
+        };
+        /** FileQuery */
+        FileQuery: {
+            /**
+             * After
+             * @default null
+             */
+            after?: string | null;
+            /**
+             * Limit
+             * @default 10000
+             */
+            limit?: number;
+            /**
+             * Order
+             * @default desc
+             * @enum {string}
+             */
+            order?: "asc" | "desc";
+            /**
+             * Purpose
+             * @default null
+             */
+            purpose?: string | null;
+        };
+        /** FunctionIn */
+        FunctionIn: {
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Strict
+             * @default false
+             */
+            strict?: boolean;
+        };
+        /** ImportedChats */
+        ImportedChats: {
+            /** Items */
+            items: components["schemas"]["SessionOut"][];
+        };
+        /** ImportedMessage */
+        ImportedMessage: {
+            /** Content */
+            content: string;
+            /**
+             * Created At
+             * @default null
+             */
+            created_at?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "assistant";
+        };
+        /** InputTokensDetails */
+        InputTokensDetails: {
+            /**
+             * Cached Tokens
+             * @default 0
+             */
+            cached_tokens?: number;
         };
         /** ItemCounts */
         ItemCounts: {
@@ -1982,6 +4556,24 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
         };
+        /** KeyUsage */
+        KeyUsage: {
+            /**
+             * Api Key Id
+             * @description null: the web UI and access tokens
+             */
+            api_key_id: number | null;
+            /** Api Key Name */
+            api_key_name: string | null;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Requests */
+            requests: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
         /** LoginBody */
         LoginBody: {
             /** Password */
@@ -2019,6 +4611,20 @@ export interface components {
              */
             use_knowledge_base?: boolean | null;
         };
+        /**
+         * MessageLimits
+         * @description What a message may be, for the composer to say before a send is refused.
+         */
+        MessageLimits: {
+            /** Context Tokens */
+            context_tokens: number;
+            /** Default Max Tokens */
+            default_max_tokens: number;
+            /** Max Message Chars */
+            max_message_chars: number;
+            /** Max Tokens Limit */
+            max_tokens_limit: number;
+        };
         /** MessageList */
         MessageList: {
             /** Items */
@@ -2041,6 +4647,14 @@ export interface components {
             created_at: string;
             /** Error */
             error: string | null;
+            /** @default null */
+            feedback?: components["schemas"]["FeedbackOut"] | null;
+            /**
+             * Finish Reason
+             * @description stop, length, cancelled, or budget (the token budget ran out)
+             * @default null
+             */
+            finish_reason?: string | null;
             /** Id */
             id: number;
             /** Model Name */
@@ -2065,7 +4679,94 @@ export interface components {
          * MessageStatus
          * @enum {string}
          */
-        MessageStatus: "queued" | "generating" | "done" | "cancelled" | "error";
+        MessageStatus: "queued" | "generating" | "done" | "cancelled" | "error" | "filtered";
+        /** ModelObject */
+        ModelObject: {
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default model
+             * @constant
+             */
+            object?: "model";
+            /** Owned By */
+            owned_by: string;
+        };
+        /** ModelUsage */
+        ModelUsage: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Model */
+            model: string;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Requests */
+            requests: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** MyUsage */
+        MyUsage: {
+            budget: components["schemas"]["BudgetStatus"];
+            /** By Day */
+            by_day: components["schemas"]["DayUsage"][];
+            /** By Key */
+            by_key: components["schemas"]["KeyUsage"][];
+            /** By Model */
+            by_model: components["schemas"]["ModelUsage"][];
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            totals: components["schemas"]["TokenTotalsOut"];
+        };
+        /** OpenAIBatchList */
+        OpenAIBatchList: {
+            /** Data */
+            data: components["schemas"]["BatchObject"][];
+            /** First Id */
+            first_id: string | null;
+            /** Has More */
+            has_more: boolean;
+            /** Last Id */
+            last_id: string | null;
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object?: "list";
+        };
+        /** OpenAIBatchQuery */
+        OpenAIBatchQuery: {
+            /**
+             * After
+             * @default null
+             */
+            after?: string | null;
+            /**
+             * Limit
+             * @default 20
+             */
+            limit?: number;
+        };
+        /** OutputTokensDetails */
+        OutputTokensDetails: {
+            /**
+             * Reasoning Tokens
+             * @default 0
+             */
+            reasoning_tokens?: number;
+        };
         /** Page */
         Page: {
             /**
@@ -2079,6 +4780,26 @@ export interface components {
              */
             offset?: number;
         };
+        /** QueueChatImport */
+        QueueChatImport: {
+            /**
+             * Format
+             * @constant
+             */
+            format: "queuechat.chat";
+            /** Messages */
+            messages: components["schemas"]["ImportedMessage"][];
+            /**
+             * Title
+             * @default
+             */
+            title?: string;
+            /**
+             * Version
+             * @constant
+             */
+            version: 1;
+        };
         /** QueueDepths */
         QueueDepths: {
             /** Batch */
@@ -2088,6 +4809,11 @@ export interface components {
             /** Ingest */
             ingest: number;
         };
+        /**
+         * Rating
+         * @enum {string}
+         */
+        Rating: "up" | "down";
         /** RegenerateBody */
         RegenerateBody: {
             /**
@@ -2123,6 +4849,31 @@ export interface components {
             /** Username */
             username: string;
         };
+        /**
+         * RejectedFile
+         * @description A file of an upload that was not taken, and why (the status it would have alone).
+         */
+        RejectedFile: {
+            /**
+             * Code
+             * @example unsupported_document
+             */
+            code: string;
+            /**
+             * Existing Document Id
+             * @default null
+             */
+            existing_document_id?: number | null;
+            /** Message */
+            message: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @example 415
+             */
+            status: number;
+        };
         /** ReplyQueued */
         ReplyQueued: {
             /** Assistant Message Id */
@@ -2130,6 +4881,15 @@ export interface components {
             status: components["schemas"]["MessageStatus"];
             /** User Message Id */
             user_message_id: number | null;
+        };
+        /** RequestCounts */
+        RequestCounts: {
+            /** Completed */
+            completed: number;
+            /** Failed */
+            failed: number;
+            /** Total */
+            total: number;
         };
         /**
          * Role
@@ -2204,6 +4964,19 @@ export interface components {
              */
             use_knowledge_base?: boolean | null;
         };
+        /** SsoExchange */
+        SsoExchange: {
+            /** Code */
+            code: string;
+        };
+        /** StreamOptions */
+        StreamOptions: {
+            /**
+             * Include Usage
+             * @default false
+             */
+            include_usage?: boolean;
+        };
         /** SystemOut */
         SystemOut: {
             /** Flower Url */
@@ -2274,6 +5047,42 @@ export interface components {
              */
             system_prompt?: string | null;
         };
+        /** TextChoice */
+        TextChoice: {
+            /** Finish Reason */
+            finish_reason: ("stop" | "length") | null;
+            /** Index */
+            index: number;
+            /**
+             * Logprobs
+             * @default null
+             */
+            logprobs?: null;
+            /** Text */
+            text: string;
+        };
+        /** TextCompletionOut */
+        TextCompletionOut: {
+            /** Choices */
+            choices: components["schemas"]["TextChoice"][];
+            /** Created */
+            created: number;
+            /**
+             * Id
+             * @example cmpl-12
+             */
+            id: string;
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @default text_completion
+             * @constant
+             */
+            object?: "text_completion";
+            /** @default null */
+            usage?: components["schemas"]["CompletionUsage"] | null;
+        };
         /** TokenPair */
         TokenPair: {
             /** Access Token */
@@ -2299,6 +5108,86 @@ export interface components {
              * @default 0
              */
             prompt_tokens?: number;
+        };
+        /** TokenTotalsOut */
+        TokenTotalsOut: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Requests */
+            requests: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** ToolCallIn */
+        ToolCallIn: {
+            function: components["schemas"]["CalledFunction"];
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @default function
+             * @constant
+             */
+            type?: "function";
+        };
+        /** ToolIn */
+        ToolIn: {
+            function: components["schemas"]["FunctionIn"];
+            /** Type */
+            type: string;
+        };
+        /**
+         * UploadResult
+         * @description The files taken (queued for ingest) and, file by file, those refused.
+         */
+        UploadResult: {
+            /** Items */
+            items: components["schemas"]["DocumentOut"][];
+            /** Rejected */
+            rejected?: components["schemas"]["RejectedFile"][];
+        };
+        /** UsageQuery */
+        UsageQuery: {
+            /**
+             * Api Key Id
+             * @default null
+             */
+            api_key_id?: number | null;
+            /**
+             * End
+             * @description last day (UTC), default today
+             * @default null
+             */
+            end?: string | null;
+            /**
+             * Model
+             * @default null
+             */
+            model?: string | null;
+            /**
+             * Start
+             * @description first day (UTC), default 29 days ago
+             * @default null
+             */
+            start?: string | null;
+        };
+        /** UserBudgetOut */
+        UserBudgetOut: {
+            /** Daily Tokens */
+            daily_tokens: number | null;
+            /** Monthly Tokens */
+            monthly_tokens: number | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
         };
         /** UserList */
         UserList: {
@@ -2334,6 +5223,37 @@ export interface components {
              * @default null
              */
             role?: ("user" | "admin") | null;
+        };
+        /** UserUsage */
+        UserUsage: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Requests */
+            requests: number;
+            /** Total Tokens */
+            total_tokens: number;
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+        };
+        /** ModelList */
+        app__schemas__batches__ModelList: {
+            /** Items */
+            items: string[];
+        };
+        /** ModelList */
+        app__schemas__openai_api__ModelList: {
+            /** Data */
+            data: components["schemas"]["ModelObject"][];
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object?: "list";
         };
     };
     responses: never;

@@ -1,9 +1,11 @@
 import AdminPanelSettingsOutlinedIcon from "@mui/icons-material/AdminPanelSettingsOutlined";
 import ChatOutlinedIcon from "@mui/icons-material/ChatOutlined";
+import InsightsOutlinedIcon from "@mui/icons-material/InsightsOutlined";
 import DarkModeOutlinedIcon from "@mui/icons-material/DarkModeOutlined";
 import LightModeOutlinedIcon from "@mui/icons-material/LightModeOutlined";
 import LogoutIcon from "@mui/icons-material/Logout";
 import MenuIcon from "@mui/icons-material/Menu";
+import DatasetOutlinedIcon from "@mui/icons-material/DatasetOutlined";
 import { AppBar, Box, IconButton, Toolbar, Tooltip, Typography } from "@mui/material";
 import { Link as RouterLink, useNavigate } from "react-router-dom";
 import { useAuth } from "../auth";
@@ -12,7 +14,7 @@ import { useColorMode } from "../theme";
 interface Props {
   title: string;
   onMenu?: () => void;
-  area: "chat" | "admin";
+  area: "chat" | "admin" | "workspace" | "usage";
 }
 
 export function TopBar({ title, onMenu, area }: Props) {
@@ -41,7 +43,21 @@ export function TopBar({ title, onMenu, area }: Props) {
               </IconButton>
             </Tooltip>
           )}
-          {area === "admin" && (
+          {area === "chat" && (
+            <Tooltip title="API keys and batch jobs">
+              <IconButton component={RouterLink} to="/workspace" aria-label="Workspace">
+                <DatasetOutlinedIcon />
+              </IconButton>
+            </Tooltip>
+          )}
+          {area === "chat" && (
+            <Tooltip title="Your usage">
+              <IconButton component={RouterLink} to="/usage" aria-label="Usage">
+                <InsightsOutlinedIcon />
+              </IconButton>
+            </Tooltip>
+          )}
+          {area !== "chat" && (
             <Tooltip title="Back to chat">
               <IconButton component={RouterLink} to="/" aria-label="Chat">
                 <ChatOutlinedIcon />

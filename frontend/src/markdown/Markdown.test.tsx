@@ -1,4 +1,5 @@
-import { render, screen } from "@testing-library/react";
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { Markdown } from "./Markdown";
 import { safeUrl } from "./sanitize";
 
@@ -46,9 +47,9 @@ describe("Markdown", () => {
     expect(container.textContent).toContain("[image: tracker]");
   });
 
-  it("highlights code blocks and offers a copy button", () => {
+  it("highlights code blocks and offers a copy button", async () => {
     const { container } = render(<Markdown text={"```python\ndef f():\n    return 1\n```"} />);
-    expect(container.querySelector("pre code .hljs-keyword")?.textContent).toBe("def");
+    await waitFor(() => expect(container.querySelector("pre code .hljs-keyword")?.textContent).toBe("def"));
     expect(screen.getByRole("button", { name: "Copy code" })).toBeInTheDocument();
   });
 
@@ -56,5 +57,26 @@ describe("Markdown", () => {
     const { container } = render(<Markdown text={"**b** _i_\n\n| a | b |\n| - | - |\n| 1 | 2 |"} />);
     expect(container.querySelector("strong")?.textContent).toBe("b");
     expect(container.querySelectorAll("td")).toHaveLength(2);
+  });
+});
+
+describe("source markers", () => {
+  it("turns [n] of a cited source into a marker that opens it, and nothing else", async () => {
+    const onCite = vi.fn();
+    const { container } = render(
+      <Markdown text={"The allowance is 45 euros [1]. See [3], `[1]` and [2].\n\n```\nx[2]\n```"} sources={2} onCite={onCite} />,
+    );
+    const markers = screen.getAllByRole("link", { name: /Source \d/ });
+    expect(markers.map((m) => m.textContent)).toEqual(["[1]", "[2]"]);
+    expect(container.textContent).toContain("See [3]");
+    expect(container.querySelector("code")?.textContent).toBe("[1]");
+    expect(container.querySelector("pre")?.textContent).toContain("x[2]");
+    await userEvent.click(markers[1]);
+    expect(onCite).toHaveBeenCalledWith(2, markers[1]);
+  });
+
+  it("leaves [n] as text when the reply cites nothing", () => {
+    render(<Markdown text="An array a[1] and a note [1]." />);
+    expect(screen.queryByRole("link")).toBeNull();
   });
 });

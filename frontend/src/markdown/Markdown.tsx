@@ -1,10 +1,10 @@
 import ContentCopyIcon from "@mui/icons-material/ContentCopy";
 import DoneIcon from "@mui/icons-material/Done";
 import { Box, IconButton, Tooltip } from "@mui/material";
-import { memo, useRef, useState, type ComponentPropsWithoutRef } from "react";
-import ReactMarkdown from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
+import { memo, useEffect, useMemo, useRef, useState, type ComponentPropsWithoutRef } from "react";
+import ReactMarkdown, { type Options } from "react-markdown";
 import remarkGfm from "remark-gfm";
+import { remarkCiteMarkers } from "./citeMarkers";
 import { remarkHtmlAsText, safeUrl } from "./sanitize";
 
 function CodeBlock(props: ComponentPropsWithoutRef<"pre">) {
@@ -38,7 +38,28 @@ function CodeBlock(props: ComponentPropsWithoutRef<"pre">) {
   );
 }
 
-function SafeLink({ href, children }: ComponentPropsWithoutRef<"a">) {
+/** Opens source n of the reply (its marker is the anchor of what opens). */
+export type OnCite = (source: number, anchor: HTMLElement) => void;
+
+function SafeLink({ href, children, className, ...rest }: ComponentPropsWithoutRef<"a"> & { onCite?: OnCite }) {
+  const source = Number((rest as Record<string, unknown>)["data-source"]);
+  if (className?.includes("cite-marker") && source > 0) {
+    return (
+      <sup>
+        <a
+          href={href}
+          className="cite-marker"
+          aria-label={`Source ${source}`}
+          onClick={(e) => {
+            e.preventDefault();
+            rest.onCite?.(source, e.currentTarget);
+          }}
+        >
+          {children}
+        </a>
+      </sup>
+    );
+  }
   if (!href) return <span>{children}</span>;
   return (
     <a href={href} target="_blank" rel="noopener noreferrer nofollow">
@@ -52,7 +73,42 @@ function ImageAsText({ alt }: ComponentPropsWithoutRef<"img">) {
   return <span>{alt ? `[image: ${alt}]` : "[image]"}</span>;
 }
 
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+// highlight.js and its languages are a chunk of their own, fetched after the page is up: code
+// shows plain first, highlighted once it arrives (every reply renders with the same plugins)
+type PluggableList = NonNullable<Options["rehypePlugins"]>;
+let highlighting: PluggableList | null = null;
+const loadingHighlight = import("rehype-highlight").then((module) => {
+  highlighting = [[module.default, { detect: true, ignoreMissing: true }]];
+  return highlighting;
+});
+const NONE: PluggableList = [];
+
+function useHighlighting(): PluggableList {
+  const [plugins, setPlugins] = useState<PluggableList>(highlighting ?? NONE);
+  useEffect(() => {
+    if (highlighting) return;
+    let live = true;
+    void loadingHighlight.then((loaded) => live && setPlugins(loaded));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return plugins;
+}
+
+interface MarkdownProps {
+  text: string;
+  /** How many sources the reply cites: "[n]" up to it becomes a marker that calls onCite. */
+  sources?: number;
+  onCite?: OnCite;
+}
+
+export const Markdown = memo(function Markdown({ text, sources = 0, onCite }: MarkdownProps) {
+  const rehypePlugins = useHighlighting();
+  const components = useMemo<Options["components"]>(
+    () => ({ pre: CodeBlock, a: (props) => <SafeLink {...props} onCite={onCite} />, img: ImageAsText }),
+    [onCite],
+  );
   return (
     <Box
       className="markdown"
@@ -78,13 +134,14 @@ export const Markdown = memo(function Markdown({ text }: { text: string }) {
         "& table": { borderCollapse: "collapse" },
         "& th, & td": { border: 1, borderColor: "divider", px: 1 },
         "& a": { color: "primary.main" },
+        "& .cite-marker": { textDecoration: "none", fontWeight: 600, px: 0.25 },
       }}
     >
       <ReactMarkdown
-        remarkPlugins={[remarkGfm, remarkHtmlAsText]}
-        rehypePlugins={[[rehypeHighlight, { detect: true, ignoreMissing: true }]]}
+        remarkPlugins={[remarkGfm, remarkHtmlAsText, [remarkCiteMarkers, { sources }]]}
+        rehypePlugins={rehypePlugins}
         urlTransform={safeUrl}
-        components={{ pre: CodeBlock, a: SafeLink, img: ImageAsText }}
+        components={components}
       >
         {text}
       </ReactMarkdown>

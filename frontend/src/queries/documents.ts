@@ -5,7 +5,7 @@ import { useEffect } from "react";
 import type { ApiClient } from "../api/client";
 import { useApiClient } from "../api/context";
 import { deleteDocument, documentFile, listDocuments, reindexDocument, uploadDocuments } from "../api/documents";
-import type { DocumentList, DocumentOut } from "../api/types";
+import type { DocumentList, DocumentOut, UploadResult } from "../api/types";
 import { useStreaming } from "../streaming";
 import { useApiMutation, useRefetchingMutation } from "./cache";
 
@@ -43,7 +43,7 @@ export function useDocuments() {
 
 /** The panel's calls: upload (merged into the list), re-index and delete (then reloaded), download. */
 export function useDocumentCalls() {
-  const upload = useApiMutation(uploadDocuments, (queryClient, uploaded: DocumentList) =>
+  const upload = useApiMutation(uploadDocuments, (queryClient, uploaded: UploadResult) =>
     mergeDocuments(queryClient, uploaded.items),
   );
   const reindex = useRefetchingMutation(documentKeys.list, reindexDocument);

@@ -3,13 +3,19 @@
 import { skipToken, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { useApiClient } from "../api/context";
-import { cancelReply, listMessages, regenerateReply, sendMessage } from "../api/messages";
+import { cancelReply, deleteMessagePair, getLimits, listMessages, regenerateReply, sendMessage } from "../api/messages";
 import { FINAL_STATUSES } from "../api/enums";
 import type { MessageCreate, MessageList, RegenerateBody, ReplyQueued } from "../api/types";
 import { useStreaming } from "../streaming";
-import { useApiMutation } from "./cache";
+import { useApiMutation, useApiQuery } from "./cache";
 
-export const messageKeys = { of: (sessionId: number | null) => ["messages", sessionId] as const };
+export const messageKeys = {
+  of: (sessionId: number | null) => ["messages", sessionId] as const,
+  limits: ["limits"] as const,
+};
+
+/** The server's message limits; they change only with its settings. */
+export const useLimits = () => useApiQuery(messageKeys.limits, getLimits, { staleTime: Infinity });
 
 export function useMessages(sessionId: number | null) {
   const client = useApiClient();
@@ -63,5 +69,10 @@ export function useReplyCalls() {
     queued,
   );
   const cancel = useApiMutation(cancelReply);
-  return { send: send.mutateAsync, regenerate: regenerate.mutateAsync, cancel: cancel.mutateAsync };
+  const removePair = useApiMutation(
+    (client, { messageId }: { messageId: number; sessionId: number }) => deleteMessagePair(client, messageId),
+    (queryClient, _, { sessionId }: { messageId: number; sessionId: number }) =>
+      queryClient.invalidateQueries({ queryKey: messageKeys.of(sessionId) }),
+  );
+  return { send: send.mutateAsync, regenerate: regenerate.mutateAsync, cancel: cancel.mutateAsync, removePair: removePair.mutateAsync };
 }

@@ -3,8 +3,8 @@
 import { skipToken, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import { useApiClient } from "../api/context";
-import { createSession, deleteSession, getSession, listSessions, updateSession } from "../api/sessions";
-import type { SessionOut, SessionUpdate } from "../api/types";
+import { createSession, deleteSession, getSession, importSessions, listSessions, updateSession } from "../api/sessions";
+import type { ImportedChats, SessionOut, SessionUpdate } from "../api/types";
 import { editItems, replaceById, useApiMutation } from "./cache";
 
 export const sessionKeys = {
@@ -54,5 +54,8 @@ export function useSessionCalls() {
   const remove = useApiMutation(deleteSession, (queryClient, _, id: number) =>
     editItems<SessionOut>(queryClient, sessionKeys.list, (items) => items.filter((s) => s.id !== id)),
   );
-  return { create: create.mutateAsync, update: update.mutateAsync, remove: remove.mutateAsync };
+  const importChats = useApiMutation(importSessions, (queryClient, made: ImportedChats) =>
+    editItems<SessionOut>(queryClient, sessionKeys.list, (items) => [...made.items, ...items]),
+  );
+  return { create: create.mutateAsync, update: update.mutateAsync, remove: remove.mutateAsync, importChats: importChats.mutateAsync };
 }

@@ -48,6 +48,18 @@ describe("applyEvent", () => {
     expect(state.text).toBe("second");
   });
 
+  it("keeps why the reply ended (a spent token budget shows a notice)", () => {
+    const state = applyEvent(applyEvent(initialReply(7), token("1-0", "Hel")), {
+      type: "done",
+      id: "1-1",
+      message_id: 7,
+      finish_reason: "budget",
+    });
+    expect(state.status).toBe("done");
+    expect(state.finishReason).toBe("budget");
+    expect(initialReply(8).finishReason).toBeNull();
+  });
+
   it("takes done with its stats and citations, then ignores anything later", () => {
     let state = applyEvent(initialReply(7), token("1-0", "x"));
     const citation = { document_id: 1, title: "Doc", page: 2, heading: null, chunk_index: 0, snippet: "s", score: 0.5 };

@@ -12,7 +12,7 @@ export interface StreamStats {
 export type StreamEvent =
   | { type: "token"; id: string; message_id: number; text: string }
   | { type: "reset"; id: string; message_id: number }
-  | ({ type: "done"; id: string; message_id: number; citations?: Citation[] } & StreamStats)
+  | ({ type: "done"; id: string; message_id: number; citations?: Citation[]; finish_reason?: string | null } & StreamStats)
   | { type: "cancelled"; id: string; message_id: number }
   | { type: "error"; id: string; message_id: number; error?: string }
   | { type: "message"; id?: string; message_id: number; message: MessageOut }
@@ -26,6 +26,8 @@ export interface ReplyState {
   error: string | null;
   citations: Citation[];
   stats: StreamStats | null;
+  /** why the reply ended: "stop", "length", "budget" (the user's token budget ran out), ... */
+  finishReason: string | null;
   /** 1 when the next free worker takes this reply; null once it started or when unknown. */
   queuePosition: number | null;
 }
@@ -54,6 +56,7 @@ export function initialReply(messageId: number, status: MessageStatus = "queued"
     error: null,
     citations: [],
     stats: null,
+    finishReason: null,
     queuePosition: null,
   };
 }
@@ -75,6 +78,7 @@ export function applyEvent(state: ReplyState, event: StreamEvent): ReplyState {
       status: stored.status,
       error: stored.error ?? null,
       citations: stored.citations ?? [],
+      finishReason: stored.finish_reason ?? null,
     };
   }
   if (state.lastEventId !== null && compareEventIds(event.id, state.lastEventId) <= 0) {
@@ -93,6 +97,7 @@ export function applyEvent(state: ReplyState, event: StreamEvent): ReplyState {
     case "done":
       next.status = "done";
       next.citations = event.citations ?? [];
+      next.finishReason = event.finish_reason ?? null;
       next.stats = {
         prompt_tokens: event.prompt_tokens,
         completion_tokens: event.completion_tokens,

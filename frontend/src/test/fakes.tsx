@@ -39,7 +39,7 @@ export type Route = (
   url: string,
   body: unknown,
   authorization: string | null,
-) => [number, unknown] | undefined;
+) => [number, unknown] | [number, unknown, Record<string, string>] | undefined;
 
 const NOT_FOUND: [number, unknown] = [404, { error: { code: "not_found", message: "not found" } }];
 
@@ -68,8 +68,8 @@ export function fakeClient(route: Route, storage: Storage = localStorage) {
       authorization: request.headers.get("Authorization"),
     };
     requests.push(sent);
-    const [status, payload] = route(sent.method, sent.url, sent.body, sent.authorization) ?? NOT_FOUND;
-    return new Response(status === 204 ? null : JSON.stringify(payload), { status });
+    const [status, payload, headers] = route(sent.method, sent.url, sent.body, sent.authorization) ?? NOT_FOUND;
+    return new Response(status === 204 ? null : JSON.stringify(payload), { status, headers });
   };
   const client = new ApiClient(storage, fetchImpl, "http://test");
   return { client, requests };

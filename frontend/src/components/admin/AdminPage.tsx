@@ -1,15 +1,23 @@
 import { Box, Container, Tab, Tabs } from "@mui/material";
 import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { TopBar } from "../TopBar";
+import { AuditPanel } from "./AuditPanel";
+import { BudgetsPanel } from "./BudgetsPanel";
 import { DocumentsPanel } from "./DocumentsPanel";
+import { FeedbackPanel } from "./FeedbackPanel";
 import { SystemPanel } from "./SystemPanel";
 import { TemplatesPanel } from "./TemplatesPanel";
+import { UsagePanel } from "./UsagePanel";
 import { UsersPanel } from "./UsersPanel";
 
 const TABS = [
   { path: "documents", label: "Documents" },
   { path: "templates", label: "Templates" },
   { path: "users", label: "Users" },
+  { path: "feedback", label: "Feedback" },
+  { path: "usage", label: "Usage" },
+  { path: "budgets", label: "Budgets" },
+  { path: "audit", label: "Audit log" },
   { path: "system", label: "System" },
 ];
 
@@ -38,6 +46,10 @@ export function AdminPage() {
             <Route path="documents" element={<DocumentsPanel />} />
             <Route path="templates" element={<TemplatesPanel />} />
             <Route path="users" element={<UsersPanel />} />
+            <Route path="feedback" element={<FeedbackPanel />} />
+            <Route path="usage" element={<UsagePanel />} />
+            <Route path="budgets" element={<BudgetsPanel />} />
+            <Route path="audit" element={<AuditPanel />} />
             <Route path="system" element={<SystemPanel />} />
             <Route path="*" element={<Navigate to="documents" replace />} />
           </Routes>

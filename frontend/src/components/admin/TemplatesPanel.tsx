@@ -19,10 +19,12 @@ import {
   Typography,
 } from "@mui/material";
 import { useState } from "react";
+import { fieldErrors } from "../../api/errors";
 import type { TemplateDraft } from "../../api/templates";
 import type { ExampleIn, TemplateOut } from "../../api/types";
 import { useTemplateCalls, useTemplates } from "../../queries/templates";
 import { useErrorAlert } from "../useErrorAlert";
+import { useConfirm } from "../ConfirmDialog";
 
 const blank: TemplateDraft = { id: null, name: "", system_prompt: "", active: true, examples: [] };
 
@@ -37,12 +39,22 @@ function toDraft(t: TemplateOut): TemplateDraft {
   };
 }
 
+/** What the form can tell before asking the server: a name and a system prompt are needed. */
+export function draftProblems(draft: TemplateDraft): Record<string, string> {
+  const problems: Record<string, string> = {};
+  if (!draft.name.trim()) problems.name = "Give the template a name";
+  if (!draft.system_prompt.trim()) problems.system_prompt = "A template needs a system prompt";
+  return problems;
+}
+
 export function TemplatesPanel() {
   const list = useTemplates();
   const alert = useErrorAlert(list);
   const calls = useTemplateCalls();
+  const [confirmDialog, confirm] = useConfirm();
   const [draft, setDraft] = useState<TemplateDraft>(blank);
   const [saved, setSaved] = useState(false);
+  const [fields, setFields] = useState<Record<string, string>>({}); // each field's own problem
   const templates = list.data?.items ?? [];
 
   const run = (action: () => Promise<unknown>) => {
@@ -50,11 +62,22 @@ export function TemplatesPanel() {
     return alert.attempt(action);
   };
 
-  const save = () =>
-    run(async () => {
-      setDraft(toDraft(await calls.save(draft)));
-      setSaved(true);
+  const save = async () => {
+    const missing = draftProblems(draft);
+    setFields(missing);
+    if (Object.keys(missing).length) return;
+    let refusal: unknown = null;
+    await run(async () => {
+      try {
+        setDraft(toDraft(await calls.save(draft)));
+        setSaved(true);
+      } catch (e) {
+        refusal = e;
+        throw e;
+      }
     });
+    if (refusal) setFields(fieldErrors(refusal));
+  };
 
   const setExample = (index: number, change: Partial<ExampleIn>) =>
     setDraft((d) => ({ ...d, examples: d.examples.map((e, i) => (i === index ? { ...e, ...change } : e)) }));
@@ -70,18 +93,19 @@ export function TemplatesPanel() {
   const current = templates.find((t) => t.id === editing);
   return (
     <Box sx={{ display: "flex", gap: 2, flexDirection: { xs: "column", md: "row" } }}>
+      {confirmDialog}
       <Paper sx={{ width: { md: 280 }, flexShrink: 0, alignSelf: "flex-start" }}>
         <Box sx={{ p: 1.5, display: "flex", alignItems: "center" }}>
           <Typography variant="h6" sx={{ flex: 1 }}>
             Templates
           </Typography>
-          <Button size="small" startIcon={<AddIcon />} onClick={() => setDraft(blank)}>
+          <Button size="small" startIcon={<AddIcon />} onClick={() => { setDraft(blank); setFields({}); }}>
             New
           </Button>
         </Box>
         <List dense aria-label="Templates">
           {templates.map((t) => (
-            <ListItemButton key={t.id} selected={t.id === draft.id} onClick={() => setDraft(toDraft(t))}>
+            <ListItemButton key={t.id} selected={t.id === draft.id} onClick={() => { setDraft(toDraft(t)); setFields({}); }}>
               <ListItemText primary={t.name} secondary={`${t.examples.length} examples${t.active ? "" : " · inactive"}`} />
               {t.is_default && <StarIcon fontSize="small" color="warning" aria-label="default" />}
             </ListItemButton>
@@ -111,12 +135,18 @@ export function TemplatesPanel() {
             <Button
               size="small"
               color="error"
-              onClick={() =>
-                run(async () => {
+              onClick={async () => {
+                const sure = await confirm({
+                  title: `Delete the template ${draft.name}?`,
+                  text: "Chats that use it go back to the default template. This cannot be undone.",
+                  action: "Delete",
+                });
+                if (!sure) return;
+                await run(async () => {
                   await calls.remove(editing);
                   setDraft(blank);
-                })
-              }
+                });
+              }}
             >
               Delete
             </Button>
@@ -124,13 +154,21 @@ export function TemplatesPanel() {
         </Box>
         {alert.message && <Alert severity="error" onClose={alert.clear}>{alert.message}</Alert>}
         {saved && <Alert severity="success" onClose={() => setSaved(false)}>Saved.</Alert>}
-        <TextField label="Name" value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
+        <TextField
+          label="Name"
+          value={draft.name}
+          onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+          error={Boolean(fields.name)}
+          helperText={fields.name}
+        />
         <TextField
           label="System prompt"
           multiline
           minRows={3}
           value={draft.system_prompt}
           onChange={(e) => setDraft({ ...draft, system_prompt: e.target.value })}
+          error={Boolean(fields.system_prompt)}
+          helperText={fields.system_prompt}
         />
         <FormControlLabel control={<Switch checked={draft.active} onChange={(e) => setDraft({ ...draft, active: e.target.checked })} />} label="Active (offered in chats)" />
         <Typography variant="subtitle1">Few-shot examples</Typography>

@@ -1,9 +1,13 @@
 import { Alert, Box, Button, Link, Paper, TextField, Typography } from "@mui/material";
 import { useState, type FormEvent } from "react";
 import { Link as RouterLink, useNavigate } from "react-router-dom";
+import { fieldErrors } from "../../api/errors";
 import { useAuth } from "../../auth";
 import { useAuthConfig } from "../../queries/auth";
 import { takeSignOutReason } from "../../signedOut";
+import { SsoSignIn } from "./SsoSignIn";
+
+const MIN_PASSWORD = 8;
 
 export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const { login, register } = useAuth();
@@ -12,6 +16,7 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const [password, setPassword] = useState("");
   const [email, setEmail] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({}); // each field's own problem
   const [signedOut] = useState(takeSignOutReason); // the server ended the last login: say why
   const [busy, setBusy] = useState(false);
   const registering = mode === "register";
@@ -21,14 +26,21 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
     setError(null);
+    setFields({});
+    if (registering && password.length < MIN_PASSWORD) {
+      setFields({ password: `At least ${MIN_PASSWORD} characters (${password.length} now)` });
+      return;
+    }
+    setBusy(true);
     try {
       if (registering) await register(username.trim(), password, email.trim() || undefined);
       else await login(username.trim(), password);
       navigate("/");
     } catch (err) {
-      setError((err as Error).message);
+      const found = fieldErrors(err);
+      setFields(found);
+      if (!Object.keys(found).length) setError((err as Error).message);
     } finally {
       setBusy(false);
     }
@@ -53,7 +65,17 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
             {error}
           </Alert>
         )}
-        <TextField label="Username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+        {!registering && <SsoSignIn />}
+        <TextField
+          label="Username"
+          autoComplete="username"
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+          required
+          autoFocus
+          error={Boolean(fields.username)}
+          helperText={fields.username}
+        />
         <TextField
           label="Password"
           type="password"
@@ -61,9 +83,19 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           required
-          helperText={registering ? "At least 8 characters" : undefined}
+          error={Boolean(fields.password)}
+          helperText={fields.password ?? (registering ? `At least ${MIN_PASSWORD} characters` : undefined)}
         />
-        {registering && <TextField label="Email (optional)" type="email" value={email} onChange={(e) => setEmail(e.target.value)} />}
+        {registering && (
+          <TextField
+            label="Email (optional)"
+            type="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            error={Boolean(fields.email)}
+            helperText={fields.email}
+          />
+        )}
         <Button type="submit" variant="contained" size="large" disabled={busy}>
           {registering ? "Create account" : "Log in"}
         </Button>

@@ -83,6 +83,37 @@ describe("ChatPage", () => {
     expect(await screen.findByRole("button", { name: "Send" })).toBeInTheDocument();
   });
 
+  it("shows Send the moment the stream ends, before the messages reload, and takes the next Enter", async () => {
+    let posts = 0;
+    const route: ApiRoute = (method, url) => {
+      if (url === "/api/auth/me") return [200, { id: 1, username: "ann", role: "user", active: true, email: null, created_at: now }];
+      if (url.startsWith("/api/sessions?")) return [200, { items: [{ id: 1, title: "Chat one", created_at: now, updated_at: now }], total: 1, limit: 100, offset: 0 }];
+      // the stored rows lag behind the stream: the reply still reads as generating
+      if (url === "/api/sessions/1/messages" && method === "GET")
+        return [200, { items: posts ? [message(10, "user", "hi"), message(11, "assistant", "", "generating")] : [] }];
+      if (url === "/api/sessions/1/messages" && method === "POST") {
+        posts += 1;
+        return [202, { user_message_id: 8 + 2 * posts, assistant_message_id: 9 + 2 * posts, status: "queued" }];
+      }
+      return undefined;
+    };
+    const requests = renderChat(route);
+    expect(await screen.findByText("No messages yet")).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Message"), "hi{Enter}");
+    expect(await screen.findByRole("button", { name: "Stop" })).toBeInTheDocument();
+    const ws = FakeSocket.all[0];
+    await act(async () => ws.open());
+    act(() => ws.deliver({ type: "ready", user_id: 1 }));
+    act(() => {
+      ws.deliver({ type: "token", id: "1-0", message_id: 11, text: "Hello" });
+      ws.deliver({ type: "done", id: "1-1", message_id: 11, status: "done" });
+    });
+    expect(await screen.findByRole("button", { name: "Send" })).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Message"), "again{Enter}");
+    await waitFor(() => expect(requests.filter((r) => r.method === "POST")).toHaveLength(2));
+    expect(requests.filter((r) => r.method === "POST")[1].body).toEqual({ content: "again" });
+  });
+
   it("shows a readable error when sending fails", async () => {
     const route: ApiRoute = (method, url) => {
       if (url === "/api/auth/me") return [200, { id: 1, username: "ann", role: "user", active: true, email: null, created_at: now }];
@@ -98,5 +129,49 @@ describe("ChatPage", () => {
     await userEvent.type(screen.getByLabelText("Message"), "again{Enter}");
     expect(await screen.findByRole("alert")).toHaveTextContent("a reply is still being generated in this chat; wait or cancel it");
     expect(screen.getByLabelText("Message")).toHaveValue("again");
+  });
+
+  /** Chat 1, empty; each POST of a message is answered by ``answer`` (given the POST's number). */
+  function emptyChat(answer: (post: number) => ReturnType<ApiRoute>) {
+    const sent = { posts: 0 };
+    const route: ApiRoute = (method, url) => {
+      if (url === "/api/auth/me") return [200, { id: 1, username: "ann", role: "user", active: true, email: null, created_at: now }];
+      if (url.startsWith("/api/sessions?")) return [200, { items: [{ id: 1, title: "Chat one", created_at: now, updated_at: now }], total: 1, limit: 100, offset: 0 }];
+      if (url === "/api/sessions/1/messages" && method === "GET") return [200, { items: [] }];
+      if (url === "/api/sessions/1/messages" && method === "POST") return answer(++sent.posts);
+      return undefined;
+    };
+    renderChat(route);
+    return sent;
+  }
+  const tooMany = (message: string): ReturnType<ApiRoute> => [
+    429,
+    { error: { code: "too_many_requests", message } },
+    { "Retry-After": "1" },
+  ];
+
+  it("counts down a 429's Retry-After and sends the message again by itself", async () => {
+    const sent = emptyChat((post) =>
+      post === 1 ? tooMany("you have 5 replies open") : [202, { user_message_id: 10, assistant_message_id: 11, status: "queued" }],
+    );
+    await screen.findByText("No messages yet");
+    await userEvent.type(screen.getByLabelText("Message"), "wait for me{Enter}");
+    expect(await screen.findByRole("alert")).toHaveTextContent("you have 5 replies open");
+    expect(await screen.findByTestId("retry-countdown")).toHaveTextContent(/Sending again in [01] s/);
+    expect(screen.getByLabelText("Message")).toHaveValue("wait for me"); // kept while it waits
+    await waitFor(() => expect(sent.posts).toBe(2), { timeout: 5000 });
+    await waitFor(() => expect(screen.queryByTestId("retry-countdown")).toBeNull(), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByLabelText("Message")).toHaveValue(""), { timeout: 5000 });
+  });
+
+  it("cancels a countdown when asked", async () => {
+    const sent = emptyChat(() => tooMany("slow down"));
+    await screen.findByText("No messages yet");
+    await userEvent.type(screen.getByLabelText("Message"), "hi{Enter}");
+    await screen.findByTestId("retry-countdown");
+    await userEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByTestId("retry-countdown")).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(sent.posts).toBe(1);
   });
 });

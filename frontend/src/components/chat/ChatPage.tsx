@@ -1,7 +1,10 @@
 import { Alert, Box, CircularProgress, Drawer, useMediaQuery } from "@mui/material";
 import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
+import { useApiClient } from "../../api/context";
+import { exportSession } from "../../api/sessions";
 import type { SessionOut } from "../../api/types";
+import { saveBlob } from "../../download";
 import { useChatSessions, useRefreshSessions, useSessionCalls } from "../../queries/sessions";
 import { useTemplates } from "../../queries/templates";
 import { TopBar } from "../TopBar";
@@ -10,6 +13,9 @@ import { ChatView, DEFAULT_TITLE, titleFrom } from "./ChatView";
 import { Sidebar } from "./Sidebar";
 
 const SIDEBAR_WIDTH = 280;
+
+/** A chat's title as a file name: letters, digits, dashes. */
+export const fileName = (title: string) => title.replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "").slice(0, 60) || "chat";
 export const PHONE_QUERY = "(max-width:768px)";
 
 export function ChatPage() {
@@ -23,6 +29,7 @@ export function ChatPage() {
   const alert = useErrorAlert(list);
   const calls = useSessionCalls();
   const refreshSessions = useRefreshSessions();
+  const client = useApiClient();
 
   const select = (id: number) => {
     navigate(`/c/${id}`);
@@ -40,6 +47,23 @@ export function ChatPage() {
       onRename={async (id, title) => {
         await calls.update({ id, patch: { title } });
       }}
+      onExport={(session, format) =>
+        void alert.attempt(async () =>
+          saveBlob(await exportSession(client, session.id, format), `${fileName(session.title)}.${format === "json" ? "json" : "md"}`),
+        )
+      }
+      onImport={(file) =>
+        void alert.attempt(async () => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(await file.text());
+          } catch {
+            throw new Error(`${file.name} is not a JSON file: export a chat from QueueChat or ChatGPT and choose that file`);
+          }
+          const made = await calls.importChats(parsed);
+          if (made.items.length) select(made.items[0].id);
+        })
+      }
       onDelete={async (id) => {
         await alert.attempt(async () => {
           await calls.remove(id);

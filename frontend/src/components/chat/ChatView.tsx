@@ -1,18 +1,21 @@
 import ForumOutlinedIcon from "@mui/icons-material/ForumOutlined";
-import { Alert, Box, CircularProgress, Container, Typography } from "@mui/material";
-import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
+import { Alert, Box, Button, CircularProgress, Container, Typography } from "@mui/material";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { ApiError } from "../../api/errors";
 import { FINAL_STATUSES } from "../../api/enums";
 import type { MessageOut, SessionOut, SessionUpdate, TemplateOut } from "../../api/types";
-import { useMessages, useReplyCalls } from "../../queries/messages";
+import { useLimits, useMessages, useReplyCalls } from "../../queries/messages";
 import { useSessionCalls } from "../../queries/sessions";
-import { useStreaming } from "../../streaming";
+import { useReply, useStreaming } from "../../streaming";
+import { useConfirm } from "../ConfirmDialog";
 import { useErrorAlert } from "../useErrorAlert";
 import { ChatSettings, replyOptions } from "./ChatSettings";
 import { Composer } from "./Composer";
-import { MessageItem } from "./MessageItem";
+import { CONTINUE_PROMPT, MessageItem } from "./MessageItem";
 
 export const DEFAULT_TITLE = "New chat";
 const NO_MESSAGES: MessageOut[] = [];
+const MAX_AUTO_RETRY_S = 120; // a longer wait (a spent budget: until tomorrow) is only said
 
 export function titleFrom(text: string): string {
   const line = text.trim().split("\n")[0].trim();
@@ -26,13 +29,29 @@ interface Props {
   onSessionChanged: (session: SessionOut) => void;
 }
 
+/** Off screen, still read by screen readers. */
+const visuallyHidden = {
+  position: "absolute",
+  width: "1px",
+  height: "1px",
+  overflow: "hidden",
+  clip: "rect(0 0 0 0)",
+  whiteSpace: "nowrap",
+} as const;
+
 export function ChatView({ session, templates, createSession, onSessionChanged }: Props) {
   const { store } = useStreaming();
   const sessionId = session?.id ?? null;
   const messagesQuery = useMessages(sessionId);
+  const limits = useLimits().data;
   const alert = useErrorAlert(messagesQuery);
   const replies = useReplyCalls();
-  const { update: updateSession } = useSessionCalls();
+  const [confirmDialog, confirm] = useConfirm();
+  const { update: updateSession, remove: removeSession } = useSessionCalls();
+  const [retry, setRetry] = useState<{ text: string; at: number } | null>(null);
+  const sendRef = useRef<((text: string) => Promise<boolean>) | null>(null);
+  const [composerKey, setComposerKey] = useState(0);
+  const [now, setNow] = useState(Date.now); // the countdown's clock
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const messages = messagesQuery.data?.items ?? NO_MESSAGES;
@@ -42,8 +61,16 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
   useEffect(clear, [sessionId, clear]); // another chat: the last one's error is not shown
 
   const open = messages.find((m) => m.role === "assistant" && !FINAL_STATUSES.has(m.status));
-  const openState = open ? store.get(open.id) : undefined;
+  const openState = useReply(open?.id ?? null); // Send is back at the stream's final event
   const busy = open !== undefined && !(openState && FINAL_STATUSES.has(openState.status));
+
+  // a screen reader hears a reply start and end (the text itself is read on demand)
+  const [announced, setAnnounced] = useState("");
+  const wasBusy = useRef(busy);
+  useEffect(() => {
+    if (busy !== wasBusy.current) setAnnounced(busy ? "The reply started." : "The reply is complete.");
+    wasBusy.current = busy;
+  }, [busy]);
 
   const { cancel } = replies;
   const stop = useCallback(async () => {
@@ -61,15 +88,53 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
 
   const send = (text: string): Promise<boolean> =>
     attempt(async () => {
+      setRetry(null);
+      const made = session === null; // the chat exists once its first message is accepted
       let target = session ?? (await createSession(text));
-      if (target.title === DEFAULT_TITLE && messages.length === 0) {
-        // a chat made with "New chat" takes its title from the first message
-        target = await updateSession({ id: target.id, patch: { title: titleFrom(text) } });
+      try {
+        if (target.title === DEFAULT_TITLE && messages.length === 0) {
+          // a chat made with "New chat" takes its title from the first message
+          target = await updateSession({ id: target.id, patch: { title: titleFrom(text) } });
+        }
+        stickToBottom.current = true;
+        await replies.send({ sessionId: target.id, body: { content: text, ...replyOptions() } });
+      } catch (e) {
+        if (made) await removeSession(target.id).catch(() => undefined); // no empty chat left
+        if (e instanceof ApiError && e.status === 429 && e.retryAfter !== null && e.retryAfter <= MAX_AUTO_RETRY_S) {
+          const refusedAt = Date.now(); // one clock for both: the countdown starts at Retry-After
+          setNow(refusedAt);
+          setRetry({ text, at: refusedAt + e.retryAfter * 1000 }); // sent again when the wait is over
+        }
+        throw e;
       }
-      stickToBottom.current = true;
-      await replies.send({ sessionId: target.id, body: { content: text, ...replyOptions() } });
       onSessionChanged(target); // a new chat: its page loads the messages
     });
+  sendRef.current = send;
+
+  useEffect(() => setRetry(null), [sessionId]);
+  useEffect(() => {
+    if (!retry) return;
+    const timer = window.setInterval(() => {
+      setNow(Date.now());
+      if (Date.now() >= retry.at) {
+        window.clearInterval(timer);
+        void sendRef.current?.(retry.text).then((sent) => {
+          if (sent) setComposerKey((key) => key + 1); // the composer held the refused text
+        });
+      }
+    }, 250);
+    return () => window.clearInterval(timer);
+  }, [retry]);
+
+  const deletePair = async (messageId: number) => {
+    if (!session) return;
+    const sure = await confirm({
+      title: "Delete this question and its reply?",
+      text: "Both leave the chat for good.",
+      action: "Delete",
+    });
+    if (sure) await attempt(() => replies.removePair({ messageId, sessionId: session.id }));
+  };
 
   const regenerate = async () => {
     if (session) await attempt(() => replies.regenerate({ sessionId: session.id, body: replyOptions() }));
@@ -96,6 +161,10 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
   const lastId = messages.length ? messages[messages.length - 1].id : null;
   return (
     <Box sx={{ display: "flex", flexDirection: "column", height: "100%", minHeight: 0 }}>
+      {confirmDialog}
+      <Box aria-live="polite" data-testid="reply-announcer" sx={visuallyHidden}>
+        {announced}
+      </Box>
       <Box ref={scroller} onScroll={onScroll} sx={{ flex: 1, overflowY: "auto" }} data-testid="messages">
         <Container maxWidth="md" sx={{ py: 3, display: "flex", flexDirection: "column", gap: 2.5 }}>
           {loading && <CircularProgress sx={{ alignSelf: "center" }} />}
@@ -112,6 +181,8 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
               message={message}
               isLast={message.id === lastId}
               onRegenerate={message.role === "assistant" ? () => void regenerate() : undefined}
+              onContinue={message.role === "assistant" ? () => void send(CONTINUE_PROMPT) : undefined}
+              onDelete={message.role === "user" ? () => void deletePair(message.id) : undefined}
             />
           ))}
         </Container>
@@ -123,8 +194,29 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
               {alert.message}
             </Alert>
           )}
+          {retry && (
+            <Alert
+              severity="info"
+              sx={{ mb: 1 }}
+              role="status"
+              data-testid="retry-countdown"
+              action={
+                <Button color="inherit" size="small" onClick={() => setRetry(null)}>
+                  Cancel
+                </Button>
+              }
+            >
+              Sending again in {Math.max(0, Math.ceil((retry.at - now) / 1000))} s…
+            </Alert>
+          )}
           <ChatSettings session={session} templates={templates} onChange={(p) => void changeSettings(p)} />
-          <Composer busy={busy} onSend={send} onStop={() => void stop()} />
+          <Composer
+            key={composerKey}
+            busy={busy}
+            onSend={send}
+            onStop={() => void stop()}
+            maxChars={limits?.max_message_chars}
+          />
         </Container>
       </Box>
     </Box>

@@ -1,6 +1,5 @@
 import DescriptionOutlinedIcon from "@mui/icons-material/DescriptionOutlined";
 import { Box, Chip, Popover, Typography } from "@mui/material";
-import { useState } from "react";
 import type { Citation } from "../../api/types";
 
 function where(citation: Citation): string {
@@ -10,8 +9,22 @@ function where(citation: Citation): string {
   return parts.join(" · ");
 }
 
-export function Citations({ citations }: { citations: Citation[] }) {
-  const [open, setOpen] = useState<{ anchor: HTMLElement; citation: Citation } | null>(null);
+/** The source shown, and what opened it (its chip or a "[n]" marker in the reply). */
+export interface OpenSource {
+  anchor: HTMLElement;
+  index: number;
+}
+
+interface Props {
+  citations: Citation[];
+  open: OpenSource | null;
+  onOpen: (open: OpenSource | null) => void;
+}
+
+/** The reply's sources as chips "[n] title"; a chip or a marker opens the source's passage. */
+export function Citations({ citations, open: shown, onOpen }: Props) {
+  const citation = shown ? citations[shown.index] : undefined;
+  const open = shown && citation ? { anchor: shown.anchor, citation } : null;
   if (citations.length === 0) return null;
   return (
     <Box sx={{ display: "flex", flexWrap: "wrap", gap: 0.75, mt: 1 }} aria-label="Sources">
@@ -24,8 +37,9 @@ export function Citations({ citations }: { citations: Citation[] }) {
             variant="outlined"
             icon={<DescriptionOutlinedIcon />}
             label={`[${index + 1}] ${citation.title}${place ? ` · ${place}` : ""}`}
-            onClick={(e) => setOpen({ anchor: e.currentTarget, citation })}
+            onClick={(e) => onOpen({ anchor: e.currentTarget, index })}
             className="citation"
+            data-source={index + 1}
             sx={{ maxWidth: "100%" }}
           />
         );
@@ -33,7 +47,7 @@ export function Citations({ citations }: { citations: Citation[] }) {
       <Popover
         open={open !== null}
         anchorEl={open?.anchor}
-        onClose={() => setOpen(null)}
+        onClose={() => onOpen(null)}
         anchorOrigin={{ vertical: "bottom", horizontal: "left" }}
       >
         {open && (

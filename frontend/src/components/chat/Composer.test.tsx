@@ -37,3 +37,21 @@ describe("Composer", () => {
     expect(onStop).toHaveBeenCalled();
   });
 });
+
+describe("Composer's counter", () => {
+  it("counts from 80% of the limit and refuses to send past it", async () => {
+    const onSend = vi.fn(async () => true);
+    render(<Composer busy={false} onSend={onSend} onStop={vi.fn()} maxChars={10} />);
+    const box = screen.getByLabelText("Message");
+    await userEvent.type(box, "1234567");
+    expect(screen.queryByTestId("char-counter")).toBeNull();
+    await userEvent.type(box, "8");
+    expect(screen.getByTestId("char-counter")).toHaveTextContent("8 / 10");
+    await userEvent.type(box, "901{Enter}");
+    expect(screen.getByTestId("char-counter")).toHaveTextContent("11 / 10 — 1 character too many");
+    expect(onSend).not.toHaveBeenCalled();
+    expect(screen.getByRole("button", { name: "Send" })).toBeDisabled();
+    await userEvent.type(box, "{Backspace}{Enter}");
+    expect(onSend).toHaveBeenCalledWith("1234567890");
+  });
+});

@@ -8,14 +8,20 @@ interface Props {
   disabled?: boolean;
   onSend: (text: string) => Promise<boolean>;
   onStop: () => void;
+  /** The longest message the server takes (characters); the counter shows from 80% of it. */
+  maxChars?: number;
 }
 
+const COUNTER_FROM = 0.8;
+
 /** Enter sends, Shift+Enter adds a line; while a reply runs the button stops it. */
-export function Composer({ busy, disabled, onSend, onStop }: Props) {
+export function Composer({ busy, disabled, onSend, onStop, maxChars }: Props) {
   const [text, setText] = useState("");
   const [sending, setSending] = useState(false);
+  const over = maxChars !== undefined ? text.length - maxChars : -1;
+  const counted = maxChars !== undefined && text.length >= maxChars * COUNTER_FROM;
   const submit = async () => {
-    if (!text.trim() || busy || sending) return;
+    if (!text.trim() || busy || sending || over > 0) return;
     setSending(true);
     try {
       if (await onSend(text)) setText("");
@@ -33,6 +39,15 @@ export function Composer({ busy, disabled, onSend, onStop }: Props) {
         value={text}
         disabled={disabled}
         onChange={(e) => setText(e.target.value)}
+        error={over > 0}
+        helperText={
+          counted && maxChars !== undefined ? (
+            <span data-testid="char-counter" aria-live="polite">
+              {text.length.toLocaleString("en")} / {maxChars.toLocaleString("en")}
+              {over > 0 && ` — ${over.toLocaleString("en")} character${over === 1 ? "" : "s"} too many`}
+            </span>
+          ) : undefined
+        }
         onKeyDown={(e) => {
           if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
             e.preventDefault();
@@ -49,7 +64,7 @@ export function Composer({ busy, disabled, onSend, onStop }: Props) {
         <Button
           variant="contained"
           onClick={() => void submit()}
-          disabled={!text.trim() || sending || disabled}
+          disabled={!text.trim() || sending || disabled || over > 0}
           startIcon={<SendIcon />}
           sx={{ flexShrink: 0, height: 56 }}
         >

@@ -1,24 +1,45 @@
 import ContentCopyIcon from "@mui/icons-material/ContentCopy";
+import DeleteOutlinedIcon from "@mui/icons-material/DeleteOutlined";
 import ReplayIcon from "@mui/icons-material/Replay";
 import { Alert, Box, Button, CircularProgress, IconButton, Paper, Tooltip, Typography } from "@mui/material";
+import { useCallback, useState } from "react";
 import type { MessageOut } from "../../api/types";
 import { Markdown } from "../../markdown/Markdown";
 import { useReply } from "../../streaming";
-import { Citations } from "./Citations";
+import { Citations, type OpenSource } from "./Citations";
+import { FeedbackButtons } from "./FeedbackButtons";
 
 interface Props {
   message: MessageOut;
   isLast: boolean;
   onRegenerate?: () => void;
+  /** Asks the model to go on after a reply cut at the length limit (a new turn). */
+  onContinue?: () => void;
+  /** Deletes this question and its reply (offered on questions). */
+  onDelete?: () => void;
 }
 
-export function MessageItem({ message, isLast, onRegenerate }: Props) {
+export const CONTINUE_PROMPT = "Continue exactly where you stopped.";
+
+export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelete }: Props) {
   // a reply followed live keeps its streamed text; the stored one is shown after a reload
   const live = useReply(message.role === "assistant" ? message.id : null);
+  const [source, setSource] = useState<OpenSource | null>(null);
+  const cite = useCallback((n: number, anchor: HTMLElement) => setSource({ anchor, index: n - 1 }), []);
   if (message.role === "user") {
     return (
-      <Box sx={{ display: "flex", justifyContent: "flex-end" }} data-role="user">
+      <Box
+        sx={{ display: "flex", justifyContent: "flex-end", alignItems: "center", gap: 0.5, "&:hover .pair-delete, & .pair-delete:focus-visible": { opacity: 1 } }}
+      >
+        {onDelete && (
+          <Tooltip title="Delete this question and its reply">
+            <IconButton size="small" className="pair-delete" aria-label="Delete this question and its reply" onClick={onDelete} sx={{ opacity: { xs: 1, md: 0 } }}>
+              <DeleteOutlinedIcon fontSize="inherit" />
+            </IconButton>
+          </Tooltip>
+        )}
         <Paper
+          data-role="user"
           elevation={0}
           sx={{
             px: 2,
@@ -38,6 +59,7 @@ export function MessageItem({ message, isLast, onRegenerate }: Props) {
   const text = live ? live.text : message.content;
   const citations = (live?.citations.length ? live.citations : message.citations) ?? [];
   const error = live?.error ?? message.error;
+  const finishReason = live?.finishReason ?? message.finish_reason ?? null;
   const streaming = status === "generating" || status === "queued";
   return (
     <Box data-role="assistant" data-message-id={message.id} data-status={status} className="assistant-message">
@@ -60,7 +82,7 @@ export function MessageItem({ message, isLast, onRegenerate }: Props) {
       )}
       {text && (
         <Box className="reply-text" sx={streaming ? { "& .markdown > :last-child::after": { content: '"▍"', ml: 0.25 } } : undefined}>
-          <Markdown text={text} />
+          <Markdown text={text} sources={citations.length} onCite={cite} />
         </Box>
       )}
       {status === "cancelled" && (
@@ -68,14 +90,32 @@ export function MessageItem({ message, isLast, onRegenerate }: Props) {
           Stopped.
         </Typography>
       )}
+      {status === "done" && finishReason === "length" && (
+        <Box sx={{ display: "flex", alignItems: "center", gap: 1, mt: 0.5 }} data-testid="length-notice">
+          <Typography variant="caption" color="text.secondary">
+            Cut at the length limit.
+          </Typography>
+          {isLast && onContinue && (
+            <Button size="small" onClick={onContinue}>
+              Continue
+            </Button>
+          )}
+        </Box>
+      )}
+      {status === "done" && finishReason === "budget" && (
+        <Alert severity="info" sx={{ mt: 1 }} data-testid="budget-notice">
+          Your token budget ran out, so the reply stops here. Your usage page shows what you used; the
+          budget renews at the start of the next day or month.
+        </Alert>
+      )}
       {status === "error" && (
         <Alert severity="error" sx={{ mt: 1 }}>
           The reply failed: {error ?? "unknown error"}
         </Alert>
       )}
-      <Citations citations={citations} />
+      <Citations citations={citations} open={source} onOpen={setSource} />
       {!streaming && (
-        <Box sx={{ display: "flex", alignItems: "center", gap: 0.5, mt: 0.5, color: "text.secondary" }}>
+        <Box sx={{ display: "flex", alignItems: "center", flexWrap: "wrap", gap: 0.5, mt: 0.5, color: "text.secondary" }}>
           {text && (
             <Tooltip title="Copy reply">
               <IconButton size="small" aria-label="Copy reply" onClick={() => void navigator.clipboard?.writeText(text)}>
@@ -83,6 +123,7 @@ export function MessageItem({ message, isLast, onRegenerate }: Props) {
               </IconButton>
             </Tooltip>
           )}
+          <FeedbackButtons message={message} />
           {isLast && onRegenerate && (
             <Button size="small" startIcon={<ReplayIcon />} onClick={onRegenerate}>
               Regenerate

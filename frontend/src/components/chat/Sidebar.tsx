@@ -1,4 +1,5 @@
 import AddIcon from "@mui/icons-material/Add";
+import UploadFileOutlinedIcon from "@mui/icons-material/UploadFileOutlined";
 import MoreVertIcon from "@mui/icons-material/MoreVert";
 import SearchIcon from "@mui/icons-material/Search";
 import {
@@ -22,6 +23,11 @@ import {
 import { useMemo, useState } from "react";
 import type { SessionOut } from "../../api/types";
 
+const EXPORTS = [
+  ["markdown", "Export as Markdown"],
+  ["json", "Export as JSON"],
+] as const;
+
 interface Props {
   sessions: SessionOut[];
   activeId: number | null;
@@ -29,9 +35,13 @@ interface Props {
   onNew: () => void;
   onRename: (id: number, title: string) => Promise<void>;
   onDelete: (id: number) => Promise<void>;
+  /** Saves the chat as a file (absent: no export offered). */
+  onExport?: (session: SessionOut, format: "markdown" | "json") => void;
+  /** Imports chats from a JSON file (absent: no import offered). */
+  onImport?: (file: File) => void;
 }
 
-export function Sidebar({ sessions, activeId, onSelect, onNew, onRename, onDelete }: Props) {
+export function Sidebar({ sessions, activeId, onSelect, onNew, onRename, onDelete, onExport, onImport }: Props) {
   const [query, setQuery] = useState("");
   const [menu, setMenu] = useState<{ anchor: HTMLElement; session: SessionOut } | null>(null);
   const [renaming, setRenaming] = useState<SessionOut | null>(null);
@@ -61,6 +71,22 @@ export function Sidebar({ sessions, activeId, onSelect, onNew, onRename, onDelet
         <Button variant="contained" startIcon={<AddIcon />} onClick={onNew} fullWidth>
           New chat
         </Button>
+        {onImport && (
+          <Button component="label" size="small" startIcon={<UploadFileOutlinedIcon />} sx={{ alignSelf: "flex-start" }}>
+            Import chats
+            <input
+              type="file"
+              accept=".json,application/json"
+              hidden
+              data-testid="import-input"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                if (file) onImport(file);
+                e.target.value = "";
+              }}
+            />
+          </Button>
+        )}
         <TextField
           size="small"
           placeholder="Search chats"
@@ -115,6 +141,18 @@ export function Sidebar({ sessions, activeId, onSelect, onNew, onRename, onDelet
         >
           Rename
         </MenuItem>
+        {onExport &&
+          EXPORTS.map(([format, label]) => (
+            <MenuItem
+              key={format}
+              onClick={() => {
+                onExport(menu!.session, format);
+                setMenu(null);
+              }}
+            >
+              {label}
+            </MenuItem>
+          ))}
         <MenuItem
           onClick={() => {
             setDeleting(menu!.session);

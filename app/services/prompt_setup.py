@@ -16,6 +16,7 @@ class PromptSetup:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     examples: list[Example] = field(default_factory=list)
     use_knowledge_base: bool = False
+    template_name: str | None = None  # the content policy may override per template
 
 
 def load_prompt_setup(
@@ -50,4 +51,5 @@ def load_prompt_setup(
         system_prompt=template.system_prompt,
         examples=[Example(e.user_input, e.assistant_output) for e in template.examples],
         use_knowledge_base=use_kb,
+        template_name=template.name,
     )

@@ -1,0 +1,130 @@
+"""A model's chat template and vocabulary, shared by the workers (which generate) and the web
+process (which checks that a message fits the context before it is queued). llama.cpp is
+imported only where a tokenizer is loaded: a web image without it checks nothing here and the
+worker still refuses a prompt that does not fit."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.services.prompting import ChatMessage
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+logger = logging.getLogger(__name__)
+
+# Stand-ins for message contents while the chat template renders (private-use code points, which
+# tokenizers never treat as special): the text between them is the template's own.
+CONTENT_MARK = "\ue000{}\ue001"
+TOKENIZED_CACHE = 4096  # contents whose tokens are kept
+CONTENT_MARKS = re.compile("\ue000(\\d+)\ue001")
+
+
+@dataclass
+class ChatTokenizer:
+    """A model's vocabulary and the chat template stored in its GGUF: a prompt in tokens.
+
+    Workers hold the whole model (workers/inference/model.py: ChatModel); the web process reads
+    the vocabulary only, to tell a message that cannot fit before it is queued.
+    """
+
+    llm: Llama
+    n_ctx: int
+    formatter: Jinja2ChatFormatter = field(init=False)
+
+    def __post_init__(self) -> None:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise RuntimeError("the GGUF model has no chat template")
+        self.formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=self._special_text(self.llm.token_eos()),
+            bos_token=self._special_text(self.llm.token_bos()),
+        )
+
+    def _special_text(self, token: int) -> str:
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="ignore")
+
+    def format(self, messages: list[ChatMessage]) -> tuple[str, list[str]]:
+        response = self.formatter(messages=messages)  # type: ignore[arg-type]
+        stop = response.stop if isinstance(response.stop, list) else [response.stop or ""]
+        return response.prompt, [s for s in stop if s]
+
+    def tokenize(self, prompt: str) -> list[int]:
+        """A rendered prompt as create_completion tokenizes it, special tokens and all.
+
+        For a prompt made of trusted text only (benchmarks, the peer comparison); a prompt that
+        holds anyone's text goes through ``encode``.
+        """
+        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def tokenize_text(self, text: str) -> list[int]:
+        """Text as text: "<|im_start|>" typed by someone is seven ordinary tokens, no role turn."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+    def encode_raw(self, text: str) -> list[int]:
+        """A /v1/completions prompt: continued as it is, no chat template, and as text (special
+        tokens typed in it are ordinary text); BOS first where the model's vocabulary wants it,
+        as create_completion does."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+
+    def encode(self, messages: list[ChatMessage]) -> tuple[list[int], list[str]]:
+        """Tokens and stops: the template's skeleton (the text between the markers rendered in
+        place of each content) with special tokens, every content as plain text, so no user,
+        example, history or document chunk can forge a turn. The last list is remembered."""
+        key = tuple((m["role"], m["content"]) for m in messages)
+        if self._last_encoded is not None and self._last_encoded[0] == key:
+            return self._last_encoded[1], self._last_encoded[2]
+        marked = [{**m, "content": CONTENT_MARK.format(i)} for i, m in enumerate(messages)]
+        skeleton, stop = self.format(marked)
+        tokens: list[int] = []
+        position = 0
+        for match in CONTENT_MARKS.finditer(skeleton):
+            tokens += self.tokenize(skeleton[position : match.start()])
+            tokens += self._content_tokens(messages[int(match.group(1))]["content"])
+            position = match.end()
+        tokens += self.tokenize(skeleton[position:])
+        self._last_encoded = (key, tokens, stop)
+        return tokens, stop
+
+    def _content_tokens(self, content: str) -> list[int]:
+        """Each turn is tokenized once while a prompt is fitted (and for the chat's next turn)."""
+        found = self._tokenized.get(content)
+        if found is None:
+            if len(self._tokenized) >= TOKENIZED_CACHE:
+                self._tokenized.clear()
+            found = self._tokenized[content] = self.tokenize_text(content)
+        return found
+
+    def fits(self, messages: list[ChatMessage], reply_tokens: int) -> bool:
+        return len(self.encode(messages)[0]) + reply_tokens <= self.n_ctx
+
+    _tokenized: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
+    _last_encoded: tuple[tuple[tuple[str, str], ...], list[int], list[str]] | None = None
+
+
+@lru_cache(maxsize=4)
+def vocabulary_reader(model_path: Path, n_ctx: int) -> ChatTokenizer | None:
+    """The model's vocabulary and template without its weights (a fraction of a second, a few
+    MB), once per process; None where llama.cpp is not installed or the model is not here."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        logger.info("llama.cpp is not installed here: messages are fitted by the workers only")
+        return None
+    if not model_path.is_file():
+        logger.warning("no model at %s: messages are fitted by the workers only", model_path)
+        return None
+    llm = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+    atexit.register(llm.close)  # freed while llama.cpp's bindings are still there
+    return ChatTokenizer(llm=llm, n_ctx=n_ctx)

@@ -1,0 +1,200 @@
+"""Content filtering with the real model and real streams: input refused before it is queued,
+output stopped mid-stream and withheld from clients and storage, per-template overrides, and
+every decision counted."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.config import Settings
+from app.models import Message
+from testkit.processes import LiveServer, WorkerProcess
+from testkit.wsclient import ChatSocket, token_of
+from tests.conftest import isolated_settings, register_and_login
+
+POLICY_MESSAGE = "This reply was stopped by the test policy."
+
+
+def write_policy(path: Path, policy: dict[str, object]) -> None:
+    """A new policy, seen by every process at its next check (a newer modification time)."""
+    previous = path.stat().st_mtime if path.exists() else 0.0
+    path.write_text(json.dumps(policy))
+    stamp = max(time.time(), previous + 1)
+    os.utime(path, (stamp, stamp))
+
+
+@pytest.fixture()
+def policy_path(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.json"
+    write_policy(path, {})
+    return path
+
+
+@pytest.fixture()
+def filtered(settings: Settings, policy_path: Path) -> Iterator[tuple[Flask, WorkerProcess]]:
+    """An app and an inference worker of their own, both reading ``policy_path``."""
+    isolated = isolated_settings(settings, 12, content_policy_path=policy_path)
+    flask_app = create_app(isolated)
+    worker = WorkerProcess(isolated, queues="inference")
+    yield flask_app, worker
+    worker.stop()
+    flask_app.extensions["queuechat"].db.dispose()
+
+
+def counted(client: FlaskClient, stage: str, decision: str) -> float:
+    text = client.get("/metrics").get_data(as_text=True)
+    pattern = (
+        rf'^queuechat_content_filter_decisions_total\{{[^}}]*decision="{decision}"'
+        rf'[^}}]*stage="{stage}"[^}}]*\}} (\S+)$'
+    )
+    return sum(float(value) for value in re.findall(pattern, text, re.MULTILINE))
+
+
+def final_message(client: FlaskClient, headers: dict[str, str], message_id: int) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        message = client.get(f"/api/messages/{message_id}", headers=headers).json
+        assert message is not None
+        if message["status"] not in ("queued", "generating"):
+            return dict(message)
+        time.sleep(0.2)
+    raise AssertionError(f"message {message_id} did not finish")
+
+
+def send(client: FlaskClient, headers: dict[str, str], text: str) -> tuple[int, int]:
+    chat = client.post("/api/sessions", json={}, headers=headers).json
+    assert chat is not None
+    sent = client.post(
+        f"/api/sessions/{chat['id']}/messages",
+        json={"content": text, "max_tokens": 24, "temperature": 0},
+        headers=headers,
+    )
+    assert sent.status_code == 202, sent.json
+    return int(chat["id"]), int(sent.json["assistant_message_id"])  # type: ignore[index]
+
+
+def test_output_is_stopped_mid_stream_and_withheld(
+    filtered: tuple[Flask, WorkerProcess], policy_path: Path
+) -> None:
+    flask_app, _worker = filtered
+    client = flask_app.test_client()
+    headers = register_and_login(client)
+    prompt = "Say hello and introduce yourself."
+    # The same prompt at temperature 0 gives the same reply: learn a word from its middle.
+    _chat, first_id = send(client, headers, prompt)
+    reply = final_message(client, headers, first_id)
+    assert reply["status"] == "done"
+    words = re.findall(r"\b[A-Za-z]{4,}\b", reply["content"])
+    assert len(words) >= 3, reply["content"]
+    blocked_word = words[len(words) // 2]
+    write_policy(policy_path, {"words": [blocked_word], "message": POLICY_MESSAGE})
+    blocked_before = counted(client, "output", "blocked")
+
+    server = LiveServer(flask_app)
+    try:
+        _chat, message_id = send(client, headers, prompt)
+        sock = ChatSocket(server.ws_url, token_of(headers))
+        sock.subscribe(message_id)
+        events = sock.until_final()
+        sock.close()
+    finally:
+        server.stop()
+    types = [event["type"] for event in events]
+    final = events[-1]
+    assert final["type"] == "error" and final["status"] == "filtered", events
+    assert final["error"] == POLICY_MESSAGE
+    # the client heard the text up to the blocked word (never the word), then took it back
+    sent_text = "".join(e["text"] for e in events if e["type"] == "token")
+    assert blocked_word.lower() not in sent_text.lower()
+    assert "reset" in types and types.index("reset") > 0
+    stored = final_message(client, headers, message_id)
+    assert stored["status"] == "filtered" and stored["content"] == ""
+    assert stored["error"] == POLICY_MESSAGE
+    with flask_app.extensions["queuechat"].db.session() as db:
+        assert db.get(Message, message_id).content in ("", None)  # type: ignore[union-attr]
+    # a client that replays the stream from the start hears no token of it
+    redis = redis_lib.Redis.from_url(flask_app.extensions["queuechat"].settings.redis_url)
+    replayed = redis.xrange(flask_app.extensions["queuechat"].streams.stream_key(message_id))
+    assert [fields[b"type"] for _id, fields in replayed] == [b"reset", b"error"]
+    assert counted(client, "output", "blocked") == blocked_before + 1
+
+
+def test_input_is_refused_before_it_is_queued_and_templates_override(
+    filtered: tuple[Flask, WorkerProcess], policy_path: Path
+) -> None:
+    flask_app, _worker = filtered
+    client = flask_app.test_client()
+    headers = register_and_login(client)
+    admin = register_and_login(client)
+    with flask_app.extensions["queuechat"].db.session() as db:
+        from app.enums import Role
+        from app.models import User
+
+        user = db.query(User).filter_by(username=admin["X-Username"]).one()
+        user.role = Role.ADMIN
+    name = f"lenient-{uuid.uuid4().hex[:6]}"
+    template = client.post(
+        "/api/templates", json={"name": name, "system_prompt": "Be brief."}, headers=admin
+    )
+    assert template.status_code == 201, template.json
+    write_policy(
+        policy_path,
+        {
+            "words": ["pineapple"],
+            "patterns": [r"\b\d{4}-\d{4}-\d{4}-\d{4}\b"],
+            "message": POLICY_MESSAGE,
+            "templates": {name: {"words": [], "patterns": []}},
+        },
+    )
+    chat = client.post("/api/sessions", json={}, headers=headers).json
+    assert chat is not None
+    allowed_before = counted(client, "input", "allowed")
+    blocked_before = counted(client, "input", "blocked")
+    for text in ("I like PINEAPPLE pizza", "card 1234-5678-9012-3456 please"):
+        refused = client.post(
+            f"/api/sessions/{chat['id']}/messages", json={"content": text}, headers=headers
+        )
+        assert refused.status_code == 422, refused.json
+        assert refused.json == {"error": {"code": "content_blocked", "message": POLICY_MESSAGE}}
+    listed = client.get(f"/api/sessions/{chat['id']}/messages", headers=headers).json
+    assert listed is not None and listed["items"] == []  # nothing stored, nothing queued
+    # whole words only: "pineapples" and "apple" pass
+    fine = client.post(
+        f"/api/sessions/{chat['id']}/messages",
+        json={"content": "apple and pineapples", "max_tokens": 2},
+        headers=headers,
+    )
+    assert fine.status_code == 202
+    assert counted(client, "input", "blocked") == blocked_before + 2
+    assert counted(client, "input", "allowed") == allowed_before + 1
+    # the lenient template's override clears the lists
+    lenient = client.post(
+        "/api/sessions",
+        json={"template_id": template.json["id"]},
+        headers=headers,  # type: ignore[index]
+    ).json
+    assert lenient is not None
+    passed = client.post(
+        f"/api/sessions/{lenient['id']}/messages",
+        json={"content": "I like pineapple", "max_tokens": 2},
+        headers=headers,
+    )
+    assert passed.status_code == 202, passed.json
+    # another user's chat is 404, blocked text or not (nothing is told about it)
+    other = register_and_login(client)
+    probe = client.post(
+        f"/api/sessions/{chat['id']}/messages", json={"content": "pineapple"}, headers=other
+    )
+    assert probe.status_code == 404

@@ -1,0 +1,84 @@
+"""Fair sharing with a real worker: one user queues many replies, three others one each; with
+one engine place the replies run one at a time, so the order they finish in is the order they
+started in. Fair sharing starts the light users' replies right after the heavy user's first
+(without it they wait behind the heavy user's: the exact order then depends on which tasks the
+busy worker sent back to the queue)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app import create_app
+from app.config import Settings
+from app.models import Message
+from app.services.fair_share import Waiting, fair_order
+from testkit.processes import WorkerProcess, wait_until
+from tests.conftest import isolated_settings, register_and_login
+from tests.workers.test_priority import aware, send_chat
+
+HEAVY = 3
+
+
+def start_order(settings: Settings, *, fair: bool) -> tuple[list[int], list[int], list[int]]:
+    """(heavy replies, light replies, every reply in the order it finished)."""
+    isolated = isolated_settings(
+        settings, 14, fair_sharing=fair, parallel_sequences=1, max_open_replies_per_user=HEAVY
+    )
+    app = create_app(isolated)
+    client: FlaskClient = app.test_client()
+    db = app.extensions["queuechat"].db
+    heavy_user = register_and_login(client)
+    heavy = [send_chat(client, heavy_user) for _ in range(HEAVY)]
+    light = [send_chat(client, register_and_login(client)) for _ in range(3)]
+    everyone = heavy + light
+
+    def finished() -> list[Message]:
+        with db.session() as session:
+            rows = session.scalars(select(Message).where(Message.id.in_(everyone))).all()
+            return [row for row in rows if row.status == "done"]
+
+    worker = WorkerProcess(isolated, queues="inference")
+    try:
+        wait_until(lambda: len(finished()) == len(everyone), timeout=240, what="every reply")
+    finally:
+        worker.stop()
+        app.extensions["queuechat"].db.dispose()
+    order = [row.id for row in sorted(finished(), key=lambda row: aware(row.completed_at))]
+    return heavy, light, order
+
+
+def test_light_users_start_before_a_heavy_users_queue(settings: Settings, idle_app: Flask) -> None:
+    # a reply queued in the same database whose task went to another broker: it waits first
+    # in the database's order, but this worker holds no ticket for it and must leave it alone
+    idle = idle_app.test_client()
+    elsewhere = send_chat(idle, register_and_login(idle))
+    heavy, light, order = start_order(settings, fair=True)
+    # every user waits from the start: a heavy user's job first (the oldest user's turn; which
+    # of their jobs depends on which ticket the worker's threads took first, and a ticket of
+    # the user whose turn it is starts its own job), then each light user's, oldest first,
+    # then the rest of the heavy user's
+    assert order[0] in heavy, (heavy, light, order)
+    assert order[1:4] == light, (heavy, light, order)
+    assert sorted(order[4:]) == sorted(set(heavy) - {order[0]}), (heavy, light, order)
+    with idle_app.extensions["queuechat"].db.session() as session:
+        assert session.get(Message, elsewhere).status == "queued"  # type: ignore[union-attr]
+
+
+def test_fair_order_serves_the_least_recently_served_user_first() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def job(user: int, n: int) -> Waiting:
+        return Waiting(user, "reply", n, start + timedelta(seconds=n))
+
+    heavy = [job(1, n) for n in range(1, 6)]
+    late = [job(2, 10), job(3, 11)]
+    # user 1 was served most recently; 2 and 3 never: they go first, oldest first
+    order = fair_order(heavy + late, {1: 7})
+    assert [w.job_id for w in order] == [10, 11, 1, 2, 3, 4, 5]
+    # nobody served yet: round robin from the oldest job
+    order = fair_order([job(1, 1), job(1, 2), job(2, 3), job(2, 4), job(3, 5)], {})
+    assert [w.job_id for w in order] == [1, 3, 5, 2, 4]

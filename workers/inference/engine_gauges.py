@@ -1,0 +1,35 @@
+"""The engine's sequences as gauges, sampled from a thread of its own: the step loop is never
+touched (the length of a list is read without its lock; a sample a step old is fine)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from app.metrics import ENGINE_SEQUENCES
+from workers.inference.engine import Engine
+
+logger = logging.getLogger(__name__)
+SAMPLE_S = 1.0
+
+
+def sample(engine: Engine) -> None:
+    ENGINE_SEQUENCES.labels("running").set(len(engine.running))
+    ENGINE_SEQUENCES.labels("waiting").set(len(engine.waiting))
+    ENGINE_SEQUENCES.labels("places").set(engine.config.n_parallel)
+
+
+def start_engine_gauges(engine: Engine, interval_s: float = SAMPLE_S) -> threading.Event:
+    """Samples every ``interval_s`` until the returned event is set."""
+    stopped = threading.Event()
+
+    def run() -> None:
+        while not stopped.wait(interval_s):
+            try:
+                sample(engine)
+            except OSError:  # an unwritable metrics directory must not stop the worker
+                logger.warning("could not record engine gauges", exc_info=True)
+
+    sample(engine)
+    threading.Thread(target=run, daemon=True, name="engine-gauges").start()
+    return stopped

@@ -1,0 +1,83 @@
+"""Tasks a worker fetched from the broker and died holding before it noted them (the instant
+between kombu's fetch and Celery's task_received). kombu keeps such a message in its
+``unacked`` hash and gives it back only after the visibility timeout (an hour by default). The
+reaper takes over one that is older than two leases, is no live worker's (every live worker
+notes what it received: app.redis_keys.held_key), and whose job's row is still queued: the
+message is dropped from kombu's records and its job sent again."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Callable
+
+import redis
+
+from app.redis_keys import WORKERS_SET, held_key, worker_key
+from app.services.routing import as_text
+from workers.inference.presence import HELD_TASKS, held_text
+
+logger = logging.getLogger(__name__)
+UNACKED = "unacked"  # kombu's Redis transport: delivery tag -> [message, exchange, routing key]
+UNACKED_INDEX = "unacked_index"  # delivery tag -> when it was fetched
+Send = Callable[[str, int], None]
+Queued = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
+
+
+def message_job(raw: bytes | str) -> tuple[str, int] | None:
+    """The (task, job id) of an unacked message, when it is an inference job's."""
+    try:
+        message = json.loads(raw)[0]
+        task = message["headers"]["task"]
+        if task not in HELD_TASKS:
+            return None
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+        return str(task), int(args[0])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def live_held(client: redis.Redis) -> set[str]:
+    """What every live inference worker noted as received and not ended."""
+    found: set[str] = set()
+    for member in client.smembers(WORKERS_SET):
+        worker_id = as_text(member)
+        if client.exists(worker_key(worker_id)):
+            found |= {as_text(entry) for entry in client.smembers(held_key(worker_id))}
+    return found
+
+
+def take_over_orphans(
+    client: redis.Redis, older_than_s: float, queued: Queued, send: Send
+) -> list[int]:
+    """Sends again the jobs of unacked messages no live worker holds; returns their ids."""
+    stale: list[bytes] = client.zrangebyscore(  # type: ignore[assignment]
+        UNACKED_INDEX, 0, time.time() - older_than_s
+    )
+    if not stale:
+        return []
+    held = live_held(client)
+    jobs: dict[str, tuple[str, int]] = {}
+    for tag in stale:
+        raw: bytes | None = client.hget(UNACKED, tag)  # type: ignore[assignment]
+        job = message_job(raw) if raw is not None else None
+        if job is not None and held_text(*job) not in held:
+            jobs[as_text(tag)] = job
+    waiting = queued(list(jobs.values())) if jobs else set()
+    resent = []
+    for delivery_tag, (task, job_id) in jobs.items():
+        if (task, job_id) not in waiting:
+            continue
+        pipe = client.pipeline(transaction=False)
+        pipe.zrem(UNACKED_INDEX, delivery_tag)
+        pipe.hdel(UNACKED, delivery_tag)
+        pipe.execute()
+        logger.warning("%s %s was fetched by a worker now gone; sending it again", task, job_id)
+        send(task, job_id)
+        resent.append(job_id)
+    return resent
