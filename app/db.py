@@ -39,6 +39,16 @@ class Database:
         self.engine.dispose()
 
 
+# the full-text index over messages (FTS5 table and its shadow tables on SQLite, a GIN index
+# on PostgreSQL): made by a migration, not by the models; schema comparisons skip them
+SEARCH_INDEX_PREFIXES = ("messages_fts", "ix_messages_content_fts")
+
+
+def described_by_models(name: str | None, type_: str, _parent: object) -> bool:
+    """Whether the models describe this table or index (alembic's ``include_name``)."""
+    return not (type_ in {"table", "index"} and (name or "").startswith(SEARCH_INDEX_PREFIXES))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})

@@ -91,6 +91,7 @@ class ChatSession(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: not pinned
 
     owner: Mapped[User] = relationship(back_populates="sessions")
     messages: Mapped[list[Message]] = owned_children("session", order_by="Message.id")
@@ -131,8 +132,7 @@ class Message(Base):
     )
 
 
-# Open replies (the per-user cap) and queue positions are read on every POST and while a reply
-# waits: by status, never a scan of the whole history.
+# open replies (per-user cap) and queue positions are read by status, never by scanning history
 Index("ix_messages_status_id", Message.status, Message.id)
 
 

@@ -8,7 +8,7 @@ from alembic import context
 
 from app import models  # noqa: F401  (registers the tables)
 from app.config import get_settings
-from app.db import Base, make_engine
+from app.db import Base, described_by_models, make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -37,6 +37,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=Base.metadata,
             render_as_batch=sqlite,
+            include_name=described_by_models,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -23,7 +23,11 @@ bp = Blueprint("sessions", __name__, url_prefix="/api/sessions")
 
 @bp.get("")
 @jwt_required()
-@documented(summary="List chat sessions, newest first", query=Page, response=SessionPage)
+@documented(
+    summary="List chat sessions: pinned first, then the most recently active",
+    query=Page,
+    response=SessionPage,
+)
 def list_sessions() -> tuple[Response, int]:
     page = parse_query(Page)
     rows, total = chats.list_chats(get_db(), signed_in_user().id, page.limit, page.offset)
@@ -53,7 +57,9 @@ def show_session(session_id: int) -> tuple[Response, int]:
 @bp.patch("/<int:session_id>")
 @jwt_required()
 @documented(
-    summary="Rename a chat session or change its settings", body=SessionUpdate, response=SessionOut
+    summary="Rename, pin or unpin a chat session, or change its settings",
+    body=SessionUpdate,
+    response=SessionOut,
 )
 def update_session(session_id: int) -> tuple[Response, int]:
     body = parse_body(SessionUpdate)

@@ -18,11 +18,12 @@ class SessionUpdate(Body):
     title: Title | None = None
     use_knowledge_base: bool | None = None
     template_id: RowId | None = None
+    pinned: bool | None = None
 
     @model_validator(mode="after")
     def something_to_change(self) -> SessionUpdate:
         if not self.model_fields_set:
-            raise ValueError("give at least one of title, use_knowledge_base, template_id")
+            raise ValueError("give at least one of title, use_knowledge_base, template_id, pinned")
         return self
 
 
@@ -33,6 +34,7 @@ class SessionOut(Out):
     template_id: int | None
     created_at: Timestamp
     updated_at: Timestamp
+    pinned_at: Timestamp | None
 
 
 class SessionPage(BaseModel):

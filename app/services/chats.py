@@ -17,13 +17,19 @@ from app.streams import TokenStreams
 def list_chats(
     db: Session, user_id: int, limit: int, offset: int
 ) -> tuple[Sequence[ChatSession], int]:
-    """The user's chats, most recently active first, and how many there are in all."""
+    """The user's chats, pinned ones first (last pinned first), then the most recently active
+    first, and how many there are in all."""
     mine = ChatSession.owner_id == user_id
     total = db.scalar(select(func.count()).select_from(ChatSession).where(mine)) or 0
     rows = db.scalars(
         select(ChatSession)
         .where(mine)
-        .order_by(ChatSession.updated_at.desc(), ChatSession.id.desc())
+        .order_by(
+            ChatSession.pinned_at.is_(None),
+            ChatSession.pinned_at.desc(),
+            ChatSession.updated_at.desc(),
+            ChatSession.id.desc(),
+        )
         .limit(limit)
         .offset(offset)
     ).all()
@@ -47,8 +53,14 @@ def create_chat(
 def update_chat(
     db: Session, user_id: int, session_id: int, changes: dict[str, object]
 ) -> ChatSession:
-    """Applies the given fields (title, use_knowledge_base, template_id); absent ones stay."""
+    """Applies the given fields (title, use_knowledge_base, template_id, pinned); absent ones
+    stay. Pinning alone leaves the chat's last activity as it was (it keeps its date group)."""
     chat = owned_session(db, user_id, session_id)
+    if changes.get("pinned") is not None:
+        chat.pinned_at = (chat.pinned_at or utcnow()) if changes["pinned"] else None
+    if set(changes) <= {"pinned"}:
+        db.commit()
+        return chat
     if changes.get("title") is not None:
         chat.title = str(changes["title"])
     if changes.get("use_knowledge_base") is not None:

@@ -1938,6 +1938,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search your messages (every word, as a prefix; best matches first) */
+        get: {
+            parameters: {
+                query: {
+                    q: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SearchResults"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions": {
         parameters: {
             query?: never;
@@ -1945,7 +1993,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List chat sessions, newest first */
+        /** List chat sessions: pinned first, then the most recently active */
         get: {
             parameters: {
                 query?: {
@@ -2141,7 +2189,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Rename a chat session or change its settings */
+        /** Rename, pin or unpin a chat session, or change its settings */
         patch: {
             parameters: {
                 query?: never;
@@ -4452,6 +4500,16 @@ export interface components {
              */
             strict?: boolean;
         };
+        /**
+         * Highlight
+         * @description Characters ``start`` (inclusive) to ``end`` (exclusive) of the snippet matched.
+         */
+        Highlight: {
+            /** End */
+            end: number;
+            /** Start */
+            start: number;
+        };
         /** ImportedChats */
         ImportedChats: {
             /** Items */
@@ -4896,6 +4954,44 @@ export interface components {
          * @enum {string}
          */
         Role: "user" | "admin";
+        /** SearchHit */
+        SearchHit: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Highlights */
+            highlights: components["schemas"]["Highlight"][];
+            /** Message Id */
+            message_id: number;
+            /** Role */
+            role: string;
+            /** Session Id */
+            session_id: number;
+            /** Session Title */
+            session_title: string;
+            /**
+             * Snippet
+             * @description the message's text around the first match, on one line
+             */
+            snippet: string;
+        };
+        /** SearchQuery */
+        SearchQuery: {
+            /**
+             * Limit
+             * @default 20
+             */
+            limit?: number;
+            /** Q */
+            q: string;
+        };
+        /** SearchResults */
+        SearchResults: {
+            /** Items */
+            items: components["schemas"]["SearchHit"][];
+        };
         /** SessionCreate */
         SessionCreate: {
             /**
@@ -4923,6 +5019,8 @@ export interface components {
             created_at: string;
             /** Id */
             id: number;
+            /** Pinned At */
+            pinned_at: string | null;
             /** Template Id */
             template_id: number | null;
             /** Title */
@@ -4948,6 +5046,11 @@ export interface components {
         };
         /** SessionUpdate */
         SessionUpdate: {
+            /**
+             * Pinned
+             * @default null
+             */
+            pinned?: boolean | null;
             /**
              * Template Id
              * @default null
