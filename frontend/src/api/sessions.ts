@@ -36,3 +36,7 @@ export async function exportSession(client: ApiClient, id: number, format: Expor
 /** Chats from a file's JSON: a QueueChat export, or ChatGPT's (one conversation or the list). */
 export const importSessions = (client: ApiClient, body: unknown) =>
   unwrap(client.http.POST("/api/sessions/import", { body: body as never }));
+
+/** The user's messages holding every word of ``q`` (as prefixes), best first. */
+export const searchMessages = (client: ApiClient, q: string) =>
+  unwrap(client.http.GET("/api/search", { params: { query: { q } } }));

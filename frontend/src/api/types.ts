@@ -34,3 +34,5 @@ export type BudgetIn = Schemas["BudgetIn"];
 export type BudgetList = Schemas["BudgetList"];
 export type AuditQuery = NonNullable<paths["/api/admin/audit"]["get"]["parameters"]["query"]>;
 export type AuditEventOut = Schemas["AuditEventOut"];
+export type SearchHit = Schemas["SearchHit"];
+export type Highlight = Schemas["Highlight"];

@@ -1,8 +1,8 @@
 import { Alert, Box, CircularProgress, Drawer, useMediaQuery } from "@mui/material";
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { useApiClient } from "../../api/context";
-import { exportSession } from "../../api/sessions";
+import { exportSession, searchMessages } from "../../api/sessions";
 import type { SessionOut } from "../../api/types";
 import { saveBlob } from "../../download";
 import { useChatSessions, useRefreshSessions, useSessionCalls } from "../../queries/sessions";
@@ -37,6 +37,7 @@ export function ChatPage() {
   };
 
   const createSession = (title: string): Promise<SessionOut> => calls.create(titleFrom(title));
+  const findMessages = useCallback(async (q: string) => (await searchMessages(client, q)).items, [client]);
 
   const sidebar = (
     <Sidebar
@@ -46,6 +47,14 @@ export function ChatPage() {
       onNew={() => void alert.attempt(async () => select((await createSession(DEFAULT_TITLE)).id))}
       onRename={async (id, title) => {
         await calls.update({ id, patch: { title } });
+      }}
+      onPin={async (session, pinned) => {
+        await alert.attempt(() => calls.update({ id: session.id, patch: { pinned } }));
+      }}
+      onSearchMessages={findMessages}
+      onOpenMessage={(hit) => {
+        navigate(`/c/${hit.session_id}?m=${hit.message_id}`);
+        setDrawerOpen(false);
       }}
       onExport={(session, format) =>
         void alert.attempt(async () =>

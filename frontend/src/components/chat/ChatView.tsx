@@ -1,6 +1,7 @@
 import ForumOutlinedIcon from "@mui/icons-material/ForumOutlined";
 import { Alert, Box, Button, CircularProgress, Container, Typography } from "@mui/material";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useSearchParams } from "react-router-dom";
 import { ApiError } from "../../api/errors";
 import { FINAL_STATUSES } from "../../api/enums";
 import type { MessageOut, SessionOut, SessionUpdate, TemplateOut } from "../../api/types";
@@ -15,6 +16,7 @@ import { CONTINUE_PROMPT, MessageItem } from "./MessageItem";
 
 export const DEFAULT_TITLE = "New chat";
 const NO_MESSAGES: MessageOut[] = [];
+const FOUND_OUTLINE_MS = 4000;
 const MAX_AUTO_RETRY_S = 120; // a longer wait (a spent budget: until tomorrow) is only said
 
 export function titleFrom(text: string): string {
@@ -158,6 +160,21 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
     if (el && stickToBottom.current) requestAnimationFrame(() => (el.scrollTop = el.scrollHeight));
   }), [store]);
 
+  // a message opened from the search: scrolled to and outlined for a moment, once
+  const [searchParams] = useSearchParams();
+  const target = Number(searchParams.get("m")) || null;
+  const shownTarget = useRef<number | null>(null);
+  useEffect(() => {
+    if (target === null || shownTarget.current === target) return;
+    const el = scroller.current?.querySelector<HTMLElement>(`[data-message-id="${target}"]`);
+    if (!el) return;
+    shownTarget.current = target;
+    stickToBottom.current = false;
+    el.scrollIntoView({ block: "center" });
+    el.dataset.found = "true";
+    window.setTimeout(() => delete el.dataset.found, FOUND_OUTLINE_MS);
+  }, [target, messages]);
+
   const lastId = messages.length ? messages[messages.length - 1].id : null;
   return (
     <Box sx={{ display: "flex", flexDirection: "column", height: "100%", minHeight: 0 }}>
@@ -165,7 +182,12 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
       <Box aria-live="polite" data-testid="reply-announcer" sx={visuallyHidden}>
         {announced}
       </Box>
-      <Box ref={scroller} onScroll={onScroll} sx={{ flex: 1, overflowY: "auto" }} data-testid="messages">
+      <Box
+        ref={scroller}
+        onScroll={onScroll}
+        sx={{ flex: 1, overflowY: "auto", "& [data-found]": { outline: (t) => `3px solid ${t.palette.warning.main}`, outlineOffset: 4, borderRadius: 1 } }}
+        data-testid="messages"
+      >
         <Container maxWidth="md" sx={{ py: 3, display: "flex", flexDirection: "column", gap: 2.5 }}>
           {loading && <CircularProgress sx={{ alignSelf: "center" }} />}
           {!loading && messages.length === 0 && (

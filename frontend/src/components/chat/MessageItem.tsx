@@ -40,6 +40,7 @@ export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelet
         )}
         <Paper
           data-role="user"
+          data-message-id={message.id}
           elevation={0}
           sx={{
             px: 2,

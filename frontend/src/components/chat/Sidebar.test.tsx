@@ -1,6 +1,6 @@
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { SessionOut } from "../../api/types";
+import type { SearchHit, SessionOut } from "../../api/types";
 import { Sidebar } from "./Sidebar";
 
 const session = (id: number, title: string): SessionOut => ({
@@ -45,5 +45,59 @@ describe("Sidebar", () => {
     await userEvent.click(screen.getByRole("menuitem", { name: "Delete" }));
     await userEvent.click(screen.getByRole("button", { name: "Delete" }));
     expect(onDelete).toHaveBeenCalledWith(1);
+  });
+
+  it("searches the messages once typing pauses and opens a hit, its words marked", async () => {
+    const hit: SearchHit = {
+      message_id: 42, session_id: 2, session_title: "Python help", role: "assistant",
+      snippet: "…use <b>asyncio</b> for waiting", highlights: [{ start: 8, end: 15 }],
+      created_at: "2026-01-01T00:00:00Z",
+    };
+    const onSearchMessages = vi.fn(async () => [hit]);
+    const onOpenMessage = vi.fn();
+    render(
+      <Sidebar sessions={sessions} activeId={null} onSelect={vi.fn()} onNew={vi.fn()} onRename={vi.fn()}
+        onDelete={vi.fn()} onSearchMessages={onSearchMessages} onOpenMessage={onOpenMessage} />,
+    );
+    await userEvent.type(screen.getByLabelText("Search chats"), "async");
+    const found = await screen.findByTestId("message-hit");
+    expect(onSearchMessages).toHaveBeenCalledTimes(1); // once, after the pause, not per key
+    expect(onSearchMessages).toHaveBeenCalledWith("async");
+    expect(found.querySelector("mark")?.textContent).toBe("asyncio");
+    expect(found).toHaveTextContent("…use <b>asyncio</b> for waiting"); // markup stays text
+    expect(found).toHaveTextContent("Reply in Python help");
+    await userEvent.click(found);
+    expect(onOpenMessage).toHaveBeenCalledWith(hit);
+  });
+
+  it("says when no message holds the words, and does not search one letter", async () => {
+    const onSearchMessages = vi.fn(async () => []);
+    render(
+      <Sidebar sessions={sessions} activeId={null} onSelect={vi.fn()} onNew={vi.fn()} onRename={vi.fn()}
+        onDelete={vi.fn()} onSearchMessages={onSearchMessages} />,
+    );
+    await userEvent.type(screen.getByLabelText("Search chats"), "q");
+    await new Promise((r) => setTimeout(r, 400));
+    expect(onSearchMessages).not.toHaveBeenCalled();
+    await userEvent.type(screen.getByLabelText("Search chats"), "zx");
+    expect(await screen.findByText("No message holds these words.")).toBeInTheDocument();
+  });
+
+  it("groups chats under Pinned and their day, and pins from the menu", async () => {
+    const today = new Date().toISOString();
+    const pinned = { ...session(4, "Handbook"), updated_at: today, pinned_at: today } as SessionOut;
+    const onPin = vi.fn(async () => undefined);
+    render(
+      <Sidebar sessions={[{ ...session(5, "Fresh"), updated_at: today } as SessionOut, pinned, ...sessions]}
+        activeId={null} onSelect={vi.fn()} onNew={vi.fn()} onRename={vi.fn()} onDelete={vi.fn()} onPin={onPin} />,
+    );
+    const headers = screen.getAllByRole("listitem").filter((li) => li.classList.contains("MuiListSubheader-root"));
+    expect(headers.map((h) => h.textContent)).toEqual(["Pinned", "Today", "January 2026"]);
+    await userEvent.click(screen.getByLabelText("Options for Handbook"));
+    await userEvent.click(screen.getByRole("menuitem", { name: "Unpin" }));
+    expect(onPin).toHaveBeenCalledWith(pinned, false);
+    await userEvent.click(screen.getByLabelText("Options for Fresh"));
+    await userEvent.click(screen.getByRole("menuitem", { name: "Pin" }));
+    expect(onPin).toHaveBeenLastCalledWith(expect.objectContaining({ id: 5 }), true);
   });
 });

@@ -15,13 +15,15 @@ import {
   ListItem,
   ListItemButton,
   ListItemText,
+  ListSubheader,
   Menu,
   MenuItem,
   TextField,
   Typography,
 } from "@mui/material";
-import { useMemo, useState } from "react";
-import type { SessionOut } from "../../api/types";
+import { type ReactNode, useEffect, useMemo, useState } from "react";
+import type { Highlight, SearchHit, SessionOut } from "../../api/types";
+import { groupChats } from "./chatGroups";
 
 const EXPORTS = [
   ["markdown", "Export as Markdown"],
@@ -39,9 +41,53 @@ interface Props {
   onExport?: (session: SessionOut, format: "markdown" | "json") => void;
   /** Imports chats from a JSON file (absent: no import offered). */
   onImport?: (file: File) => void;
+  /** Pins or unpins a chat (absent: no pinning offered). */
+  onPin?: (session: SessionOut, pinned: boolean) => Promise<void>;
+  /** Searches the messages of every chat (absent: the search box filters titles only). */
+  onSearchMessages?: (query: string) => Promise<SearchHit[]>;
+  /** Opens a found message in its chat. */
+  onOpenMessage?: (hit: SearchHit) => void;
 }
 
-export function Sidebar({ sessions, activeId, onSelect, onNew, onRename, onDelete, onExport, onImport }: Props) {
+const SEARCH_DELAY_MS = 300; // typing pauses this long before the messages are searched
+const MIN_SEARCH_CHARS = 2;
+
+/** The snippet with its matched words marked (as text: nothing in it is markup). */
+export function Highlighted({ text, highlights }: { text: string; highlights: Highlight[] }) {
+  const parts: ReactNode[] = [];
+  let at = 0;
+  for (const { start, end } of highlights) {
+    if (start < at || end > text.length) continue;
+    parts.push(text.slice(at, start), <mark key={start}>{text.slice(start, end)}</mark>);
+    at = end;
+  }
+  parts.push(text.slice(at));
+  return <>{parts}</>;
+}
+
+/** Found messages for a query, searched after typing pauses; null while there is nothing to show. */
+function useMessageSearch(query: string, search: Props["onSearchMessages"]) {
+  const [found, setFound] = useState<{ query: string; hits: SearchHit[] | null; error: string | null } | null>(null);
+  const needle = query.trim();
+  useEffect(() => {
+    if (!search || needle.length < MIN_SEARCH_CHARS) return;
+    let current = true;
+    const timer = window.setTimeout(() => {
+      search(needle).then(
+        (hits) => current && setFound({ query: needle, hits, error: null }),
+        (e: Error) => current && setFound({ query: needle, hits: null, error: e.message }),
+      );
+    }, SEARCH_DELAY_MS);
+    return () => {
+      current = false;
+      window.clearTimeout(timer);
+    };
+  }, [needle, search]);
+  return found && found.query === needle ? found : null;
+}
+
+export function Sidebar(props: Props) {
+  const { sessions, activeId, onSelect, onNew, onRename, onDelete, onExport, onImport, onPin, onSearchMessages, onOpenMessage } = props;
   const [query, setQuery] = useState("");
   const [menu, setMenu] = useState<{ anchor: HTMLElement; session: SessionOut } | null>(null);
   const [renaming, setRenaming] = useState<SessionOut | null>(null);
@@ -53,6 +99,11 @@ export function Sidebar({ sessions, activeId, onSelect, onNew, onRename, onDelet
     const needle = query.trim().toLowerCase();
     return needle ? sessions.filter((s) => s.title.toLowerCase().includes(needle)) : sessions;
   }, [sessions, query]);
+  const groups = useMemo(
+    () => (query.trim() ? [{ label: "Chats", sessions: shown }] : groupChats(shown, new Date())),
+    [query, shown],
+  );
+  const found = useMessageSearch(query, onSearchMessages);
 
   const submitRename = async () => {
     if (!renaming) return;
@@ -89,7 +140,7 @@ export function Sidebar({ sessions, activeId, onSelect, onNew, onRename, onDelet
         )}
         <TextField
           size="small"
-          placeholder="Search chats"
+          placeholder={onSearchMessages ? "Search chats and messages" : "Search chats"}
           value={query}
           onChange={(e) => setQuery(e.target.value)}
           slotProps={{
@@ -104,31 +155,69 @@ export function Sidebar({ sessions, activeId, onSelect, onNew, onRename, onDelet
           }}
         />
       </Box>
-      <List dense sx={{ overflowY: "auto", flex: 1, px: 1 }}>
-        {shown.map((session) => (
-          <ListItem
-            key={session.id}
-            disablePadding
-            secondaryAction={
-              <IconButton
-                edge="end"
-                size="small"
-                aria-label={`Options for ${session.title}`}
-                onClick={(e) => setMenu({ anchor: e.currentTarget, session })}
-              >
-                <MoreVertIcon fontSize="small" />
-              </IconButton>
-            }
-          >
-            <ListItemButton selected={session.id === activeId} onClick={() => onSelect(session.id)} sx={{ borderRadius: 1 }}>
-              <ListItemText primary={session.title} slotProps={{ primary: { noWrap: true } }} />
-            </ListItemButton>
-          </ListItem>
-        ))}
-        {shown.length === 0 && (
+      <List dense sx={{ overflowY: "auto", flex: 1, px: 1 }} subheader={<li />}>
+        {groups.map((group) =>
+          group.sessions.length === 0 ? null : (
+            <li key={group.label}>
+              <ul style={{ padding: 0 }}>
+                <ListSubheader sx={{ lineHeight: "32px", bgcolor: "background.paper" }}>{group.label}</ListSubheader>
+                {group.sessions.map((session) => (
+                  <ListItem
+                    key={session.id}
+                    disablePadding
+                    data-pinned={session.pinned_at ? "true" : undefined}
+                    secondaryAction={
+                      <IconButton
+                        edge="end"
+                        size="small"
+                        aria-label={`Options for ${session.title}`}
+                        onClick={(e) => setMenu({ anchor: e.currentTarget, session })}
+                      >
+                        <MoreVertIcon fontSize="small" />
+                      </IconButton>
+                    }
+                  >
+                    <ListItemButton selected={session.id === activeId} onClick={() => onSelect(session.id)} sx={{ borderRadius: 1 }}>
+                      <ListItemText primary={session.title} slotProps={{ primary: { noWrap: true } }} />
+                    </ListItemButton>
+                  </ListItem>
+                ))}
+              </ul>
+            </li>
+          ),
+        )}
+        {shown.length === 0 && !found?.hits?.length && (
           <Typography variant="body2" color="text.secondary" sx={{ p: 2 }}>
             {query ? "No chat matches." : "No chats yet."}
           </Typography>
+        )}
+        {found && (
+          <li>
+            <ul style={{ padding: 0 }} data-testid="message-hits">
+              <ListSubheader sx={{ lineHeight: "32px", bgcolor: "background.paper" }}>Messages</ListSubheader>
+              {found.error && (
+                <Typography variant="body2" color="error" sx={{ px: 2 }} role="alert">
+                  {found.error}
+                </Typography>
+              )}
+              {found.hits?.length === 0 && (
+                <Typography variant="body2" color="text.secondary" sx={{ px: 2 }}>
+                  No message holds these words.
+                </Typography>
+              )}
+              {found.hits?.map((hit) => (
+                <ListItem key={hit.message_id} disablePadding>
+                  <ListItemButton onClick={() => onOpenMessage?.(hit)} sx={{ borderRadius: 1, "& mark": { bgcolor: "warning.light", color: "inherit", borderRadius: 0.5 } }} data-testid="message-hit">
+                    <ListItemText
+                      primary={<Highlighted text={hit.snippet} highlights={hit.highlights} />}
+                      secondary={`${hit.role === "user" ? "You" : "Reply"} in ${hit.session_title}`}
+                      slotProps={{ primary: { sx: { display: "-webkit-box", WebkitLineClamp: 2, WebkitBoxOrient: "vertical", overflow: "hidden", overflowWrap: "anywhere" } }, secondary: { noWrap: true } }}
+                    />
+                  </ListItemButton>
+                </ListItem>
+              ))}
+            </ul>
+          </li>
         )}
       </List>
       <Menu anchorEl={menu?.anchor} open={menu !== null} onClose={() => setMenu(null)}>
@@ -141,6 +230,16 @@ export function Sidebar({ sessions, activeId, onSelect, onNew, onRename, onDelet
         >
           Rename
         </MenuItem>
+        {onPin && menu && (
+          <MenuItem
+            onClick={() => {
+              void onPin(menu.session, !menu.session.pinned_at);
+              setMenu(null);
+            }}
+          >
+            {menu.session.pinned_at ? "Unpin" : "Pin"}
+          </MenuItem>
+        )}
         {onExport &&
           EXPORTS.map(([format, label]) => (
             <MenuItem
