@@ -4,7 +4,7 @@ import { skipToken, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import { useApiClient } from "../api/context";
 import { createSession, deleteSession, getSession, importSessions, listSessions, updateSession } from "../api/sessions";
-import type { ImportedChats, SessionOut, SessionUpdate } from "../api/types";
+import type { ImportedChats, SessionCreate, SessionOut, SessionUpdate } from "../api/types";
 import { editItems, replaceById, useApiMutation } from "./cache";
 
 export const sessionKeys = {
@@ -41,7 +41,7 @@ export function useRefreshSessions(): () => void {
 /** The calls that create, change or delete a chat; each edits the cached list in place. */
 export function useSessionCalls() {
   const create = useApiMutation(
-    (client, title: string) => createSession(client, { title }),
+    (client, body: SessionCreate) => createSession(client, body),
     (queryClient, created: SessionOut) => editItems<SessionOut>(queryClient, sessionKeys.list, (items) => [created, ...items]),
   );
   const update = useApiMutation(

@@ -22,13 +22,14 @@ const message = (id: number, role: string, content: string, status = "done") => 
   citations: [],
 });
 
-/** Chat 1 open, for a logged-in user; the requests it made. */
-function renderChat(route: ApiRoute) {
+/** Chat 1 open (or ``path``), for a logged-in user; the requests it made. */
+function renderChat(route: ApiRoute, path = "/c/1") {
   const { client, requests } = fakeClient(route);
   client.setTokens({ access_token: jwt(), refresh_token: "r" });
   render(
-    <Providers client={client} path="/c/1">
+    <Providers client={client} path={path}>
       <Routes>
+        <Route path="/" element={<ChatPage />} />
         <Route path="/c/:sessionId" element={<ChatPage />} />
       </Routes>
     </Providers>,
@@ -173,5 +174,43 @@ describe("ChatPage", () => {
     expect(screen.queryByTestId("retry-countdown")).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(sent.posts).toBe(1);
+  });
+
+  it("makes a chat only when its first message is accepted, with the settings chosen before", async () => {
+    const chat = { id: 7, title: "Where is the handbook?", created_at: now, updated_at: now, pinned_at: null, use_knowledge_base: true, template_id: null };
+    let refuse = true;
+    const route: ApiRoute = (method, url) => {
+      if (url === "/api/auth/me") return [200, { id: 1, username: "ann", role: "user", active: true, email: null, created_at: now }];
+      if (url.startsWith("/api/sessions?")) return [200, { items: [], total: 0, limit: 100, offset: 0 }];
+      if (url === "/api/sessions" && method === "POST") return [201, chat];
+      if (url === "/api/sessions/7" && method === "DELETE") return [204, null];
+      if (url === "/api/sessions/7" && method === "GET") return [200, chat];
+      if (url === "/api/sessions/7/messages" && method === "GET") return [200, { items: [] }];
+      if (url === "/api/sessions/7/messages" && method === "POST") {
+        if (refuse) return [422, { error: { code: "content_blocked", message: "the policy blocks this" } }];
+        return [202, { user_message_id: 10, assistant_message_id: 11, status: "queued" }];
+      }
+      return undefined;
+    };
+    const requests = renderChat(route, "/");
+    expect(await screen.findByText("Start a new chat")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("switch", { name: "Knowledge base" }));
+    expect(screen.getByRole("switch", { name: "Knowledge base" })).toBeChecked();
+    await userEvent.click(screen.getByRole("button", { name: "New chat" }));
+    expect(requests.filter((r) => r.method !== "GET")).toEqual([]); // nothing made yet
+    expect(screen.getByRole("switch", { name: "Knowledge base" })).toBeChecked(); // still chosen
+    await userEvent.type(screen.getByLabelText("Message"), "Where is the handbook?{Enter}");
+    expect(await screen.findByRole("alert")).toHaveTextContent("the policy blocks this");
+    const made = requests.filter((r) => r.method !== "GET").map((r) => [r.method, r.url, r.body]);
+    expect(made).toEqual([
+      ["POST", "/api/sessions", { title: "Where is the handbook?", use_knowledge_base: true, template_id: null }],
+      ["POST", "/api/sessions/7/messages", { content: "Where is the handbook?" }],
+      ["DELETE", "/api/sessions/7", undefined], // refused: no empty chat is left
+    ]);
+
+    refuse = false;
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(requests.filter((r) => r.method === "POST")).toHaveLength(4));
+    expect(requests.filter((r) => r.method !== "GET").slice(3).map((r) => r.url)).toEqual(["/api/sessions", "/api/sessions/7/messages"]);
   });
 });

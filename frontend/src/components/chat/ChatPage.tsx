@@ -9,7 +9,7 @@ import { useChatSessions, useRefreshSessions, useSessionCalls } from "../../quer
 import { useTemplates } from "../../queries/templates";
 import { TopBar } from "../TopBar";
 import { useErrorAlert } from "../useErrorAlert";
-import { ChatView, DEFAULT_TITLE, titleFrom } from "./ChatView";
+import { type ChatDraft, ChatView, titleFrom } from "./ChatView";
 import { Sidebar } from "./Sidebar";
 
 const SIDEBAR_WIDTH = 280;
@@ -36,7 +36,8 @@ export function ChatPage() {
     setDrawerOpen(false);
   };
 
-  const createSession = (title: string): Promise<SessionOut> => calls.create(titleFrom(title));
+  const createSession = (firstMessage: string, settings: ChatDraft): Promise<SessionOut> =>
+    calls.create({ ...settings, title: titleFrom(firstMessage) });
   const findMessages = useCallback(async (q: string) => (await searchMessages(client, q)).items, [client]);
 
   const sidebar = (
@@ -44,7 +45,10 @@ export function ChatPage() {
       sessions={sessions}
       activeId={activeId}
       onSelect={select}
-      onNew={() => void alert.attempt(async () => select((await createSession(DEFAULT_TITLE)).id))}
+      onNew={() => {
+        navigate("/"); // a chat is made when its first message is accepted (ChatView)
+        setDrawerOpen(false);
+      }}
       onRename={async (id, title) => {
         await calls.update({ id, patch: { title } });
       }}

@@ -30,13 +30,14 @@ export function replyOptions(): Pick<RegenerateBody, "max_tokens"> {
 }
 
 interface Props {
-  session: SessionOut | null;
+  /** the chat's settings (a field the server does not have is absent) */
+  settings: Pick<SessionOut, "use_knowledge_base" | "template_id"> | null;
   templates: TemplateOut[] | null;
   onChange: (patch: SessionUpdate) => void;
 }
 
 /** Per-chat knowledge-base switch and template picker (when the server has them), reply length. */
-export function ChatSettings({ session, templates, onChange }: Props) {
+export function ChatSettings({ settings: session, templates, onChange }: Props) {
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
   const [maxTokens, setMaxTokens] = useState(() => String(storedMaxTokens() ?? ""));
   const hasKnowledgeBase = session !== null && session.use_knowledge_base !== undefined;

@@ -24,10 +24,15 @@ export function titleFrom(text: string): string {
   return line.length > 60 ? `${line.slice(0, 57)}…` : line || DEFAULT_TITLE;
 }
 
+/** The settings of a chat not made yet: chosen before its first message, sent with it. */
+export type ChatDraft = Pick<SessionOut, "use_knowledge_base" | "template_id">;
+const NEW_CHAT: ChatDraft = { use_knowledge_base: false, template_id: null };
+
 interface Props {
+  /** null: a new chat, made when its first message is accepted */
   session: SessionOut | null;
   templates: TemplateOut[] | null;
-  createSession: (firstMessage: string) => Promise<SessionOut>;
+  createSession: (firstMessage: string, settings: ChatDraft) => Promise<SessionOut>;
   onSessionChanged: (session: SessionOut) => void;
 }
 
@@ -51,6 +56,7 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
   const [confirmDialog, confirm] = useConfirm();
   const { update: updateSession, remove: removeSession } = useSessionCalls();
   const [retry, setRetry] = useState<{ text: string; at: number } | null>(null);
+  const [draft, setDraft] = useState<ChatDraft>(NEW_CHAT);
   const sendRef = useRef<((text: string) => Promise<boolean>) | null>(null);
   const [composerKey, setComposerKey] = useState(0);
   const [now, setNow] = useState(Date.now); // the countdown's clock
@@ -92,7 +98,7 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
     attempt(async () => {
       setRetry(null);
       const made = session === null; // the chat exists once its first message is accepted
-      let target = session ?? (await createSession(text));
+      let target = session ?? (await createSession(text, draft));
       try {
         if (target.title === DEFAULT_TITLE && messages.length === 0) {
           // a chat made with "New chat" takes its title from the first message
@@ -113,7 +119,10 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
     });
   sendRef.current = send;
 
-  useEffect(() => setRetry(null), [sessionId]);
+  useEffect(() => {
+    setRetry(null);
+    if (sessionId === null) setDraft(NEW_CHAT); // "New chat" starts from the defaults
+  }, [sessionId]);
   useEffect(() => {
     if (!retry) return;
     const timer = window.setInterval(() => {
@@ -144,6 +153,7 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
 
   const changeSettings = async (patch: SessionUpdate) => {
     if (session) await attempt(async () => onSessionChanged(await updateSession({ id: session.id, patch })));
+    else setDraft((settings) => ({ ...settings, ...(patch as ChatDraft) }));
   };
 
   // follow the reply down while the reader is at the bottom
@@ -231,7 +241,7 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
               Sending again in {Math.max(0, Math.ceil((retry.at - now) / 1000))} s…
             </Alert>
           )}
-          <ChatSettings session={session} templates={templates} onChange={(p) => void changeSettings(p)} />
+          <ChatSettings settings={session ?? draft} templates={templates} onChange={(p) => void changeSettings(p)} />
           <Composer
             key={composerKey}
             busy={busy}
