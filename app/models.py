@@ -291,7 +291,7 @@ class ApiKey(Base):
 import app.records  # noqa: E402, F401  the usage, budget and audit tables, before the loop below
 from app.api_files_table import ApiFile  # noqa: E402, F401  (needs utcnow; before the loop)
 from app.instance import Deployment  # noqa: E402, F401  the database's instance id
-from app.workspace_models import Feedback  # noqa: E402  (defined apart, referred to above)
+from app.workspace_models import ChatShare, Feedback  # noqa: E402, F401  (defined apart)
 
 # Ids are never reused, on any table: SQLite hands a deleted row's id to the next insert unless the
 # table is AUTOINCREMENT (PostgreSQL's sequences never go back). A reused id would meet what a

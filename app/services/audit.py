@@ -35,6 +35,8 @@ class Action:
     ACTIVATED = "user.activated"
     DEACTIVATED = "user.deactivated"
     CHAT_DELETED = "chat.deleted"
+    CHAT_SHARED = "chat.shared"
+    SHARE_REVOKED = "chat.share_revoked"
     DOCUMENT_UPLOADED = "document.uploaded"
     DOCUMENT_DELETED = "document.deleted"
     DOCUMENT_REINDEXED = "document.reindexed"

@@ -34,6 +34,8 @@ SIGNED_IN = {
     "usage.my_usage",
     "openai_completions.create_completion", "openai_files.upload_file",
     "openai_files.list_files", "openai_batches.create_batch", "openai_batches.list_batches",
+    "catalog.message_limits", "sessions.import_sessions", "search.search_messages",
+    "shares.read_shared",  # a link is for any signed-in user: tests/api/test_shares.py
 }  # fmt: skip
 ADMIN = {
     "admin_system.system_status", "admin_users.list_users", "admin_users.update_user",
@@ -53,6 +55,8 @@ OWNED = {  # the path parameter names the owner's object
     "messages.regenerate", "feedback.rate_reply", "feedback.withdraw_rating",
     "openai_files.retrieve_file", "openai_files.file_content",
     "openai_files.delete_file", "openai_batches.retrieve_batch", "openai_batches.cancel_batch",
+    "messages.delete_pair", "sessions.export_session", "shares.share_chat", "shares.list_shares",
+    "shares.revoke_share",
 }  # fmt: skip
 # bodies that pass validation, so that what answers is the access check, not the parser
 BODIES: dict[str, dict[str, Any]] = {
@@ -86,8 +90,8 @@ def call(
 
 @pytest.fixture()
 def owners_objects(client: FlaskClient, app: Flask) -> tuple[dict[str, str], dict[str, Any]]:
-    """An owner with one of everything: a chat with a message pair, a batch, an API key, a
-    Batch API file and batch."""
+    """An owner with one of everything: a chat with a message pair and a link to it, a batch, an
+    API key, a Batch API file and batch."""
     owner = register_and_login(client)
     chat = client.post("/api/sessions", json={"title": "private"}, headers=owner).json["id"]
     with app.extensions["queuechat"].db.session() as db:
@@ -98,6 +102,7 @@ def owners_objects(client: FlaskClient, app: Flask) -> tuple[dict[str, str], dic
         db.add(reply)
         db.flush()
         message = reply.id
+    share = client.post(f"/api/sessions/{chat}/shares", headers=owner).json["id"]
     batch = client.post(
         "/api/batches?name=private",
         data=b'{"custom_id": "a", "prompt": "hi"}\n',
@@ -118,7 +123,8 @@ def owners_objects(client: FlaskClient, app: Flask) -> tuple[dict[str, str], dic
         json={"input_file_id": upload, "endpoint": "/v1/completions", "completion_window": "24h"},
         headers=owner,
     ).json["id"]
-    ids = {"session_id": chat, "message_id": message, "batch_id": batch, "key_id": key}
+    ids = {"session_id": chat, "message_id": message, "batch_id": batch, "key_id": key,
+           "share_id": share}  # fmt: skip
     # the Batch API's ids are strings in the path, as OpenAI's are
     return owner, {**ids, "file_id": upload, "api_batch_id": api_batch}
 
@@ -176,6 +182,8 @@ def test_another_users_objects_are_404_and_untouched(
     assert chat.status_code == 200 and chat.json["title"] == "private"
     messages = client.get(f"/api/sessions/{ids['session_id']}/messages", headers=owner).json
     assert [m["content"] for m in messages["items"]] == ["secret question", "ok"]
+    links = client.get(f"/api/sessions/{ids['session_id']}/shares", headers=owner).json["items"]
+    assert [link["id"] for link in links] == [ids["share_id"]]
     assert client.get(f"/api/batches/{ids['batch_id']}", headers=owner).json["status"] == "queued"
     keys = client.get("/api/keys", headers=owner).json["items"]
     assert [k["revoked_at"] for k in keys] == [None]
