@@ -1,7 +1,8 @@
 import { Box, CircularProgress } from "@mui/material";
 import { lazy, Suspense, type ReactNode } from "react";
-import { Navigate, Route, Routes } from "react-router-dom";
+import { Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { useAuth } from "./auth";
+import { useReturnPath } from "./returnPath";
 import { AuthPage } from "./components/auth/AuthPage";
 import { ChatPage } from "./components/chat/ChatPage";
 import { StreamingProvider } from "./streaming";
@@ -12,14 +13,23 @@ const AdminPage = lazy(() => import("./components/admin/AdminPage").then((m) => 
 const WorkspacePage = lazy(() =>
   import("./components/workspace/WorkspacePage").then((m) => ({ default: m.WorkspacePage })),
 );
+const SharedChatPage = lazy(() =>
+  import("./components/chat/SharedChatPage").then((m) => ({ default: m.SharedChatPage })),
+);
 const UsagePage = lazy(() => import("./components/usage/UsagePage").then((m) => ({ default: m.UsagePage })));
 
 function RequireUser({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
   const { user, loading } = useAuth();
+  const location = useLocation();
   if (loading) return <Loading />;
-  if (!user) return <Navigate to="/login" replace />;
+  // signed in, the user comes back here (a shared link, a chat's address)
+  if (!user) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   if (admin && user.role !== "admin") return <Navigate to="/" replace />;
   return <Suspense fallback={<Loading />}>{children}</Suspense>;
+}
+
+function SignedIn() {
+  return <Navigate to={useReturnPath()} replace />;
 }
 
 function Loading() {
@@ -35,11 +45,12 @@ export function App() {
   return (
     <StreamingProvider>
     <Routes>
-      <Route path="/login" element={user ? <Navigate to="/" replace /> : <AuthPage mode="login" />} />
-      <Route path="/register" element={user ? <Navigate to="/" replace /> : <AuthPage mode="register" />} />
+      <Route path="/login" element={user ? <SignedIn /> : <AuthPage mode="login" />} />
+      <Route path="/register" element={user ? <SignedIn /> : <AuthPage mode="register" />} />
       <Route path="/" element={<RequireUser><ChatPage /></RequireUser>} />
       <Route path="/c/:sessionId" element={<RequireUser><ChatPage /></RequireUser>} />
       <Route path="/workspace/*" element={<RequireUser><WorkspacePage /></RequireUser>} />
+      <Route path="/s/:token" element={<RequireUser><SharedChatPage /></RequireUser>} />
       <Route path="/usage" element={<RequireUser><UsagePage /></RequireUser>} />
       <Route path="/admin/*" element={<RequireUser admin><AdminPage /></RequireUser>} />
       <Route path="*" element={<Navigate to="/" replace />} />

@@ -36,3 +36,5 @@ export type AuditQuery = NonNullable<paths["/api/admin/audit"]["get"]["parameter
 export type AuditEventOut = Schemas["AuditEventOut"];
 export type SearchHit = Schemas["SearchHit"];
 export type Highlight = Schemas["Highlight"];
+export type ShareOut = Schemas["ShareOut"];
+export type SharedChat = Schemas["SharedChat"];

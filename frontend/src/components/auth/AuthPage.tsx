@@ -1,6 +1,7 @@
 import { Alert, Box, Button, Link, Paper, TextField, Typography } from "@mui/material";
 import { useState, type FormEvent } from "react";
 import { Link as RouterLink, useNavigate } from "react-router-dom";
+import { useReturnPath } from "../../returnPath";
 import { fieldErrors } from "../../api/errors";
 import { useAuth } from "../../auth";
 import { useAuthConfig } from "../../queries/auth";
@@ -12,6 +13,7 @@ const MIN_PASSWORD = 8;
 export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const { login, register } = useAuth();
   const navigate = useNavigate();
+  const returnPath = useReturnPath();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [email, setEmail] = useState("");
@@ -36,7 +38,7 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
     try {
       if (registering) await register(username.trim(), password, email.trim() || undefined);
       else await login(username.trim(), password);
-      navigate("/");
+      navigate(returnPath);
     } catch (err) {
       const found = fieldErrors(err);
       setFields(found);

@@ -10,6 +10,7 @@ import { useTemplates } from "../../queries/templates";
 import { TopBar } from "../TopBar";
 import { useErrorAlert } from "../useErrorAlert";
 import { type ChatDraft, ChatView, titleFrom } from "./ChatView";
+import { ShareDialog } from "./ShareDialog";
 import { Sidebar } from "./Sidebar";
 
 const SIDEBAR_WIDTH = 280;
@@ -23,6 +24,7 @@ export function ChatPage() {
   const navigate = useNavigate();
   const phone = useMediaQuery(PHONE_QUERY, { noSsr: true });
   const [drawerOpen, setDrawerOpen] = useState(false);
+  const [sharing, setSharing] = useState<SessionOut | null>(null);
   const activeId = params.sessionId ? Number(params.sessionId) : null;
   const { list, sessions, active, missing: unknownSession } = useChatSessions(activeId);
   const templates = useTemplates().data?.items ?? null; // null: no template API on this server
@@ -56,6 +58,7 @@ export function ChatPage() {
         await alert.attempt(() => calls.update({ id: session.id, patch: { pinned } }));
       }}
       onSearchMessages={findMessages}
+      onShare={setSharing}
       onOpenMessage={(hit) => {
         navigate(`/c/${hit.session_id}?m=${hit.message_id}`);
         setDrawerOpen(false);
@@ -89,6 +92,7 @@ export function ChatPage() {
   const waiting = activeId !== null && active === null && !unknownSession;
   return (
     <Box sx={{ display: "flex", flexDirection: "column", height: "100%" }}>
+      {sharing && <ShareDialog session={sharing} onClose={() => setSharing(null)} />}
       <TopBar title={active?.title ?? ""} area="chat" onMenu={phone ? () => setDrawerOpen(true) : undefined} />
       <Box sx={{ display: "flex", flex: 1, minHeight: 0 }}>
         {phone ? (

@@ -1,13 +1,23 @@
 import ContentCopyIcon from "@mui/icons-material/ContentCopy";
 import DeleteOutlinedIcon from "@mui/icons-material/DeleteOutlined";
 import ReplayIcon from "@mui/icons-material/Replay";
-import { Alert, Box, Button, CircularProgress, IconButton, Paper, Tooltip, Typography } from "@mui/material";
+import { Alert, Box, Button, CircularProgress, IconButton, Paper, type Theme, Tooltip, Typography } from "@mui/material";
 import { useCallback, useState } from "react";
 import type { MessageOut } from "../../api/types";
 import { Markdown } from "../../markdown/Markdown";
 import { useReply } from "../../streaming";
 import { Citations, type OpenSource } from "./Citations";
 import { FeedbackButtons } from "./FeedbackButtons";
+
+/** A question's bubble (also on a shared chat's page). */
+export const USER_BUBBLE = {
+  px: 2,
+  py: 1,
+  maxWidth: "85%",
+  bgcolor: (t: Theme) => (t.palette.mode === "dark" ? "#26354d" : "#dbe7fb"),
+  whiteSpace: "pre-wrap",
+  overflowWrap: "anywhere",
+} as const;
 
 interface Props {
   message: MessageOut;
@@ -42,14 +52,7 @@ export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelet
           data-role="user"
           data-message-id={message.id}
           elevation={0}
-          sx={{
-            px: 2,
-            py: 1,
-            maxWidth: "85%",
-            bgcolor: (t) => (t.palette.mode === "dark" ? "#26354d" : "#dbe7fb"),
-            whiteSpace: "pre-wrap",
-            overflowWrap: "anywhere",
-          }}
+          sx={USER_BUBBLE}
         >
           {message.content}
         </Paper>

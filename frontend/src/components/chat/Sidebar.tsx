@@ -47,6 +47,8 @@ interface Props {
   onSearchMessages?: (query: string) => Promise<SearchHit[]>;
   /** Opens a found message in its chat. */
   onOpenMessage?: (hit: SearchHit) => void;
+  /** Opens the chat's read-only links (absent: no sharing offered). */
+  onShare?: (session: SessionOut) => void;
 }
 
 const SEARCH_DELAY_MS = 300; // typing pauses this long before the messages are searched
@@ -87,7 +89,8 @@ function useMessageSearch(query: string, search: Props["onSearchMessages"]) {
 }
 
 export function Sidebar(props: Props) {
-  const { sessions, activeId, onSelect, onNew, onRename, onDelete, onExport, onImport, onPin, onSearchMessages, onOpenMessage } = props;
+  const { sessions, activeId, onSelect, onNew, onRename, onDelete, onExport, onImport, onPin, onSearchMessages, onOpenMessage, onShare } =
+    props;
   const [query, setQuery] = useState("");
   const [menu, setMenu] = useState<{ anchor: HTMLElement; session: SessionOut } | null>(null);
   const [renaming, setRenaming] = useState<SessionOut | null>(null);
@@ -238,6 +241,16 @@ export function Sidebar(props: Props) {
             }}
           >
             {menu.session.pinned_at ? "Unpin" : "Pin"}
+          </MenuItem>
+        )}
+        {onShare && menu && (
+          <MenuItem
+            onClick={() => {
+              onShare(menu.session);
+              setMenu(null);
+            }}
+          >
+            Share link…
           </MenuItem>
         )}
         {onExport &&
