@@ -7,7 +7,7 @@ from flask_jwt_extended import jwt_required
 
 from app.api.deps import no_content, parse_body, respond, signed_in_user
 from app.api.openapi import documented
-from app.api.rate_limits import rate_limited, user_or_ip
+from app.api.rate_limits import client_address, rate_limited, user_or_ip
 from app.extensions import get_db, resources
 from app.schemas.messages import (
     CancelResult,
@@ -52,7 +52,9 @@ limited_like_a_message = rate_limited("rate_limit_messages", by=user_or_ip, what
             response=ReplyQueued, status=202)  # fmt: skip
 def send_message(session_id: int) -> tuple[Response, int]:
     body = parse_body(MessageCreate)
-    screen_input(resources(), get_db(), [body.content], chat=(signed_in_user().id, session_id))
+    user = signed_in_user()
+    screen_input(resources(), get_db(), [body.content], chat=(user.id, session_id), actor=user,
+                 ip=client_address())  # fmt: skip
     result = replies.send_message(
         resources(),
         get_db(),

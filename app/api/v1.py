@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify
 
 from app.api.deps import caller_api_key_id, json_body, key_or_jwt_user, parse_lenient_body
 from app.api.openapi import documented
-from app.api.rate_limits import api_caller, rate_limited
+from app.api.rate_limits import api_caller, client_address, rate_limited
 from app.api.v1_sse import completion_events, sse_data, sse_response
 from app.errors import NotFound
 from app.extensions import get_db, resources
@@ -82,7 +82,8 @@ def chat_completions() -> Response:
     check_model(body.model, res.settings.served_model_name)
     db = get_db()
     user_texts = [m.as_turn()["content"] for m in body.messages if m.role == "user"]
-    screen_input(res, db, user_texts, template_name=wanted.get("template"))
+    screen_input(res, db, user_texts, template_name=wanted.get("template"), actor=user,
+                 ip=client_address())  # fmt: skip
     item = queue_completion(res, db, user.id, wanted, caller_api_key_id())
     meta = {"id": f"chatcmpl-{item.id}", "created": int(time.time()), "model": body.model}
     if body.stream:

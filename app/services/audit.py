@@ -49,6 +49,7 @@ class Action:
     KEY_REVOKED = "api_key.revoked"
     BUDGET_CHANGED = "budget.changed"
     BUDGET_CLEARED = "budget.cleared"
+    CONTENT_BLOCKED = "content.blocked"  # input the content policy refused (the rule, no text)
 
 
 ACTIONS = tuple(value for name, value in vars(Action).items() if name.isupper())

@@ -1,5 +1,6 @@
 """The content policy on user input: a text it blocks is refused (422, the policy's message)
-before anything is stored or queued."""
+before anything is stored or queued, and the refusal goes to the audit log (who, which rule and
+stage, the chat; never the text)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import ContentBlocked
-from app.models import ChatSession, PromptTemplate
+from app.models import ChatSession, PromptTemplate, User
 from app.resources import Resources
+from app.services import audit
+from app.services.audit import Action
 from app.services.ownership import owned_session
 
 
@@ -39,7 +42,7 @@ def chat_template_name(db: Session, owner_id: int, session_id: int) -> str | Non
 
 def screen_input(
     res: Resources, db: Session, texts: Iterable[str], *, chat: tuple[int, int] | None = None,
-    template_name: str | None = None,
+    template_name: str | None = None, actor: User | None = None, ip: str | None = None,
 ) -> None:  # fmt: skip
     """Raises ContentBlocked when the policy blocks one of ``texts``: the policy of the chat's
     template (``chat``: owner id, chat id), or of the template named; the request costs
@@ -51,5 +54,11 @@ def screen_input(
         template_name = chat_template_name(db, *chat)
     policy = res.content_policy.for_template(template_name)
     for text in texts:
-        if policy.check(text, "input").blocked:
+        decision = policy.check(text, "input")
+        if decision.blocked:
+            audit.record(db, Action.CONTENT_BLOCKED, actor, ip=ip,
+                         target_type="chat" if chat else None, target=chat[1] if chat else None,
+                         details={"stage": "input", "rule": decision.reason,
+                                  "template": template_name})  # fmt: skip
+            db.commit()  # the refusal is recorded; nothing else was written
             raise ContentBlocked(policy.message)

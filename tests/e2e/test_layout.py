@@ -119,7 +119,18 @@ def test_screenshots_at_phone_tablet_and_desktop_widths(
             expect(menu).to_have_count(0)
             expect(sidebar).to_be_visible()
         screenshot(page, f"chat-{width}")
+        # the composer: on a phone one row (settings button, message box, Send); above it the
+        # chat's settings on wider screens
+        parts = [page.get_by_role("button", name="Reply settings"), page.get_by_label("Message"),
+                 page.get_by_role("button", name="Send")]  # fmt: skip
+        boxes = [part.bounding_box() for part in parts]
+        assert all(boxes), boxes
+        tops = [b["y"] for b in boxes if b] + [b["y"] + b["height"] for b in boxes if b]
+        assert (max(tops) - min(tops) <= 60) == phone, (width, boxes)
         if phone:
+            parts[0].click()
+            expect(page.get_by_role("switch", name="Knowledge base")).to_be_visible()
+            page.keyboard.press("Escape")
             menu.click()
             expect(sidebar.get_by_text("Markdown, code and hostile HTML")).to_be_visible()
             page.wait_for_timeout(400)  # the drawer's slide-in transition

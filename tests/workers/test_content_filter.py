@@ -170,6 +170,15 @@ def test_input_is_refused_before_it_is_queued_and_templates_override(
         assert refused.json == {"error": {"code": "content_blocked", "message": POLICY_MESSAGE}}
     listed = client.get(f"/api/sessions/{chat['id']}/messages", headers=headers).json
     assert listed is not None and listed["items"] == []  # nothing stored, nothing queued
+    # each refusal is in the audit log: who, where, which rule; never the text
+    audit = client.get("/api/admin/audit?action=content.blocked", headers=admin).json
+    assert audit is not None
+    mine = [e for e in audit["items"] if e["actor_name"] == headers["X-Username"]]
+    assert [(e["target_type"], e["target_id"], e["details"]["stage"]) for e in mine] == [
+        ("chat", chat["id"], "input")
+    ] * 2
+    assert {e["details"]["rule"] for e in mine} == {"word list", "pattern"}, mine
+    assert "PINEAPPLE" not in json.dumps(mine) and "5678" not in json.dumps(mine)
     # whole words only: "pineapples" and "apple" pass
     fine = client.post(
         f"/api/sessions/{chat['id']}/messages",

@@ -121,6 +121,7 @@ export function ChatPage() {
               session={active}
               templates={templates}
               createSession={createSession}
+              compact={phone}
               onSessionChanged={(changed) => {
                 if (changed.id !== activeId) navigate(`/c/${changed.id}`);
                 refreshSessions();

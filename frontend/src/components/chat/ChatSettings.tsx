@@ -34,60 +34,64 @@ interface Props {
   settings: Pick<SessionOut, "use_knowledge_base" | "template_id"> | null;
   templates: TemplateOut[] | null;
   onChange: (patch: SessionUpdate) => void;
+  /** only the settings button, every setting in its popover (a phone's one-row composer) */
+  compact?: boolean;
 }
 
-/** Per-chat knowledge-base switch and template picker (when the server has them), reply length. */
-export function ChatSettings({ settings: session, templates, onChange }: Props) {
+/** Per-chat knowledge-base switch and template picker (when the server has them), reply length;
+ * on a phone (``compact``) all three are in the settings popover. */
+export function ChatSettings({ settings: session, templates, onChange, compact = false }: Props) {
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
   const [maxTokens, setMaxTokens] = useState(() => String(storedMaxTokens() ?? ""));
   const hasKnowledgeBase = session !== null && session.use_knowledge_base !== undefined;
   const hasTemplates = session !== null && session.template_id !== undefined && templates !== null && templates.length > 0;
-  return (
-    <Box sx={{ display: "flex", alignItems: "center", gap: 1, flexWrap: "wrap", minHeight: 40 }}>
-      {hasKnowledgeBase && (
-        <FormControlLabel
-          sx={{ ml: 0 }}
-          control={
-            <Switch
-              size="small"
-              checked={Boolean(session.use_knowledge_base)}
-              onChange={(e) => onChange({ use_knowledge_base: e.target.checked })}
-            />
-          }
-          label={<Typography variant="body2">Knowledge base</Typography>}
+  const knowledgeBase = hasKnowledgeBase && (
+    <FormControlLabel
+      sx={{ ml: 0 }}
+      control={
+        <Switch
+          size="small"
+          checked={Boolean(session.use_knowledge_base)}
+          onChange={(e) => onChange({ use_knowledge_base: e.target.checked })}
         />
-      )}
-      {hasTemplates && (
-        <FormControl size="small" sx={{ minWidth: 160 }}>
-          <InputLabel id="template-label">Template</InputLabel>
-          <Select
-            labelId="template-label"
-            label="Template"
-            value={session.template_id ?? ""}
-            onChange={(e) => onChange({ template_id: String(e.target.value) === "" ? null : Number(e.target.value) })}
-          >
-            <MenuItem value="">
-              <em>Default</em>
+      }
+      label={<Typography variant="body2">Knowledge base</Typography>}
+    />
+  );
+  const template = hasTemplates && (
+    <FormControl size="small" sx={{ minWidth: 160 }}>
+      <InputLabel id="template-label">Template</InputLabel>
+      <Select
+        labelId="template-label"
+        label="Template"
+        value={session.template_id ?? ""}
+        onChange={(e) => onChange({ template_id: String(e.target.value) === "" ? null : Number(e.target.value) })}
+      >
+        <MenuItem value="">
+          <em>Default</em>
+        </MenuItem>
+        {templates
+          .filter((t) => t.active || t.id === session.template_id)
+          .map((t) => (
+            <MenuItem key={t.id} value={t.id}>
+              {t.name}
+              {t.is_default ? " (default)" : ""}
             </MenuItem>
-            {templates
-              .filter((t) => t.active || t.id === session.template_id)
-              .map((t) => (
-                <MenuItem key={t.id} value={t.id}>
-                  {t.name}
-                  {t.is_default ? " (default)" : ""}
-                </MenuItem>
-              ))}
-          </Select>
-        </FormControl>
-      )}
-      <Box sx={{ flex: 1 }} />
+          ))}
+      </Select>
+    </FormControl>
+  );
+  const controls = (
+    <>
       <Tooltip title="Reply settings">
         <IconButton size="small" aria-label="Reply settings" onClick={(e) => setAnchor(e.currentTarget)}>
           <TuneIcon fontSize="small" />
         </IconButton>
       </Tooltip>
       <Popover open={anchor !== null} anchorEl={anchor} onClose={() => setAnchor(null)} anchorOrigin={{ vertical: "top", horizontal: "right" }} transformOrigin={{ vertical: "bottom", horizontal: "right" }}>
-        <Box sx={{ p: 2, width: 240 }}>
+        <Box sx={{ p: 2, width: 260, display: "flex", flexDirection: "column", gap: 2 }}>
+          {compact && knowledgeBase}
+          {compact && template}
           <TextField
             label="Max reply tokens"
             type="number"
@@ -103,6 +107,15 @@ export function ChatSettings({ settings: session, templates, onChange }: Props) 
           />
         </Box>
       </Popover>
+    </>
+  );
+  if (compact) return controls; // a phone: everything in the popover, beside the message box
+  return (
+    <Box sx={{ display: "flex", alignItems: "center", gap: 1, flexWrap: "wrap", minHeight: 40 }}>
+      {knowledgeBase}
+      {template}
+      <Box sx={{ flex: 1 }} />
+      {controls}
     </Box>
   );
 }

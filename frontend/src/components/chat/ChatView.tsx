@@ -34,6 +34,8 @@ interface Props {
   templates: TemplateOut[] | null;
   createSession: (firstMessage: string, settings: ChatDraft) => Promise<SessionOut>;
   onSessionChanged: (session: SessionOut) => void;
+  /** a phone: the chat's settings sit in one button beside the message box (one row) */
+  compact?: boolean;
 }
 
 /** Off screen, still read by screen readers. */
@@ -46,7 +48,7 @@ const visuallyHidden = {
   whiteSpace: "nowrap",
 } as const;
 
-export function ChatView({ session, templates, createSession, onSessionChanged }: Props) {
+export function ChatView({ session, templates, createSession, onSessionChanged, compact = false }: Props) {
   const { store } = useStreaming();
   const sessionId = session?.id ?? null;
   const messagesQuery = useMessages(sessionId);
@@ -186,6 +188,9 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
   }, [target, messages]);
 
   const lastId = messages.length ? messages[messages.length - 1].id : null;
+  const settings = (
+    <ChatSettings settings={session ?? draft} templates={templates} onChange={(p) => void changeSettings(p)} compact={compact} />
+  );
   return (
     <Box sx={{ display: "flex", flexDirection: "column", height: "100%", minHeight: 0 }}>
       {confirmDialog}
@@ -241,8 +246,9 @@ export function ChatView({ session, templates, createSession, onSessionChanged }
               Sending again in {Math.max(0, Math.ceil((retry.at - now) / 1000))} s…
             </Alert>
           )}
-          <ChatSettings settings={session ?? draft} templates={templates} onChange={(p) => void changeSettings(p)} />
+          {!compact && settings}
           <Composer
+            leading={compact ? settings : undefined}
             key={composerKey}
             busy={busy}
             onSend={send}

@@ -1,7 +1,7 @@
 import SendIcon from "@mui/icons-material/Send";
 import StopIcon from "@mui/icons-material/Stop";
 import { Box, Button, TextField } from "@mui/material";
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 
 interface Props {
   busy: boolean;
@@ -10,12 +10,14 @@ interface Props {
   onStop: () => void;
   /** The longest message the server takes (characters); the counter shows from 80% of it. */
   maxChars?: number;
+  /** beside the message box, on its left (a phone's settings button) */
+  leading?: ReactNode;
 }
 
 const COUNTER_FROM = 0.8;
 
 /** Enter sends, Shift+Enter adds a line; while a reply runs the button stops it. */
-export function Composer({ busy, disabled, onSend, onStop, maxChars }: Props) {
+export function Composer({ busy, disabled, onSend, onStop, maxChars, leading }: Props) {
   const [text, setText] = useState("");
   const [sending, setSending] = useState(false);
   const over = maxChars !== undefined ? text.length - maxChars : -1;
@@ -31,6 +33,7 @@ export function Composer({ busy, disabled, onSend, onStop, maxChars }: Props) {
   };
   return (
     <Box sx={{ display: "flex", gap: 1, alignItems: "flex-end" }}>
+      {leading && <Box sx={{ height: 56, display: "flex", alignItems: "center", flexShrink: 0 }}>{leading}</Box>}
       <TextField
         fullWidth
         multiline
