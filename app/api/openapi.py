@@ -35,12 +35,14 @@ def documented(
     file: str | None = None,
     raw_body: str | None = None,
     form: dict[str, dict[str, Any]] | None = None,
+    text_response: str | None = None,
 ) -> Callable[[F], F]:
     """Attaches OpenAPI metadata to a view; it changes nothing about how the view runs.
 
     ``files`` names the multipart field of an upload of one or more files, ``file`` that of
     one file; ``raw_body`` is a media type the same content may come in as the whole body;
-    ``form``: the upload's other (required) fields, by name, with their JSON schemas.
+    ``form``: the upload's other (required) fields, by name, with their JSON schemas;
+    ``text_response``: a text media type the response may come in instead of JSON.
     """
 
     def attach(view: F) -> F:
@@ -55,6 +57,7 @@ def documented(
             "file": file,
             "raw_body": raw_body,
             "form": form or {},
+            "text_response": text_response,
         }
         return view
 
@@ -135,6 +138,8 @@ def _operation(rule: str, meta: dict[str, Any], refs: dict[Any, dict[str, Any]])
     ok: dict[str, Any] = {"description": "success"}
     if meta["response"]:
         ok["content"] = {"application/json": {"schema": refs[(meta["response"], "serialization")]}}
+    if meta["text_response"]:
+        ok.setdefault("content", {})[meta["text_response"]] = {"schema": {"type": "string"}}
     responses[str(meta["status"])] = ok
     operation: dict[str, Any] = {"summary": meta["summary"], "responses": responses}
     if parameters:

@@ -85,6 +85,7 @@ def delete_session(session_id: int) -> tuple[Response, int]:
     summary="Export a chat as QueueChat JSON or as Markdown (a download)",
     query=ExportQuery,
     response=ChatExport,
+    text_response="text/markdown",
 )
 def export_session(session_id: int) -> Response:
     query = parse_query(ExportQuery)

@@ -71,4 +71,11 @@ def register_jwt_handlers(app: Flask) -> None:
     jwt.expired_token_loader(lambda _h, _p: unauthorized("token expired"))
     jwt.revoked_token_loader(lambda _h, _p: unauthorized("token revoked"))
     jwt.needs_fresh_token_loader(lambda _h, _p: unauthorized("fresh token required"))
-    jwt.user_lookup_error_loader(lambda _h, _p: unauthorized("user not found or disabled"))
+    jwt.user_lookup_error_loader(lambda _h, payload: unauthorized(account_problem(payload)))
+
+
+def account_problem(claims: dict[str, Any]) -> str:
+    """Why a well-signed, unrevoked token names no usable account: said to its holder (it is
+    their own account), so that the tab can tell them why it signed out."""
+    user = get_db().get(User, int(claims["sub"]))
+    return "this account no longer exists" if user is None else "this account was deactivated"

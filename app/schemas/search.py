@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.schemas.common import Input, Timestamp
 
@@ -14,17 +14,10 @@ MAX_TERMS = 8  # words of a query beyond these are ignored
 WORD = re.compile(r"[^\W_]+")  # letters and digits: what both full-text indexes call a word
 
 
-def has_a_word(value: str) -> str:
-    if not WORD.search(value):
-        raise ValueError("must contain a letter or a digit")
-    return value
-
-
 class SearchQuery(Input):
     model_config = ConfigDict(extra="forbid")
-    q: Annotated[
-        str, StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS), AfterValidator(has_a_word)
-    ]
+    # words are its letters and digits; a query without any finds nothing
+    q: Annotated[str, StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS)]
     limit: int = Field(default=20, ge=1, le=50)
 
     @property

@@ -200,3 +200,26 @@ def test_usernames_differing_only_in_case_or_unicode_form_are_one_account(
         "/api/auth/me", headers={"Authorization": f"Bearer {login.json['access_token']}"}
     )
     assert me.json["username"] == f"Zoe{tag}"  # shown as it was registered
+
+
+def test_a_deactivated_or_deleted_account_is_told_why_its_tokens_stop(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The holder of a valid token learns why it no longer works (their own account); the tab
+    shows it on the sign-in page (frontend/src/api/client.ts)."""
+    headers = register_and_login(client)
+    refresh = {"Authorization": f"Bearer {headers['X-Refresh']}"}
+    with app.extensions["queuechat"].db.session() as db:
+        user = db.scalars(select(User).where(User.username == headers["X-Username"])).one()
+        user.active = False
+    for answer in (client.get("/api/auth/me", headers=headers),
+                   client.post("/api/auth/refresh", headers=refresh)):  # fmt: skip
+        assert answer.status_code == 401
+        assert answer.json["error"] == {
+            "code": "unauthorized", "message": "this account was deactivated"
+        }  # fmt: skip
+    with app.extensions["queuechat"].db.session() as db:
+        db.delete(db.scalars(select(User).where(User.username == headers["X-Username"])).one())
+    gone = client.post("/api/auth/refresh", headers=refresh)
+    assert gone.status_code == 401
+    assert gone.json["error"]["message"] == "this account no longer exists"

@@ -2,6 +2,7 @@ import { fakeClient, jwt } from "../test/fakes";
 import { fetchMe, logIn, logOut } from "./auth";
 import { unwrap } from "./client";
 import { ApiError, fieldErrors, readableError } from "./errors";
+import { takeSignOutReason } from "../signedOut";
 
 describe("ApiClient", () => {
   beforeEach(() => localStorage.clear());
@@ -48,6 +49,19 @@ describe("ApiClient", () => {
     expect(client.loggedIn).toBe(false);
     expect(localStorage.getItem("qc.tokens")).toBeNull();
     expect(changes).toHaveBeenCalled();
+  });
+
+  it("remembers why the server refused the refresh, for the sign-in page", async () => {
+    for (const [message, said] of [
+      ["this account was deactivated", "this account was deactivated"],
+      ["token revoked", "this login was signed out"],
+      ["token expired", "the login expired"],
+    ]) {
+      const { client } = fakeClient(() => [401, { error: { code: "unauthorized", message } }]);
+      client.setTokens({ access_token: jwt(3600), refresh_token: "r" });
+      await expect(unwrap(client.http.GET("/api/sessions"))).rejects.toBeInstanceOf(ApiError);
+      expect(takeSignOutReason()).toBe(said);
+    }
   });
 
   it("sends public calls without a token, and takes their 401 as the answer", async () => {

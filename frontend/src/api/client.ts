@@ -5,10 +5,18 @@ import createClient, { type Client, type Middleware } from "openapi-fetch";
 import { readableError, retryAfterSeconds } from "./errors";
 import type { paths } from "./schema";
 import type { TokenPair } from "./types";
+import { rememberSignOut } from "../signedOut";
 
 const TOKENS_KEY = "qc.tokens";
 const REFRESH_MARGIN_S = 60;
 /** Calls that carry no access token, and whose 401 is an answer rather than an expiry. */
+/** What the sign-in page says of a refused refresh ("You were signed out: …"). */
+export function signOutReason(serverMessage: string): string {
+  if (serverMessage === "token expired") return "the login expired";
+  if (serverMessage === "token revoked") return "this login was signed out";
+  return serverMessage; // "this account was deactivated", "this account no longer exists"
+}
+
 const PUBLIC_PATHS: ReadonlySet<string> = new Set<keyof paths>([
   "/api/auth/config",
   "/api/auth/login",
@@ -105,11 +113,13 @@ export class ApiClient {
   private async doRefresh(): Promise<string | null> {
     const tokens = this.tokens;
     if (!tokens) return null;
-    const { data, response } = await this.http.POST("/api/auth/refresh", {
+    const { data, error, response } = await this.http.POST("/api/auth/refresh", {
       headers: { Authorization: `Bearer ${tokens.refresh_token}` },
     });
     if (!response.ok || !data) {
-      this.setTokens(null); // the refresh token expired or was revoked: log in again
+      // the refresh token expired or was revoked, or the account went: log in again, told why
+      if (response.status === 401) rememberSignOut(signOutReason(readableError(401, error).message));
+      this.setTokens(null);
       return null;
     }
     this.setTokens({ ...tokens, access_token: data.access_token });

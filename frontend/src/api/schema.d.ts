@@ -2255,6 +2255,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["ChatExport"];
+                        "text/markdown": string;
                     };
                 };
                 /** @description error */
