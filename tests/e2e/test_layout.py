@@ -189,3 +189,43 @@ def phone_rows(page: Page, account: dict[str, str], name: str) -> None:
         centres.append(found["y"] + found["height"] / 2)
     assert max(centres) - min(centres) < 4, centres  # one line
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+# width → the chat's and the side panel's share of it (the design: phone full screen, tablet
+# 70/30, desktop 60/40); measured with getBoundingClientRect, within 3 points
+PROPORTIONS = {390: (1.0, 0.0), 769: (0.7, 0.3), 900: (0.7, 0.3), 1024: (0.7, 0.3),
+               1025: (0.6, 0.4), 1440: (0.6, 0.4)}  # fmt: skip
+RECT_WIDTH = "el => el.getBoundingClientRect().width"
+
+
+def test_the_chat_and_its_side_panel_keep_the_designed_proportions(
+    page: Page, app: Flask, account: dict[str, str]
+) -> None:
+    chat_id = seed_chat(app, account["X-Username"])
+    log_in(page, account["X-Username"])
+    for width, (chat_share, panel_share) in PROPORTIONS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"/c/{chat_id}")
+        expect(page.locator(".assistant-message pre")).to_be_visible()
+        screenshot(page, f"layout-{width}")  # docs/screenshots/ keeps a copy of each
+        chat = page.get_by_role("main").evaluate(RECT_WIDTH)
+        assert abs(chat / width - chat_share) <= 0.03, (width, chat)
+        panel = page.get_by_role("complementary", name="Chat panel")
+        if not panel_share:
+            expect(panel).to_have_count(0)  # a phone: the chats are in the drawer
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            continue
+        assert abs(panel.evaluate(RECT_WIDTH) / width - panel_share) <= 0.03, (width, panel_share)
+        # the panel holds the chat list, the chat's settings and the reply's sources
+        expect(panel.get_by_role("navigation", name="Chats")).to_contain_text("Markdown, code")
+        expect(panel.get_by_role("switch", name="Knowledge base")).to_be_visible()
+        expect(panel.locator(".panel-snippet")).to_have_text(
+            ["Interactive replies always go first."]
+        )
+        expect(page.locator(".assistant-message[data-selected]")).to_have_count(1)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # the chat list folds away and comes back
+    page.get_by_role("button", name="Hide").click()
+    expect(page.get_by_role("navigation", name="Chats")).to_be_hidden()
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("navigation", name="Chats")).to_be_visible()

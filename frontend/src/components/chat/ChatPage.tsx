@@ -11,9 +11,11 @@ import { TopBar } from "../TopBar";
 import { useErrorAlert } from "../useErrorAlert";
 import { type ChatDraft, ChatView, titleFrom } from "./ChatView";
 import { ShareDialog } from "./ShareDialog";
+import { SidePanel } from "./SidePanel";
 import { Sidebar } from "./Sidebar";
 
-const SIDEBAR_WIDTH = 280;
+const SIDEBAR_WIDTH = 280; // the phone's drawer
+export const DESKTOP_QUERY = "(min-width:1025px)";
 
 /** A chat's title as a file name: letters, digits, dashes. */
 export const fileName = (title: string) => title.replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "").slice(0, 60) || "chat";
@@ -23,6 +25,10 @@ export function ChatPage() {
   const params = useParams();
   const navigate = useNavigate();
   const phone = useMediaQuery(PHONE_QUERY, { noSsr: true });
+  const desktop = useMediaQuery(DESKTOP_QUERY, { noSsr: true });
+  // the side panel's parts that ChatView fills (tablet and desktop)
+  const [settingsSlot, setSettingsSlot] = useState<HTMLElement | null>(null);
+  const [sourcesSlot, setSourcesSlot] = useState<HTMLElement | null>(null);
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [sharing, setSharing] = useState<SessionOut | null>(null);
   const activeId = params.sessionId ? Number(params.sessionId) : null;
@@ -95,16 +101,13 @@ export function ChatPage() {
       {sharing && <ShareDialog session={sharing} onClose={() => setSharing(null)} />}
       <TopBar title={active?.title ?? ""} area="chat" onMenu={phone ? () => setDrawerOpen(true) : undefined} />
       <Box sx={{ display: "flex", flex: 1, minHeight: 0 }}>
-        {phone ? (
+        {phone && (
           <Drawer open={drawerOpen} onClose={() => setDrawerOpen(false)} slotProps={{ paper: { sx: { width: "85%", maxWidth: SIDEBAR_WIDTH } } }}>
             {sidebar}
           </Drawer>
-        ) : (
-          <Box sx={{ width: SIDEBAR_WIDTH, flexShrink: 0, borderRight: 1, borderColor: "divider", bgcolor: "background.paper" }}>
-            {sidebar}
-          </Box>
         )}
-        <Box component="main" sx={{ flex: 1, minWidth: 0, display: "flex", flexDirection: "column" }}>
+        {/* the design's proportions: chat 60% and panel 40% on a desktop, 70/30 on a tablet */}
+        <Box component="main" sx={{ width: phone ? "100%" : desktop ? "60%" : "70%", flexShrink: 0, minWidth: 0, display: "flex", flexDirection: "column" }}>
           {alert.message && (
             <Alert severity="error" onClose={alert.clear}>
               {alert.message}
@@ -122,6 +125,7 @@ export function ChatPage() {
               templates={templates}
               createSession={createSession}
               compact={phone}
+              slots={phone ? null : { settings: settingsSlot, sources: sourcesSlot }}
               onSessionChanged={(changed) => {
                 if (changed.id !== activeId) navigate(`/c/${changed.id}`);
                 refreshSessions();
@@ -129,6 +133,11 @@ export function ChatPage() {
             />
           )}
         </Box>
+        {!phone && (
+          <Box sx={{ width: desktop ? "40%" : "30%", flexShrink: 0, minWidth: 0 }}>
+            <SidePanel chats={sidebar} settingsSlot={setSettingsSlot} sourcesSlot={setSourcesSlot} />
+          </Box>
+        )}
       </Box>
     </Box>
   );

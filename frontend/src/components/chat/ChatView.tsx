@@ -1,6 +1,7 @@
 import ForumOutlinedIcon from "@mui/icons-material/ForumOutlined";
 import { Alert, Box, Button, CircularProgress, Container, Typography } from "@mui/material";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { createPortal } from "react-dom";
 import { useSearchParams } from "react-router-dom";
 import { ApiError } from "../../api/errors";
 import { FINAL_STATUSES } from "../../api/enums";
@@ -13,6 +14,7 @@ import { useErrorAlert } from "../useErrorAlert";
 import { ChatSettings, replyOptions } from "./ChatSettings";
 import { Composer } from "./Composer";
 import { CONTINUE_PROMPT, MessageItem } from "./MessageItem";
+import { type PanelSlots, SourceList } from "./SidePanel";
 
 export const DEFAULT_TITLE = "New chat";
 const NO_MESSAGES: MessageOut[] = [];
@@ -36,6 +38,8 @@ interface Props {
   onSessionChanged: (session: SessionOut) => void;
   /** a phone: the chat's settings sit in one button beside the message box (one row) */
   compact?: boolean;
+  /** the side panel's parts this view fills (tablet and desktop); null: no panel */
+  slots?: PanelSlots | null;
 }
 
 /** Off screen, still read by screen readers. */
@@ -48,7 +52,7 @@ const visuallyHidden = {
   whiteSpace: "nowrap",
 } as const;
 
-export function ChatView({ session, templates, createSession, onSessionChanged, compact = false }: Props) {
+export function ChatView({ session, templates, createSession, onSessionChanged, compact = false, slots = null }: Props) {
   const { store } = useStreaming();
   const sessionId = session?.id ?? null;
   const messagesQuery = useMessages(sessionId);
@@ -59,6 +63,7 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
   const { update: updateSession, remove: removeSession } = useSessionCalls();
   const [retry, setRetry] = useState<{ text: string; at: number } | null>(null);
   const [draft, setDraft] = useState<ChatDraft>(NEW_CHAT);
+  const [selected, setSelected] = useState<number | null>(null); // the reply whose sources show
   const sendRef = useRef<((text: string) => Promise<boolean>) | null>(null);
   const [composerKey, setComposerKey] = useState(0);
   const [now, setNow] = useState(Date.now); // the countdown's clock
@@ -123,8 +128,15 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
 
   useEffect(() => {
     setRetry(null);
+    setSelected(null);
     if (sessionId === null) setDraft(NEW_CHAT); // "New chat" starts from the defaults
   }, [sessionId]);
+  // the side panel shows the sources of the reply chosen last, else of the newest reply with any
+  const chosen =
+    messages.find((m) => m.id === selected) ??
+    [...messages].reverse().find((m) => m.role === "assistant" && (m.citations?.length ?? 0) > 0);
+  const chosenLive = useReply(chosen?.id ?? null);
+  const chosenSources = (chosenLive?.citations.length ? chosenLive.citations : chosen?.citations) ?? [];
   useEffect(() => {
     if (!retry) return;
     const timer = window.setInterval(() => {
@@ -191,9 +203,12 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
   const settings = (
     <ChatSettings settings={session ?? draft} templates={templates} onChange={(p) => void changeSettings(p)} compact={compact} />
   );
+  const inPanel = slots !== null; // settings and sources live in the side panel
   return (
     <Box sx={{ display: "flex", flexDirection: "column", height: "100%", minHeight: 0 }}>
       {confirmDialog}
+      {slots?.settings && createPortal(settings, slots.settings)}
+      {slots?.sources && createPortal(<SourceList citations={chosenSources} />, slots.sources)}
       <Box aria-live="polite" data-testid="reply-announcer" sx={visuallyHidden}>
         {announced}
       </Box>
@@ -220,6 +235,8 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
               onRegenerate={message.role === "assistant" ? () => void regenerate() : undefined}
               onContinue={message.role === "assistant" ? () => void send(CONTINUE_PROMPT) : undefined}
               onDelete={message.role === "user" ? () => void deletePair(message.id) : undefined}
+              onSources={setSelected}
+              selected={inPanel && message.id === chosen?.id && chosenSources.length > 0}
             />
           ))}
         </Container>
@@ -246,7 +263,7 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
               Sending again in {Math.max(0, Math.ceil((retry.at - now) / 1000))} s…
             </Alert>
           )}
-          {!compact && settings}
+          {!compact && !inPanel && settings}
           <Composer
             leading={compact ? settings : undefined}
             key={composerKey}

@@ -2,7 +2,7 @@ import DescriptionOutlinedIcon from "@mui/icons-material/DescriptionOutlined";
 import { Box, Chip, Popover, Typography } from "@mui/material";
 import type { Citation } from "../../api/types";
 
-function where(citation: Citation): string {
+export function where(citation: Citation): string {
   const parts = [];
   if (citation.page != null) parts.push(`p. ${citation.page}`);
   if (citation.heading) parts.push(citation.heading);

@@ -27,15 +27,27 @@ interface Props {
   onContinue?: () => void;
   /** Deletes this question and its reply (offered on questions). */
   onDelete?: () => void;
+  /** A source of this reply was opened: the side panel shows its sources (given its id;
+   * one function for every message, so that a reply's markdown is not drawn again). */
+  onSources?: (messageId: number) => void;
+  /** this reply's sources are the ones in the side panel */
+  selected?: boolean;
 }
 
 export const CONTINUE_PROMPT = "Continue exactly where you stopped.";
 
-export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelete }: Props) {
+export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelete, onSources, selected = false }: Props) {
   // a reply followed live keeps its streamed text; the stored one is shown after a reload
   const live = useReply(message.role === "assistant" ? message.id : null);
   const [source, setSource] = useState<OpenSource | null>(null);
-  const cite = useCallback((n: number, anchor: HTMLElement) => setSource({ anchor, index: n - 1 }), []);
+  const openSource = useCallback(
+    (open: OpenSource | null) => {
+      setSource(open);
+      if (open) onSources?.(message.id);
+    },
+    [onSources, message.id],
+  );
+  const cite = useCallback((n: number, anchor: HTMLElement) => openSource({ anchor, index: n - 1 }), [openSource]);
   if (message.role === "user") {
     return (
       <Box
@@ -66,7 +78,14 @@ export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelet
   const finishReason = live?.finishReason ?? message.finish_reason ?? null;
   const streaming = status === "generating" || status === "queued";
   return (
-    <Box data-role="assistant" data-message-id={message.id} data-status={status} className="assistant-message">
+    <Box
+      data-role="assistant"
+      data-message-id={message.id}
+      data-status={status}
+      data-selected={selected ? "true" : undefined}
+      className="assistant-message"
+      sx={selected ? { borderLeft: 3, borderColor: "primary.main", pl: 1.5, ml: -1.875 } : undefined}
+    >
       {status === "queued" && !text && (
         <Box sx={{ display: "flex", alignItems: "center", gap: 1, color: "text.secondary" }} role="status">
           <CircularProgress size={14} />
@@ -117,7 +136,7 @@ export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelet
           The reply failed: {error ?? "unknown error"}
         </Alert>
       )}
-      <Citations citations={citations} open={source} onOpen={setSource} />
+      <Citations citations={citations} open={source} onOpen={openSource} />
       {!streaming && (
         <Box sx={{ display: "flex", alignItems: "center", flexWrap: "wrap", gap: 0.5, mt: 0.5, color: "text.secondary" }}>
           {text && (
