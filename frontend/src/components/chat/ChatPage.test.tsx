@@ -82,6 +82,12 @@ describe("ChatPage", () => {
     act(() => ws.deliver({ type: "cancelled", id: "1-2", message_id: 11 }));
     expect(await screen.findByText("Stopped.")).toBeInTheDocument();
     expect(await screen.findByRole("button", { name: "Send" })).toBeInTheDocument();
+
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    await userEvent.click(screen.getByRole("button", { name: "Copy message" }));
+    await userEvent.click(screen.getByRole("button", { name: "Copy reply" }));
+    expect(writeText.mock.calls).toEqual([["hello"], ["Hello **world**"]]);
   });
 
   it("shows Send the moment the stream ends, before the messages reload, and takes the next Enter", async () => {

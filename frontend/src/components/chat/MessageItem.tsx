@@ -51,11 +51,16 @@ export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelet
   if (message.role === "user") {
     return (
       <Box
-        sx={{ display: "flex", justifyContent: "flex-end", alignItems: "center", gap: 0.5, "&:hover .pair-delete, & .pair-delete:focus-visible": { opacity: 1 } }}
+        sx={{ display: "flex", justifyContent: "flex-end", alignItems: "center", gap: 0.5, "&:hover .question-action, & .question-action:focus-visible": { opacity: 1 } }}
       >
+        <Tooltip title="Copy message">
+          <IconButton size="small" className="question-action" aria-label="Copy message" onClick={() => void navigator.clipboard?.writeText(message.content)} sx={{ opacity: { xs: 1, md: 0 } }}>
+            <ContentCopyIcon fontSize="inherit" />
+          </IconButton>
+        </Tooltip>
         {onDelete && (
           <Tooltip title="Delete this question and its reply">
-            <IconButton size="small" className="pair-delete" aria-label="Delete this question and its reply" onClick={onDelete} sx={{ opacity: { xs: 1, md: 0 } }}>
+            <IconButton size="small" className="question-action" aria-label="Delete this question and its reply" onClick={onDelete} sx={{ opacity: { xs: 1, md: 0 } }}>
               <DeleteOutlinedIcon fontSize="inherit" />
             </IconButton>
           </Tooltip>
