@@ -113,6 +113,7 @@ def reap(ctx: WorkerContext, send: Send) -> list[tuple[str, int]]:
             2 * ctx.settings.lease_ttl_s,
             lambda jobs: still_queued(session, jobs),
             send,
+            lambda jobs: ended(session, jobs),
         )
     orphans.extend(("reply", job_id) for job_id in taken_over)
     with ctx.db.session() as session:
@@ -169,6 +170,28 @@ def still_queued(session: Session, jobs: list[tuple[str, int]]) -> set[tuple[str
         (task, job_id)
         for task, job_id in jobs
         if job_id in (queued_replies if task == GENERATE_REPLY else queued_items)
+    }
+
+
+def ended(session: Session, jobs: list[tuple[str, int]]) -> set[tuple[str, int]]:
+    """The jobs among ``jobs`` whose rows are final or deleted: a task of theirs finds nothing
+    to do."""
+    replies = [job_id for task, job_id in jobs if task == GENERATE_REPLY]
+    items = [job_id for task, job_id in jobs if task != GENERATE_REPLY]
+    open_replies = set(
+        session.scalars(
+            select(Message.id).where(Message.id.in_(replies), Message.status.in_(REPLY_OPEN))
+        )
+    )
+    open_items = set(
+        session.scalars(
+            select(BatchItem.id).where(BatchItem.id.in_(items), BatchItem.status.in_(ITEM_OPEN))
+        )
+    )
+    return {
+        (task, job_id)
+        for task, job_id in jobs
+        if job_id not in (open_replies if task == GENERATE_REPLY else open_items)
     }
 
 

@@ -1,9 +1,12 @@
-"""Tasks a worker fetched from the broker and died holding before it noted them (the instant
-between kombu's fetch and Celery's task_received). kombu keeps such a message in its
-``unacked`` hash and gives it back only after the visibility timeout (an hour by default). The
-reaper takes over one that is older than two leases, is no live worker's (every live worker
-notes what it received: app.redis_keys.held_key), and whose job's row is still queued: the
-message is dropped from kombu's records and its job sent again."""
+"""Tasks a worker fetched from the broker and never acknowledged: it died holding them, before it
+noted them (the instant between kombu's fetch and Celery's task_received) or while it ran them
+(the lease brought the job back, workers/leases.py), or its acknowledgement was lost with a
+Redis restart. kombu keeps such a message in its ``unacked`` hash and gives it back only after
+the visibility timeout (an hour by default). The reaper looks at the ones older than two leases
+that are no live worker's (every live worker notes what it received and has not ended:
+app.redis_keys.held_key): a message whose job's row is still queued is dropped from kombu's
+records and its job sent again; one whose job ended (its row final, or deleted) is dropped from
+them, as its acknowledgement would have: delivered again it would only be found done."""
 
 from __future__ import annotations
 
@@ -23,7 +26,9 @@ logger = logging.getLogger(__name__)
 UNACKED = "unacked"  # kombu's Redis transport: delivery tag -> [message, exchange, routing key]
 UNACKED_INDEX = "unacked_index"  # delivery tag -> when it was fetched
 Send = Callable[[str, int], None]
+# the jobs among those given whose rows are in a state: still queued, or ended
 Queued = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
+Ended = Queued
 
 
 def message_job(raw: bytes | str) -> tuple[str, int] | None:
@@ -53,9 +58,11 @@ def live_held(client: redis.Redis) -> set[str]:
 
 
 def take_over_orphans(
-    client: redis.Redis, older_than_s: float, queued: Queued, send: Send
+    client: redis.Redis, older_than_s: float, queued: Queued, send: Send, ended: Ended
 ) -> list[int]:
-    """Sends again the jobs of unacked messages no live worker holds; returns their ids."""
+    """Sends again the jobs of unacked messages no live worker holds whose rows are still
+    queued, and acknowledges those whose jobs ended; returns the ids of the jobs sent again.
+    The message of a job still running stays: its lease is what brings that job back."""
     stale: list[bytes] = client.zrangebyscore(  # type: ignore[assignment]
         UNACKED_INDEX, 0, time.time() - older_than_s
     )
@@ -68,16 +75,26 @@ def take_over_orphans(
         job = message_job(raw) if raw is not None else None
         if job is not None and held_text(*job) not in held:
             jobs[as_text(tag)] = job
-    waiting = queued(list(jobs.values())) if jobs else set()
+    if not jobs:
+        return []
+    waiting = queued(list(jobs.values()))
+    done = ended(list(jobs.values()))
     resent = []
     for delivery_tag, (task, job_id) in jobs.items():
-        if (task, job_id) not in waiting:
-            continue
-        pipe = client.pipeline(transaction=False)
-        pipe.zrem(UNACKED_INDEX, delivery_tag)
-        pipe.hdel(UNACKED, delivery_tag)
-        pipe.execute()
-        logger.warning("%s %s was fetched by a worker now gone; sending it again", task, job_id)
-        send(task, job_id)
-        resent.append(job_id)
+        if (task, job_id) in waiting:
+            forget_message(client, delivery_tag)
+            logger.warning("%s %s was fetched by a worker now gone; sending it again", task, job_id)
+            send(task, job_id)
+            resent.append(job_id)
+        elif (task, job_id) in done:
+            forget_message(client, delivery_tag)
+            logger.info("%s %s ended unacknowledged; its message is acknowledged", task, job_id)
     return resent
+
+
+def forget_message(client: redis.Redis, delivery_tag: str) -> None:
+    """Drops a message from kombu's records, as its acknowledgement does."""
+    pipe = client.pipeline(transaction=False)
+    pipe.zrem(UNACKED_INDEX, delivery_tag)
+    pipe.hdel(UNACKED, delivery_tag)
+    pipe.execute()

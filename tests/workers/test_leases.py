@@ -119,10 +119,13 @@ def test_a_message_a_dead_worker_fetched_but_never_noted_is_taken_over(
 ) -> None:
     """Between kombu's fetch and Celery's task_received a worker notes nothing: killed there,
     the message sits in kombu's unacked records for the visibility timeout. The reaper takes
-    over one older than two leases that no live worker holds, if its job is still queued."""
+    over one older than two leases that no live worker holds, if its job is still queued; one
+    whose job ended (a killed worker's, after its lease brought the job back and it finished;
+    or an acknowledgement lost with Redis) is dropped as its acknowledgement would have been."""
     ctx = build_context(settings)
     client = ctx.streams.client
     orphan, fresh, held_by_live = replies(app, *[MessageStatus.QUEUED] * 3)
+    (ended,) = replies(app, MessageStatus.DONE)
 
     def fetched(tag: str, message_id: int, at: float) -> None:
         body = base64.b64encode(json.dumps([[message_id], {}, {}]).encode()).decode()
@@ -132,10 +135,12 @@ def test_a_message_a_dead_worker_fetched_but_never_noted_is_taken_over(
         client.zadd("unacked_index", {tag: at})
 
     old = time.time() - 3 * settings.lease_ttl_s
-    tags = [f"tag-{uuid.uuid4().hex}" for _ in range(3)]
+    tags = [f"tag-{uuid.uuid4().hex}" for _ in range(5)]
     fetched(tags[0], orphan, old)
     fetched(tags[1], fresh, time.time())  # just fetched: a live worker is about to note it
     fetched(tags[2], held_by_live, old)
+    fetched(tags[3], ended, old)
+    fetched(tags[4], 2**62, old)  # its reply deleted since
     alive = f"alive-{uuid.uuid4().hex[:6]}"
     client.set(worker_key(alive), "{}", ex=30)
     client.sadd(WORKERS_SET, alive)
@@ -148,6 +153,9 @@ def test_a_message_a_dead_worker_fetched_but_never_noted_is_taken_over(
         assert client.hget("unacked", tags[0]) is None  # taken over: kombu will not resend it
         assert client.hget("unacked", tags[1]) is not None
         assert client.hget("unacked", tags[2]) is not None
+        for tag in tags[3:]:  # ended: forgotten, not sent again
+            assert client.hget("unacked", tag) is None
+            assert client.zscore("unacked_index", tag) is None
     finally:
         client.hdel("unacked", *tags)
         client.zrem("unacked_index", *tags)
