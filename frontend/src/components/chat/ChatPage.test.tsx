@@ -85,7 +85,7 @@ describe("ChatPage", () => {
 
     const writeText = vi.fn(async () => undefined);
     Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
-    await userEvent.click(screen.getByRole("button", { name: "Copy message" }));
+    await userEvent.click(screen.getByRole("button", { name: "Copy question" }));
     await userEvent.click(screen.getByRole("button", { name: "Copy reply" }));
     expect(writeText.mock.calls).toEqual([["hello"], ["Hello **world**"]]);
   });

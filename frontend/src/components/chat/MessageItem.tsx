@@ -53,8 +53,8 @@ export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelet
       <Box
         sx={{ display: "flex", justifyContent: "flex-end", alignItems: "center", gap: 0.5, "&:hover .question-action, & .question-action:focus-visible": { opacity: 1 } }}
       >
-        <Tooltip title="Copy message">
-          <IconButton size="small" className="question-action" aria-label="Copy message" onClick={() => void navigator.clipboard?.writeText(message.content)} sx={{ opacity: { xs: 1, md: 0 } }}>
+        <Tooltip title="Copy question">
+          <IconButton size="small" className="question-action" aria-label="Copy question" onClick={() => void navigator.clipboard?.writeText(message.content)} sx={{ opacity: { xs: 1, md: 0 } }}>
             <ContentCopyIcon fontSize="inherit" />
           </IconButton>
         </Tooltip>
