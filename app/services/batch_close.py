@@ -19,6 +19,8 @@ from app.models import BatchItem, BatchJob, utcnow
 from app.services.api_files import store_result_file
 from app.services.openai_results import result_files
 
+CANCEL_CHUNK = 1000  # item ids per UPDATE when a batch stops
+
 
 def lock_batch(session: Session, batch_id: int) -> None:
     session.execute(select(BatchJob.id).where(BatchJob.id == batch_id).with_for_update())
@@ -61,12 +63,24 @@ def stop_batch(session: Session, batch_id: int, status: BatchStatus, now: dateti
     )
     if getattr(stopped, "rowcount", 0) != 1:
         return False
-    session.execute(
-        update(BatchItem)
+    # the queued items, but none another transaction holds: a worker claiming one (it runs and
+    # finishes) or writing one's final state takes the batch row after its item, so waiting for
+    # its item here, batch row held, would deadlock (PostgreSQL; SQLite has one writer)
+    queued = session.scalars(
+        select(BatchItem.id)
         .where(BatchItem.batch_id == batch_id, BatchItem.status == ItemStatus.QUEUED)
-        .values(status=ItemStatus.CANCELLED, completed_at=now),
-        execution_options={"synchronize_session": False},
-    )
+        .with_for_update(skip_locked=True)
+    ).all()
+    for start in range(0, len(queued), CANCEL_CHUNK):
+        session.execute(
+            update(BatchItem)
+            .where(
+                BatchItem.id.in_(queued[start : start + CANCEL_CHUNK]),
+                BatchItem.status == ItemStatus.QUEUED,
+            )
+            .values(status=ItemStatus.CANCELLED, completed_at=now),
+            execution_options={"synchronize_session": False},
+        )
     write_result_files(session, batch_id, now)
     return True
 
