@@ -92,6 +92,7 @@ class ChatSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: not pinned
+    leaf_id: Mapped[int | None] = mapped_column(Integer)  # the shown branch's last message
 
     owner: Mapped[User] = relationship(back_populates="sessions")
     messages: Mapped[list[Message]] = owned_children("session", order_by="Message.id")
@@ -101,10 +102,18 @@ class Message(Base):
     """A user's turn or an assistant's reply; a reply carries its generation state."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_session_id", "session_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_session_id", "session_id", "id"),
+        # open replies (per-user cap) and queue positions are read by status, not by history
+        Index("ix_messages_status_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"))
+    # the turn it follows (a reply: its question); siblings are versions (app/services/branches.py)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL", name="fk_messages_parent_id"), index=True
+    )
     role: Mapped[MessageRole] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[MessageStatus] = mapped_column(String(16), default=MessageStatus.DONE)
@@ -126,14 +135,11 @@ class Message(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
+    parent: Mapped[Message | None] = relationship(remote_side="Message.id")
     # its owner's rating, loaded with the message (one IN query per list of messages)
     feedback: Mapped[Feedback | None] = relationship(
         lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
     )
-
-
-# open replies (per-user cap) and queue positions are read by status, never by scanning history
-Index("ix_messages_status_id", Message.status, Message.id)
 
 
 class PromptTemplate(Base):
@@ -272,24 +278,9 @@ class BatchItem(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ApiKey(Base):
-    """A user's key for the OpenAI-compatible API; only its SHA-256 is stored."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE", name="fk_api_keys_owner_id"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(100))
-    prefix: Mapped[str] = mapped_column(String(16))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
 import app.records  # noqa: E402, F401  the usage, budget and audit tables, before the loop below
 from app.api_files_table import ApiFile  # noqa: E402, F401  (needs utcnow; before the loop)
+from app.api_keys_table import ApiKey  # noqa: E402, F401  (needs utcnow; before the loop)
 from app.instance import Deployment  # noqa: E402, F401  the database's instance id
 from app.workspace_models import ChatShare, Feedback  # noqa: E402, F401  (defined apart)
 

@@ -8,8 +8,8 @@ from flask_jwt_extended import jwt_required
 from app.api.deps import parse_body, respond, signed_in_user
 from app.api.openapi import documented
 from app.api.rate_limits import client_address
+from app.api_keys_table import ApiKey
 from app.extensions import get_db
-from app.models import ApiKey
 from app.schemas.keys import KeyCreate, KeyCreated, KeyList, KeyOut
 from app.services import accounts, audit
 from app.services.audit import Action

@@ -1,4 +1,5 @@
-"""Messages: list, send (202 + queued reply), regenerate, show, cancel, delete a pair."""
+"""Messages: list the shown branch, send, edit or regenerate (202 + queued reply), switch
+versions, show, cancel, delete a pair."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from app.api.deps import no_content, parse_body, respond, signed_in_user
 from app.api.openapi import documented
 from app.api.rate_limits import client_address, rate_limited, user_or_ip
 from app.extensions import get_db, resources
+from app.models import ChatSession
 from app.schemas.messages import (
     CancelResult,
     MessageCreate,
@@ -17,7 +19,7 @@ from app.schemas.messages import (
     RegenerateBody,
     ReplyQueued,
 )
-from app.services import chats, replies
+from app.services import branches, replies
 from app.services.ownership import owned_message, owned_session
 from app.services.screening import screen_input
 
@@ -35,10 +37,22 @@ def queued(result: replies.QueuedReply) -> tuple[Response, int]:
 
 @bp.get("/sessions/<int:session_id>/messages")
 @jwt_required()
-@documented(summary="Messages of a chat session, oldest first", response=MessageList)
+@documented(summary="The messages the chat shows (one branch), oldest first",
+            response=MessageList)  # fmt: skip
 def list_messages(session_id: int) -> tuple[Response, int]:
-    chat = owned_session(get_db(), signed_in_user().id, session_id)
-    return respond(MessageList(items=[MessageOut.model_validate(m) for m in chat.messages]))
+    return respond(shown_messages(owned_session(get_db(), signed_in_user().id, session_id)))
+
+
+def shown_messages(chat: ChatSession) -> MessageList:
+    db = get_db()
+    messages = branches.shown_branch(db, chat)
+    versions = branches.versions_of(db, chat.id, messages)
+    return MessageList(
+        items=[
+            MessageOut.model_validate(m).model_copy(update={"versions": versions[m.id]})
+            for m in messages
+        ]
+    )
 
 
 # sending and regenerating both queue a reply: one limit, one answer
@@ -67,10 +81,37 @@ def send_message(session_id: int) -> tuple[Response, int]:
     return queued(result)
 
 
+@bp.post("/messages/<int:message_id>/edit")
+@jwt_required()
+@limited_like_a_message
+@documented(summary="Send a new version of a question; the old one stays a version",
+            body=MessageCreate, response=ReplyQueued, status=202)  # fmt: skip
+def edit_message(message_id: int) -> tuple[Response, int]:
+    body = parse_body(MessageCreate)
+    user = signed_in_user()
+    question = owned_message(get_db(), user.id, message_id)
+    screen_input(resources(), get_db(), [body.content], chat=(user.id, question.session_id),
+                 actor=user, ip=client_address())  # fmt: skip
+    result = replies.edit_message(
+        resources(), get_db(), user.id, message_id, body.content, sampling=body.as_stored(),
+        use_knowledge_base=body.use_knowledge_base,
+    )  # fmt: skip
+    return queued(result)
+
+
+@bp.post("/messages/<int:message_id>/show")
+@jwt_required()
+@documented(summary="Show the branch through this version (its newest continuation)",
+            response=MessageList)  # fmt: skip
+def show_version(message_id: int) -> tuple[Response, int]:
+    chat = branches.show_version(get_db(), signed_in_user().id, message_id)
+    return respond(shown_messages(chat))
+
+
 @bp.post("/sessions/<int:session_id>/regenerate")
 @jwt_required()
 @limited_like_a_message
-@documented(summary="Replace the last reply with a new one", body=RegenerateBody,
+@documented(summary="A new version of the last reply shown", body=RegenerateBody,
             response=ReplyQueued, status=202)  # fmt: skip
 def regenerate(session_id: int) -> tuple[Response, int]:
     body = parse_body(RegenerateBody)
@@ -102,5 +143,5 @@ def cancel(message_id: int) -> tuple[Response, int]:
 @jwt_required()
 @documented(summary="Delete a question and its reply (either id); 409 while it runs", status=204)
 def delete_pair(message_id: int) -> tuple[Response, int]:
-    chats.delete_pair(get_db(), resources().streams, signed_in_user().id, message_id)
+    branches.delete_pair(get_db(), resources().streams, signed_in_user().id, message_id)
     return no_content()

@@ -72,6 +72,14 @@ class Citation(BaseModel):
 class MessageOut(Out):
     id: int
     session_id: int
+    parent_id: int | None = Field(
+        default=None, description="the message it follows (a reply: its question)"
+    )
+    versions: list[int] = Field(
+        default_factory=list,
+        description="in a chat's list: the ids of this message's versions (the edits of a "
+        "question, the regenerations of a reply), itself included, oldest first",
+    )
     role: MessageRole
     content: str
     status: MessageStatus

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.api_keys_table import ApiKey
 from app.db import Database
 from app.enums import Role
 from app.errors import Conflict, Forbidden, Unauthorized
-from app.models import ApiKey, RevokedToken, User, account_key, as_utc, utcnow
+from app.models import RevokedToken, User, account_key, as_utc, utcnow
 from app.offload import off_loop
 from app.services.ownership import owned_api_key, user_or_404
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.enums import FINAL_STATUSES, MessageRole, MessageStatus
@@ -19,6 +18,7 @@ from app.schemas.chat_export import (
     ExportedMessage,
     QueueChatImport,
 )
+from app.services.branches import shown_branch
 from app.services.ownership import owned_session
 
 IMPORTED_TITLE = "Imported chat"
@@ -27,9 +27,10 @@ Turn = tuple[MessageRole, str, datetime | None]
 
 
 def export_chat(db: Session, user_id: int, session_id: int) -> ChatExport:
-    """The user's chat with its finished turns (a reply still running is left out)."""
+    """The user's chat as it shows (one branch), with its finished turns (a reply still running
+    is left out)."""
     chat = owned_session(db, user_id, session_id)
-    rows = db.scalars(select(Message).where(Message.session_id == chat.id).order_by(Message.id))
+    rows = shown_branch(db, chat)
     messages = [
         ExportedMessage(
             role="user" if row.role == MessageRole.USER else "assistant",
@@ -93,10 +94,12 @@ def import_chats(db: Session, user_id: int, body: ChatImport) -> list[ChatSessio
         if not turns:
             continue
         chat = ChatSession(owner_id=user_id, title=chat_title(title))
-        chat.messages = [
-            Message(role=role, content=text, status=MessageStatus.DONE, created_at=when or utcnow())
-            for role, text, when in turns
-        ]
+        previous: Message | None = None
+        for role, text, when in turns:
+            previous = Message(
+                session=chat, parent=previous, role=role, content=text,
+                status=MessageStatus.DONE, created_at=when or utcnow(),
+            )  # fmt: skip
         db.add(chat)
         chats.append(chat)
     if not chats:

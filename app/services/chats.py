@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.enums import OPEN_STATUSES, MessageRole
-from app.errors import Conflict
+from app.enums import OPEN_STATUSES
 from app.models import ChatSession, Message, utcnow
-from app.services.ownership import owned_message, owned_session, usable_template
+from app.services.ownership import owned_session, usable_template
 from app.streams import TokenStreams
 
 
@@ -90,25 +89,3 @@ def delete_chat(db: Session, streams: TokenStreams, user_id: int, session_id: in
     db.delete(chat)
     db.commit()
     streams.delete(*replies)
-
-
-def delete_pair(db: Session, streams: TokenStreams, user_id: int, message_id: int) -> list[int]:
-    """Deletes a question and its reply (either may be given); 409 while the reply runs. The
-    ids deleted, oldest first."""
-    message = owned_message(db, user_id, message_id)
-    neighbour = select(Message).where(Message.session_id == message.session_id).limit(1)
-    if message.role == MessageRole.USER:
-        other = db.scalar(neighbour.where(Message.id > message.id).order_by(Message.id))
-        partner = other if other is not None and other.role == MessageRole.ASSISTANT else None
-    else:
-        other = db.scalar(neighbour.where(Message.id < message.id).order_by(Message.id.desc()))
-        partner = other if other is not None and other.role == MessageRole.USER else None
-    pair = sorted([message] if partner is None else [message, partner], key=lambda m: m.id)
-    if any(m.role == MessageRole.ASSISTANT and m.status in OPEN_STATUSES for m in pair):
-        raise Conflict("the reply is still being generated; stop it first")
-    for row in pair:
-        db.delete(row)
-    db.commit()
-    deleted = [row.id for row in pair]
-    streams.delete(*deleted)
-    return deleted

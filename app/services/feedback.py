@@ -111,21 +111,13 @@ def list_feedback(
 
 def _described(db: Session, row: Feedback) -> FeedbackRow:
     reply = db.get(Message, row.message_id)
-    question = db.scalar(
-        select(Message.content)
-        .where(
-            Message.session_id == (reply.session_id if reply else 0),
-            Message.role == MessageRole.USER,
-            Message.id < row.message_id,
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
+    asked = reply.parent if reply is not None else None
+    question = asked.content if asked is not None and asked.role == MessageRole.USER else ""
     user = db.get(User, row.owner_id)
     return FeedbackRow(
         feedback=row,
         username=user.username if user else "",
-        question=(question or "")[:EXCERPT_CHARS],
+        question=question[:EXCERPT_CHARS],
         reply=(reply.content if reply else "")[:EXCERPT_CHARS],
     )
 

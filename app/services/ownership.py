@@ -7,8 +7,9 @@ from typing import Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.api_keys_table import ApiKey
 from app.errors import InvalidInput, NotFound
-from app.models import ApiKey, BatchJob, ChatSession, Message, PromptTemplate, RagDocument, User
+from app.models import BatchJob, ChatSession, Message, PromptTemplate, RagDocument, User
 
 
 class Owned(Protocol):

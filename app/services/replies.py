@@ -1,4 +1,4 @@
-"""Chat replies: queue one for a new message or a regenerate, cancel one, say where one waits."""
+"""Chat replies: queue one for a new or edited message or a regenerate, cancel one."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from app.errors import Conflict, NotFound
 from app.models import ChatSession, Message, utcnow
 from app.resources import Resources
 from app.services import budgets
+from app.services.branches import shown_leaf
 from app.services.chat_tokens import vocabulary_reader
 from app.services.dispatch import send_or_fail
 from app.services.message_fit import check_fit
-from app.services.ownership import owned_session
+from app.services.ownership import owned_message
 from app.services.prompt_setup import load_prompt_setup
 from app.services.routing import chat_worker, mark_routed
 from app.services.work_caps import (
     check_reply_cap,
-    ensure_reply_capacity,
     open_api_completions,
     open_chat_replies,
     user_quota_lock,
@@ -45,69 +45,94 @@ def send_message(
     *,
     sampling: dict[str, Any],
     use_knowledge_base: bool | None,
+    edited: Message | None = None,
 ) -> QueuedReply:
-    """Stores the user's message and a queued reply, then sends the reply's job."""
+    """Stores the user's message and a queued reply, then sends the reply's job. The message
+    follows the branch the chat shows, or is a new version of ``edited`` (a question of it)."""
     with user_quota_lock(res.redis, user_id):
         chat = admit_chat_reply(db, user_id, session_id, res.settings)
         fit_message(res, db, chat.id, content, sampling, use_knowledge_base)
         reserved = budgets.admit(db, user_id, wanted_tokens(sampling, res.settings))
-        user_message = Message(session_id=chat.id, role=MessageRole.USER, content=content)
-        reply = Message(
-            session_id=chat.id,
-            role=MessageRole.ASSISTANT,
-            status=MessageStatus.QUEUED,
-            sampling=sampling,
-            use_knowledge_base=use_knowledge_base,
-            reserved_tokens=reserved,
+        parent_id = edited.parent_id if edited is not None else shown_leaf(db, chat)
+        user_message = Message(
+            session_id=chat.id, parent_id=parent_id, role=MessageRole.USER, content=content
         )
-        chat.updated_at = utcnow()
-        db.add_all([user_message, reply])
-        db.commit()
+        db.add(user_message)
+        db.flush()
+        reply = queue_reply_row(
+            db, chat, user_message.id, sampling, use_knowledge_base, reserved=reserved
+        )
     enqueue_reply(res, db, reply)
     return QueuedReply(user_message.id, reply)
+
+
+def edit_message(
+    res: Resources,
+    db: Session,
+    user_id: int,
+    message_id: int,
+    content: str,
+    *,
+    sampling: dict[str, Any],
+    use_knowledge_base: bool | None,
+) -> QueuedReply:
+    """A new version of one of the user's questions, answered anew; the old one and what
+    followed it stay as the other version."""
+    question = owned_message(db, user_id, message_id)
+    if question.role != MessageRole.USER:
+        raise Conflict("only questions can be edited; regenerate a reply instead")
+    return send_message(
+        res, db, user_id, question.session_id, content, sampling=sampling,
+        use_knowledge_base=use_knowledge_base, edited=question,
+    )  # fmt: skip
 
 
 def regenerate(
     res: Resources, db: Session, user_id: int, session_id: int, sampling: dict[str, Any]
 ) -> QueuedReply:
-    """Replaces the chat's last (finished) reply with a new queued one."""
-    chat = owned_session(db, user_id, session_id)
+    """A new version of the reply the chat shows last; the old one stays as a version."""
     with user_quota_lock(res.redis, user_id):
-        last = db.scalar(
-            select(Message)
-            .where(Message.session_id == chat.id)
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
-        if last is None or last.role != MessageRole.ASSISTANT:
+        chat = admit_chat_reply(db, user_id, session_id, res.settings)
+        leaf = shown_leaf(db, chat)
+        last = db.get(Message, leaf) if leaf is not None else None
+        if last is None or last.role != MessageRole.ASSISTANT or last.parent_id is None:
             raise Conflict("there is no reply to regenerate")
-        if last.status in OPEN_STATUSES:
-            raise Conflict("the last reply is still being generated; cancel it first")
-        ensure_reply_capacity(db, user_id, res.settings)
         sampling = sampling or last.sampling
-        asked = db.scalar(
-            select(Message.content)
-            .where(Message.session_id == chat.id, Message.role == MessageRole.USER)
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
+        asked = db.scalar(select(Message.content).where(Message.id == last.parent_id))
         fit_message(res, db, chat.id, asked or "", sampling, last.use_knowledge_base)
         reserved = budgets.admit(db, user_id, wanted_tokens(sampling, res.settings))
-        reply = Message(
-            session_id=chat.id,
-            role=MessageRole.ASSISTANT,
-            status=MessageStatus.QUEUED,
-            sampling=sampling,
-            reserved_tokens=reserved,
+        reply = queue_reply_row(
+            db, chat, last.parent_id, sampling, last.use_knowledge_base, reserved=reserved
         )
-        old_id = last.id
-        db.delete(last)
-        chat.updated_at = utcnow()
-        db.add(reply)
-        db.commit()
-    res.streams.delete(old_id)
     enqueue_reply(res, db, reply)
     return QueuedReply(None, reply)
+
+
+def queue_reply_row(
+    db: Session,
+    chat: ChatSession,
+    question_id: int,
+    sampling: dict[str, Any],
+    use_knowledge_base: bool | None,
+    *,
+    reserved: int | None,
+) -> Message:
+    """Stores a queued reply to the question and shows it (committed)."""
+    reply = Message(
+        session_id=chat.id,
+        parent_id=question_id,
+        role=MessageRole.ASSISTANT,
+        status=MessageStatus.QUEUED,
+        sampling=sampling,
+        use_knowledge_base=use_knowledge_base,
+        reserved_tokens=reserved,
+    )
+    db.add(reply)
+    db.flush()
+    chat.leaf_id = reply.id
+    chat.updated_at = utcnow()
+    db.commit()
+    return reply
 
 
 def fit_message(

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app.models import ApiKey, User, utcnow
+from app.api_keys_table import ApiKey
+from app.models import User, utcnow
 from app.records import UsageRecord
 
 MAX_REPORT_DAYS = 366

@@ -56,12 +56,13 @@ OWNED = {  # the path parameter names the owner's object
     "openai_files.retrieve_file", "openai_files.file_content",
     "openai_files.delete_file", "openai_batches.retrieve_batch", "openai_batches.cancel_batch",
     "messages.delete_pair", "sessions.export_session", "shares.share_chat", "shares.list_shares",
-    "shares.revoke_share",
+    "shares.revoke_share", "messages.edit_message", "messages.show_version",
 }  # fmt: skip
 # bodies that pass validation, so that what answers is the access check, not the parser
 BODIES: dict[str, dict[str, Any]] = {
     "sessions.update_session": {"title": "taken over"},
     "messages.send_message": {"content": "hello"},
+    "messages.edit_message": {"content": "taken over"},
     "messages.regenerate": {},
     "feedback.rate_reply": {"rating": "down", "comment": "taken over"},
     "admin_users.update_user": {"active": False},
@@ -95,10 +96,9 @@ def owners_objects(client: FlaskClient, app: Flask) -> tuple[dict[str, str], dic
     owner = register_and_login(client)
     chat = client.post("/api/sessions", json={"title": "private"}, headers=owner).json["id"]
     with app.extensions["queuechat"].db.session() as db:
-        db.add(Message(session_id=chat, role=MessageRole.USER, content="secret question"))
-        reply = Message(
-            session_id=chat, role=MessageRole.ASSISTANT, status=MessageStatus.DONE, content="ok"
-        )
+        asked = Message(session_id=chat, role=MessageRole.USER, content="secret question")
+        reply = Message(session_id=chat, parent=asked, role=MessageRole.ASSISTANT,
+                        status=MessageStatus.DONE, content="ok")  # fmt: skip
         db.add(reply)
         db.flush()
         message = reply.id

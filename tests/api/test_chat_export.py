@@ -20,16 +20,15 @@ def seeded_chat(app: Flask, client: FlaskClient, headers: dict[str, str]) -> int
     """A chat with one answered question and one reply still queued (not exported)."""
     chat_id = int(client.post("/api/sessions", json={"title": "Meals"}, headers=headers).json["id"])
     with app.extensions["queuechat"].db.session() as db:
-        db.add_all(
-            [
-                Message(session_id=chat_id, role=MessageRole.USER, content="Meal allowance?"),
-                Message(session_id=chat_id, role=MessageRole.ASSISTANT, content="45 euros [1].",
-                        status=MessageStatus.DONE, model_name="SmolLM2", citations=[CITATION]),
-                Message(session_id=chat_id, role=MessageRole.USER, content="And breakfast?"),
-                Message(session_id=chat_id, role=MessageRole.ASSISTANT, content="",
-                        status=MessageStatus.QUEUED),
-            ]
-        )  # fmt: skip
+        asked = Message(session_id=chat_id, role=MessageRole.USER, content="Meal allowance?")
+        answer = Message(session_id=chat_id, parent=asked, role=MessageRole.ASSISTANT,
+                         content="45 euros [1].", status=MessageStatus.DONE, model_name="SmolLM2",
+                         citations=[CITATION])  # fmt: skip
+        again = Message(session_id=chat_id, parent=answer, role=MessageRole.USER,
+                        content="And breakfast?")  # fmt: skip
+        running = Message(session_id=chat_id, parent=again, role=MessageRole.ASSISTANT,
+                          content="", status=MessageStatus.QUEUED)  # fmt: skip
+        db.add_all([asked, answer, again, running])
         db.commit()
     return chat_id
 

@@ -30,8 +30,8 @@ def chat_with_reply(
     body = {"title": "rated", **({"template_id": template_id} if template_id else {})}
     chat = client.post("/api/sessions", json=body, headers=headers).json["id"]
     with app.extensions["queuechat"].db.session() as db:
-        db.add(Message(session_id=chat, role=MessageRole.USER, content="Capital of France?"))
-        row = Message(session_id=chat, role=MessageRole.ASSISTANT, status=status,
+        asked = Message(session_id=chat, role=MessageRole.USER, content="Capital of France?")
+        row = Message(session_id=chat, parent=asked, role=MessageRole.ASSISTANT, status=status,
                       content=reply, model_name=model)  # fmt: skip
         db.add(row)
         db.flush()

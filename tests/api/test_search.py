@@ -17,11 +17,11 @@ def chat_with(app: Flask, client: FlaskClient, headers: dict[str, str], title: s
     """A chat holding the texts as alternating questions and replies; its id and theirs."""
     chat_id = int(client.post("/api/sessions", json={"title": title}, headers=headers).json["id"])
     with app.extensions["queuechat"].db.session() as db:
-        rows = [
-            Message(session_id=chat_id, content=text, status=MessageStatus.DONE,
-                    role=MessageRole.USER if n % 2 == 0 else MessageRole.ASSISTANT)
-            for n, text in enumerate(texts)
-        ]  # fmt: skip
+        rows: list[Message] = []
+        for n, text in enumerate(texts):
+            role = MessageRole.USER if n % 2 == 0 else MessageRole.ASSISTANT
+            rows.append(Message(session_id=chat_id, content=text, status=MessageStatus.DONE,
+                                parent=rows[-1] if rows else None, role=role))  # fmt: skip
         db.add_all(rows)
         db.flush()
         ids = [row.id for row in rows]

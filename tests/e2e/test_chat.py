@@ -146,19 +146,40 @@ def test_stop_a_reply_with_the_button_and_with_escape(
     assert messages(client, account)[-1]["status"] == "cancelled"
 
 
-def test_regenerate_replaces_the_last_reply(
+def test_regenerate_and_edit_keep_versions_to_switch_between(
     page: Page, client: FlaskClient, account: dict[str, str], celery_worker: WorkerProcess
 ) -> None:
-    log_in(page, account["X-Username"], max_tokens=16)
+    log_in(page, account["X-Username"], max_tokens=8)
     send(page, "Say hello.")
     expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=60_000)
-    first_id = last_reply(page).get_attribute("data-message-id")
+    first_id = last_reply(page).get_attribute("data-message-id") or ""
     page.get_by_role("button", name="Regenerate").click()
-    expect(last_reply(page)).not_to_have_attribute("data-message-id", first_id or "")
+    expect(last_reply(page)).not_to_have_attribute("data-message-id", first_id)
     expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=60_000)
-    stored = messages(client, account)
-    assert [m["role"] for m in stored] == ["user", "assistant"]
-    assert str(stored[1]["id"]) != first_id and stored[1]["status"] == "done"
+    second_id = last_reply(page).get_attribute("data-message-id") or ""
+    expect(last_reply(page).get_by_test_id("versions")).to_have_text("2/2")
+    last_reply(page).get_by_role("button", name="Previous version of this reply").click()
+    expect(last_reply(page)).to_have_attribute("data-message-id", first_id)
+    expect(last_reply(page).get_by_test_id("versions")).to_have_text("1/2")
+    assert [m["id"] for m in messages(client, account)][1] == int(first_id)  # it is remembered
+
+    page.get_by_role("button", name="Edit question").click()
+    box = page.get_by_label("Edited question")
+    expect(box).to_have_value("Say hello.")
+    box.fill("Say goodbye.")
+    box.press("Enter")
+    expect(page.locator("[data-role=user]")).to_have_text(["Say goodbye."])
+    expect(last_reply(page)).to_have_attribute("data-status", "done", timeout=60_000)
+    expect(page.get_by_test_id("versions")).to_have_text(["2/2"])  # the question's; one reply
+    edited = messages(client, account)
+    assert [m["content"] for m in edited][0] == "Say goodbye." and len(edited) == 2
+
+    page.get_by_role("button", name="Previous version of this question").click()
+    expect(page.locator("[data-role=user]")).to_have_text(["Say hello."])
+    expect(last_reply(page)).to_have_attribute("data-message-id", second_id)  # its newest reply
+    expect(page.get_by_test_id("versions")).to_have_text(["1/2", "2/2"])
+    page.reload()  # the version shown is the chat's, not the page's
+    expect(page.locator("[data-role=user]")).to_have_text(["Say hello."])
 
 
 def test_a_reply_cut_at_the_length_limit_is_marked_and_can_be_continued(

@@ -51,11 +51,13 @@ def seed_chat(app: Flask, username: str) -> int:
         chat = ChatSession(owner_id=owner.id, title="Markdown, code and hostile HTML")
         session.add(chat)
         session.flush()
+        asked = Message(session_id=chat.id, role=MessageRole.USER,
+                        content="Show me markdown with code, a table and some HTML.")  # fmt: skip
         session.add_all(
             [
-                Message(session_id=chat.id, role=MessageRole.USER,
-                        content="Show me markdown with code, a table and some HTML."),
-                Message(session_id=chat.id, role=MessageRole.ASSISTANT, content=HOSTILE_REPLY,
+                asked,
+                Message(session_id=chat.id, parent=asked, role=MessageRole.ASSISTANT,
+                        content=HOSTILE_REPLY,
                         status=MessageStatus.DONE, citations=CITATIONS, completion_tokens=96,
                         tokens_per_second=41.5),
             ]

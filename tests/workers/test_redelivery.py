@@ -78,8 +78,8 @@ def _make_reply(app: Flask, username: str, **fields: object) -> int:
         chat = ChatSession(owner_id=user.id, title="t")
         db.add(chat)
         db.flush()
-        db.add(Message(session_id=chat.id, role=MessageRole.USER, content="hi"))
-        reply = Message(session_id=chat.id, role=MessageRole.ASSISTANT, **fields)
+        asked = Message(session_id=chat.id, role=MessageRole.USER, content="hi")
+        reply = Message(session_id=chat.id, parent=asked, role=MessageRole.ASSISTANT, **fields)
         db.add(reply)
         db.flush()
         return reply.id

@@ -159,7 +159,9 @@ def test_cancel_over_the_socket(client: FlaskClient, live_server: LiveServer) ->
     assert stored(client, headers, message_id)["status"] == "cancelled"
 
 
-def test_regenerate_replaces_the_last_reply(client: FlaskClient, live_server: LiveServer) -> None:
+def test_regenerate_shows_a_new_version_and_keeps_the_old(
+    client: FlaskClient, live_server: LiveServer
+) -> None:
     headers = register_and_login(client)
     chat = client.post("/api/sessions", json={}, headers=headers).json
     first = post(client, headers, chat["id"], "Name a color.", max_tokens=10)
@@ -184,10 +186,9 @@ def test_regenerate_replaces_the_last_reply(client: FlaskClient, live_server: Li
         ("assistant", new_id),
     ]
     assert items[1]["content"] == text_of(events)
-    assert (
-        client.get(f"/api/messages/{first['assistant_message_id']}", headers=headers).status_code
-        == 404
-    )
+    assert items[1]["versions"] == [first["assistant_message_id"], new_id]
+    old = client.get(f"/api/messages/{first['assistant_message_id']}", headers=headers)
+    assert old.status_code == 200 and old.json["status"] == "done" and old.json["content"]
 
 
 def test_expired_stream_serves_the_stored_message(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.enums import OPEN_STATUSES, MessageRole, MessageStatus
 from app.models import ChatSession, Message
+from app.services.branches import ancestor_ids
 from app.services.prompt_setup import PromptSetup, load_prompt_setup
 from app.services.prompting import Turn, build_chat_messages
 from app.streams import TokenStreams
@@ -166,19 +167,20 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
 
 
 def load_history(session: Session, session_id: int, message_id: int, newest: int) -> list[Turn]:
-    """The newest turns before this reply (user turns and finished replies), oldest first.
+    """The newest turns of the reply's branch before it (user turns and finished replies),
+    oldest first.
 
     ``newest`` bounds what is read: every turn costs the template a few tokens, so no more than
     half the context window's turns can ever fit; a long chat is not read whole for each reply.
     """
     kept = (Message.role == MessageRole.USER) | (Message.status == MessageStatus.DONE)
+    branch = ancestor_ids(session, message_id, depth=newest)
     rows = session.execute(
         select(Message.role, Message.content)
-        .where(Message.session_id == session_id, Message.id < message_id, kept)
-        .order_by(Message.id.desc())
-        .limit(newest)
+        .where(Message.id.in_(branch[:-1]), Message.session_id == session_id, kept)
+        .order_by(Message.id)
     ).all()
-    return [Turn(role, content) for role, content in reversed(rows)]
+    return [Turn(role, content) for role, content in rows]
 
 
 def within_budget(model: ChatModel, hits: list[Hit], budget_tokens: int) -> list[Hit]:

@@ -13,6 +13,14 @@ export const sendMessage = (client: ApiClient, sessionId: number, body: MessageC
 export const regenerateReply = (client: ApiClient, sessionId: number, body: RegenerateBody) =>
   unwrap(client.http.POST("/api/sessions/{session_id}/regenerate", { ...session(sessionId), body }));
 
+/** A new version of a question (the old one and what followed it stay a version). */
+export const editMessage = (client: ApiClient, messageId: number, body: MessageCreate) =>
+  unwrap(client.http.POST("/api/messages/{message_id}/edit", { ...inPath({ message_id: messageId }), body }));
+
+/** Shows the branch through this version; the chat's messages as they now show. */
+export const showVersion = (client: ApiClient, messageId: number) =>
+  unwrap(client.http.POST("/api/messages/{message_id}/show", inPath({ message_id: messageId })));
+
 export const cancelReply = (client: ApiClient, messageId: number) =>
   unwrap(client.http.POST("/api/messages/{message_id}/cancel", inPath({ message_id: messageId })));
 

@@ -1813,6 +1813,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/{message_id}/edit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a new version of a question; the old one stays a version */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    message_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MessageCreate"];
+                };
+            };
+            responses: {
+                /** @description success */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReplyQueued"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/messages/{message_id}/feedback": {
         parameters: {
             query?: never;
@@ -1888,6 +1939,53 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/{message_id}/show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Show the branch through this version (its newest continuation) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    message_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2284,7 +2382,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Messages of a chat session, oldest first */
+        /** The messages the chat shows (one branch), oldest first */
         get: {
             parameters: {
                 query?: never;
@@ -2368,7 +2466,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace the last reply with a new one */
+        /** A new version of the last reply shown */
         post: {
             parameters: {
                 query?: never;
@@ -4888,6 +4986,12 @@ export interface components {
             id: number;
             /** Model Name */
             model_name: string | null;
+            /**
+             * Parent Id
+             * @description the message it follows (a reply: its question)
+             * @default null
+             */
+            parent_id?: number | null;
             /** Prompt Tokens */
             prompt_tokens: number | null;
             role: components["schemas"]["MessageRole"];
@@ -4898,6 +5002,11 @@ export interface components {
             time_to_first_token_ms: number | null;
             /** Tokens Per Second */
             tokens_per_second: number | null;
+            /**
+             * Versions
+             * @description in a chat's list: the ids of this message's versions (the edits of a question, the regenerations of a reply), itself included, oldest first
+             */
+            versions?: number[];
         };
         /**
          * MessageRole

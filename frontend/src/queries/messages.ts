@@ -3,7 +3,16 @@
 import { skipToken, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { useApiClient } from "../api/context";
-import { cancelReply, deleteMessagePair, getLimits, listMessages, regenerateReply, sendMessage } from "../api/messages";
+import {
+  cancelReply,
+  deleteMessagePair,
+  editMessage,
+  getLimits,
+  listMessages,
+  regenerateReply,
+  sendMessage,
+  showVersion,
+} from "../api/messages";
 import { FINAL_STATUSES } from "../api/enums";
 import type { MessageCreate, MessageList, RegenerateBody, ReplyQueued } from "../api/types";
 import { useStreaming } from "../streaming";
@@ -68,11 +77,29 @@ export function useReplyCalls() {
     (client, { sessionId, body }: { sessionId: number; body: RegenerateBody }) => regenerateReply(client, sessionId, body),
     queued,
   );
+  const edit = useApiMutation(
+    (client, { messageId, body }: { messageId: number; sessionId: number; body: MessageCreate }) =>
+      editMessage(client, messageId, body),
+    queued,
+  );
+  // the answer is the chat as it now shows: no second request
+  const show = useApiMutation(
+    (client, { messageId }: { messageId: number; sessionId: number }) => showVersion(client, messageId),
+    (queryClient, list, { sessionId }: { messageId: number; sessionId: number }) =>
+      queryClient.setQueryData(messageKeys.of(sessionId), list),
+  );
   const cancel = useApiMutation(cancelReply);
   const removePair = useApiMutation(
     (client, { messageId }: { messageId: number; sessionId: number }) => deleteMessagePair(client, messageId),
     (queryClient, _, { sessionId }: { messageId: number; sessionId: number }) =>
       queryClient.invalidateQueries({ queryKey: messageKeys.of(sessionId) }),
   );
-  return { send: send.mutateAsync, regenerate: regenerate.mutateAsync, cancel: cancel.mutateAsync, removePair: removePair.mutateAsync };
+  return {
+    send: send.mutateAsync,
+    regenerate: regenerate.mutateAsync,
+    edit: edit.mutateAsync,
+    showVersion: show.mutateAsync,
+    cancel: cancel.mutateAsync,
+    removePair: removePair.mutateAsync,
+  };
 }

@@ -161,6 +161,18 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
     if (sure) await attempt(() => replies.removePair({ messageId, sessionId: session.id }));
   };
 
+  const edit = (messageId: number, text: string): Promise<boolean> =>
+    session
+      ? attempt(async () => {
+          stickToBottom.current = true;
+          await replies.edit({ messageId, sessionId: session.id, body: { content: text, ...replyOptions() } });
+        })
+      : Promise.resolve(false);
+
+  const showVersion = (messageId: number) => {
+    if (session) void attempt(() => replies.showVersion({ messageId, sessionId: session.id }));
+  };
+
   const regenerate = async () => {
     if (session) await attempt(() => replies.regenerate({ sessionId: session.id, body: replyOptions() }));
   };
@@ -188,16 +200,24 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
   const [searchParams] = useSearchParams();
   const target = Number(searchParams.get("m")) || null;
   const shownTarget = useRef<number | null>(null);
+  const triedBranch = useRef<number | null>(null);
   useEffect(() => {
     if (target === null || shownTarget.current === target) return;
     const el = scroller.current?.querySelector<HTMLElement>(`[data-message-id="${target}"]`);
-    if (!el) return;
+    if (!el) {
+      // the message is in another version of the chat: show that branch (once)
+      if (session && !loading && triedBranch.current !== target) {
+        triedBranch.current = target;
+        void attempt(() => replies.showVersion({ messageId: target, sessionId: session.id }));
+      }
+      return;
+    }
     shownTarget.current = target;
     stickToBottom.current = false;
     el.scrollIntoView({ block: "center" });
     el.dataset.found = "true";
     window.setTimeout(() => delete el.dataset.found, FOUND_OUTLINE_MS);
-  }, [target, messages]);
+  }, [target, messages, session, loading, attempt, replies]);
 
   const lastId = messages.length ? messages[messages.length - 1].id : null;
   const settings = (
@@ -237,6 +257,10 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
               onDelete={message.role === "user" ? () => void deletePair(message.id) : undefined}
               onSources={setSelected}
               selected={inPanel && message.id === chosen?.id && chosenSources.length > 0}
+              onEdit={message.role === "user" ? (text) => edit(message.id, text) : undefined}
+              onShowVersion={showVersion}
+              locked={busy}
+              maxChars={limits?.max_message_chars}
             />
           ))}
         </Container>

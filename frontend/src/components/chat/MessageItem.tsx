@@ -1,5 +1,6 @@
 import ContentCopyIcon from "@mui/icons-material/ContentCopy";
 import DeleteOutlinedIcon from "@mui/icons-material/DeleteOutlined";
+import EditOutlinedIcon from "@mui/icons-material/EditOutlined";
 import ReplayIcon from "@mui/icons-material/Replay";
 import { Alert, Box, Button, CircularProgress, IconButton, Paper, type Theme, Tooltip, Typography } from "@mui/material";
 import { useCallback, useState } from "react";
@@ -8,6 +9,7 @@ import { Markdown } from "../../markdown/Markdown";
 import { useReply } from "../../streaming";
 import { Citations, type OpenSource } from "./Citations";
 import { FeedbackButtons } from "./FeedbackButtons";
+import { QuestionEditor, VersionSwitch } from "./MessageVersions";
 
 /** A question's bubble (also on a shared chat's page). */
 export const USER_BUBBLE = {
@@ -32,11 +34,30 @@ interface Props {
   onSources?: (messageId: number) => void;
   /** this reply's sources are the ones in the side panel */
   selected?: boolean;
+  /** Sends an edited question as a new version (offered on questions); true when accepted. */
+  onEdit?: (text: string) => Promise<boolean>;
+  /** Shows the chat's branch through another version of this message. */
+  onShowVersion?: (messageId: number) => void;
+  /** a reply is being generated in the chat: no edit, no switching versions */
+  locked?: boolean;
+  maxChars?: number;
 }
 
 export const CONTINUE_PROMPT = "Continue exactly where you stopped.";
 
-export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelete, onSources, selected = false }: Props) {
+export function MessageItem({
+  message,
+  isLast,
+  onRegenerate,
+  onContinue,
+  onDelete,
+  onSources,
+  selected = false,
+  onEdit,
+  onShowVersion,
+  locked = false,
+  maxChars,
+}: Props) {
   // a reply followed live keeps its streamed text; the stored one is shown after a reload
   const live = useReply(message.role === "assistant" ? message.id : null);
   const [source, setSource] = useState<OpenSource | null>(null);
@@ -48,11 +69,32 @@ export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelet
     [onSources, message.id],
   );
   const cite = useCallback((n: number, anchor: HTMLElement) => openSource({ anchor, index: n - 1 }), [openSource]);
+  const [editing, setEditing] = useState(false);
+  const versions = onShowVersion && (
+    <VersionSwitch message={message} onShow={onShowVersion} disabled={locked} what={message.role === "user" ? "question" : "reply"} />
+  );
+  if (message.role === "user" && editing && onEdit) {
+    return (
+      <Box sx={{ display: "flex", justifyContent: "flex-end" }} data-message-id={message.id}>
+        <QuestionEditor initial={message.content} maxChars={maxChars} onSubmit={onEdit} onCancel={() => setEditing(false)} />
+      </Box>
+    );
+  }
   if (message.role === "user") {
     return (
       <Box
         sx={{ display: "flex", justifyContent: "flex-end", alignItems: "center", gap: 0.5, "&:hover .question-action, & .question-action:focus-visible": { opacity: 1 } }}
       >
+        {versions}
+        {onEdit && (
+          <Tooltip title={locked ? "Wait for the reply to finish (or stop it) to edit" : "Edit and send again"}>
+            <span>
+              <IconButton size="small" className="question-action" aria-label="Edit question" disabled={locked} onClick={() => setEditing(true)} sx={{ opacity: { xs: 1, md: 0 } }}>
+                <EditOutlinedIcon fontSize="inherit" />
+              </IconButton>
+            </span>
+          </Tooltip>
+        )}
         <Tooltip title="Copy question">
           <IconButton size="small" className="question-action" aria-label="Copy question" onClick={() => void navigator.clipboard?.writeText(message.content)} sx={{ opacity: { xs: 1, md: 0 } }}>
             <ContentCopyIcon fontSize="inherit" />
@@ -152,6 +194,7 @@ export function MessageItem({ message, isLast, onRegenerate, onContinue, onDelet
             </Tooltip>
           )}
           <FeedbackButtons message={message} />
+          {versions}
           {isLast && onRegenerate && (
             <Button size="small" startIcon={<ReplayIcon />} onClick={onRegenerate}>
               Regenerate
