@@ -50,6 +50,28 @@ def test_a_message_found_in_the_sidebar_opens_its_chat_at_the_message(
     expect(page.get_by_text("No message holds these words.")).to_be_visible()
 
 
+def test_a_message_found_in_another_version_shows_that_version(
+    page: Page, client: FlaskClient, account: dict[str, str]
+) -> None:
+    chat = imported(client, account, "Zoo", "Which animal is tallest?", "The giraffe.")
+    first = client.get(f"/api/sessions/{chat}/messages", headers=account).json["items"][0]  # type: ignore[index]
+    edit = {"content": "Which animal is slowest?"}
+    edited = client.post(f"/api/messages/{first['id']}/edit", json=edit, headers=account).json
+    assert edited is not None, "the edit was refused"
+    client.post(f"/api/messages/{edited['assistant_message_id']}/cancel", headers=account)
+    shown = client.post(f"/api/messages/{first['id']}/show", headers=account)  # back to version 1
+    assert shown.status_code == 200, shown.json
+
+    log_in(page, account["X-Username"])
+    page.get_by_label("Search chats").fill("slowest")
+    page.get_by_test_id("message-hit").click()
+    question = edited["user_message_id"]
+    expect(page).to_have_url(f"/c/{chat}?m={question}")
+    expect(page.locator("[data-role=user]")).to_have_text(["Which animal is slowest?"])
+    expect(page.locator(f"[data-message-id='{question}']")).to_have_attribute("data-found", "true")
+    expect(page.get_by_test_id("versions")).to_have_text(["2/2"])
+
+
 def test_a_pinned_chat_stays_on_top(
     page: Page, client: FlaskClient, account: dict[str, str]
 ) -> None:
