@@ -1,6 +1,7 @@
-"""The adversarial suite's fault rows at full count, and the table that goes in the README.
+"""The adversarial suite at full count, and the table that goes in the README: the fault rows,
+then bad input, access and load (bench/adversarial_suites.py).
 
-Run: .venv/bin/python -m bench.adversarial [--kills 20] [--runs 5] [--seed N]
+Run: .venv/bin/python -m bench.adversarial [--kills 20] [--runs 5] [--seed N] [--rows a,b]
 One stack of real processes with the user's default reliability settings (testkit/faultstack.py:
 its own Redis server with AOF, PostgreSQL database, gunicorn, one inference worker, one ingest
 worker and a Chroma server). Each row breaks one part again and again (testkit/faults.py,
@@ -19,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.adversarial_suites import SUITES, suite_rows
 from scripts.fetch_model import fetch
 from testkit.faults import (
     Row,
@@ -85,20 +87,26 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20, help="inference worker kills")
     parser.add_argument("--runs", type=int, default=5, help="runs of every other row")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--rows", default=",".join(ROWS), help="which rows, comma-separated")
+    parser.add_argument("--load-requests", type=int, default=30, help="chats per load phase")
+    every = [*ROWS, *SUITES, "load"]
+    parser.add_argument("--rows", default=",".join(every), help="which rows, comma-separated")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 32)
     print(f"seed {seed}", flush=True)
     started = time.monotonic()
-    with (
-        tempfile.TemporaryDirectory() as var_dir,
-        # rate limits off: the rows send faster than people (a run with every place busy sends 6)
-        fault_stack(
-            Path(var_dir), fetch(), ingest=True, embed_batch_size=8, rate_limits_enabled=False
-        ) as stack,
-    ):
-        wanted = set(args.rows.split(","))
-        rows = fault_rows(stack, args.kills, args.runs, random.Random(seed), wanted)
+    wanted = set(args.rows.split(","))
+    rows = []
+    if wanted & set(ROWS):
+        with (
+            tempfile.TemporaryDirectory() as var_dir,
+            # rate limits off: the rows send faster than people (a run with every place busy
+            # sends 6)
+            fault_stack(
+                Path(var_dir), fetch(), ingest=True, embed_batch_size=8, rate_limits_enabled=False
+            ) as stack,
+        ):
+            rows = fault_rows(stack, args.kills, args.runs, random.Random(seed), wanted)
+    rows += suite_rows(wanted, args.load_requests)  # after the stack: each starts its own
     print()
     print(as_table(rows))
     for problem in describe(rows):
