@@ -3,7 +3,7 @@
 import ChevronLeftIcon from "@mui/icons-material/ChevronLeft";
 import ChevronRightIcon from "@mui/icons-material/ChevronRight";
 import { Box, Button, IconButton, TextField, Typography } from "@mui/material";
-import { useState, type KeyboardEvent } from "react";
+import { useState, type KeyboardEvent, type ReactNode } from "react";
 import type { MessageOut } from "../../api/types";
 
 /** Where this message stands among its versions: its 1-based place, the count, its neighbours. */
@@ -30,27 +30,19 @@ interface SwitchProps {
 export function VersionSwitch({ message, onShow, disabled = false, what }: SwitchProps) {
   const { place, count, previous, next } = versionPlace(message);
   if (count < 2 || place < 1) return null;
+  const step = (label: string, to: number | null, icon: ReactNode) => (
+    <IconButton size="small" aria-label={`${label} version of this ${what}`} disabled={disabled || to === null}
+      onClick={() => to !== null && onShow(to)}>
+      {icon}
+    </IconButton>
+  );
   return (
     <Box sx={{ display: "inline-flex", alignItems: "center", color: "text.secondary" }} data-testid="versions">
-      <IconButton
-        size="small"
-        aria-label={`Previous version of this ${what}`}
-        disabled={disabled || previous === null}
-        onClick={() => previous !== null && onShow(previous)}
-      >
-        <ChevronLeftIcon fontSize="inherit" />
-      </IconButton>
+      {step("Previous", previous, <ChevronLeftIcon fontSize="inherit" />)}
       <Typography variant="caption" aria-label={`version ${place} of ${count}`}>
         {place}/{count}
       </Typography>
-      <IconButton
-        size="small"
-        aria-label={`Next version of this ${what}`}
-        disabled={disabled || next === null}
-        onClick={() => next !== null && onShow(next)}
-      >
-        <ChevronRightIcon fontSize="inherit" />
-      </IconButton>
+      {step("Next", next, <ChevronRightIcon fontSize="inherit" />)}
     </Box>
   );
 }
