@@ -5,7 +5,6 @@ The same path as chat completions: a BatchItem without a batch on queue ``infere
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,13 +14,14 @@ from pydantic import ValidationError
 from app.api.deps import key_or_jwt_user, parse_openai_body
 from app.api.openapi import documented
 from app.api.rate_limits import api_caller, rate_limited
+from app.api.v1_calls import queued_request
 from app.api.v1_sse import completion_events, sse_data, sse_response
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.extensions import get_db, resources
 from app.schemas.openai_api import TextCompletionOut
 from app.schemas.openai_completions import CompletionBody
-from app.services.completions import completion_streams, queue_completion, wait_for_completion
-from app.services.openai_results import usage_of
+from app.services.completions import completion_streams, wait_for_completion
+from app.services.openai_results import COMPLETIONS, response_body, usage_of
 from app.streams import TokenStreams
 
 bp = Blueprint("openai_completions", __name__, url_prefix="/v1")
@@ -38,31 +38,19 @@ def create_completion() -> Response:
     user = key_or_jwt_user()
     body = parse_openai_body(CompletionBody)
     res = resources()
-    served = res.settings.served_model_name
-    if body.model != served:
-        raise NotFound(f"model {body.model!r} does not exist; this server serves {served!r}")
     try:
         wanted = body.stored(res.settings)
     except (ValidationError, ValueError) as exc:
         raise InvalidInput(str(exc)) from exc
-    db = get_db()
-    item = queue_completion(res, db, user.id, wanted)
-    meta = {"id": f"cmpl-{item.id}", "created": int(time.time()), "model": body.model}
+    item, meta = queued_request(user, body.model, wanted, [body.text], "cmpl")
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         streams = completion_streams(res)
         return sse_response(
             sse(streams, res.settings.api_wait_timeout_s, item.id, meta, include_usage)
         )
-    item = wait_for_completion(res, db, item)
-    return jsonify(
-        {
-            **meta,
-            "object": "text_completion",
-            "choices": [choice(item.output or "", item.finish_reason or "stop")],
-            "usage": usage_of(item),
-        }
-    )
+    item = wait_for_completion(res, get_db(), item)
+    return jsonify({**response_body(COMPLETIONS, item, meta["created"]), **meta})
 
 
 def choice(text: str, finish_reason: str | None) -> dict[str, Any]:

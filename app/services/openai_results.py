@@ -44,22 +44,27 @@ def encoded_vector(vector: list[float], encoding_format: str) -> list[float] | s
     return vector
 
 
+def embeddings_answer(
+    vectors: list[list[float]], encoding_format: str, model: str, tokens: int
+) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [
+            {"object": "embedding", "index": i, "embedding": encoded_vector(v, encoding_format)}
+            for i, v in enumerate(vectors)
+        ],
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
 def response_body(endpoint: str, item: BatchItem, created: int) -> dict[str, Any]:
     """A finished request's answer, as the live endpoint gives it."""
     model = str(item.request.get("model", ""))
     if endpoint == EMBEDDINGS:
         vectors: list[list[float]] = json.loads(item.output or "[]")
         encoding = str(item.request.get("encoding_format", "float"))
-        tokens = int(item.prompt_tokens or 0)
-        return {
-            "object": "list",
-            "data": [
-                {"object": "embedding", "index": i, "embedding": encoded_vector(v, encoding)}
-                for i, v in enumerate(vectors)
-            ],
-            "model": model,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        }
+        return embeddings_answer(vectors, encoding, model, int(item.prompt_tokens or 0))
     finish_reason = item.finish_reason or "stop"
     if endpoint == COMPLETIONS:
         choice: dict[str, Any] = {
