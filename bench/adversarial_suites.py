@@ -39,7 +39,7 @@ SUITES = {
                "admin (test cases, both databases)", ACCESS),
 }  # fmt: skip
 LOAD = "load: 1,000 queued batch items while chats arrive (chat TTFT p95 busy/idle, <= 1.3x)"
-FIGURES = re.compile(r"^(schemathesis: .*)$", re.MULTILINE)
+FIGURES = re.compile(r"^((?:schemathesis|access matrix): .*)$", re.MULTILINE)
 RATIO = re.compile(r"p95 ratio busy/idle: ([0-9.]+)x")
 
 
