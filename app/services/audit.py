@@ -49,7 +49,7 @@ class Action:
     KEY_REVOKED = "api_key.revoked"
     BUDGET_CHANGED = "budget.changed"
     BUDGET_CLEARED = "budget.cleared"
-    CONTENT_BLOCKED = "content.blocked"  # input the content policy refused (the rule, no text)
+    CONTENT_BLOCKED = "content.blocked"  # what the content policy withheld (its rule, no text)
 
 
 ACTIONS = tuple(value for name, value in vars(Action).items() if name.isupper())
@@ -90,6 +90,17 @@ def record(
             ip[:64] if ip else None,
         )
     )
+
+
+def record_blocks(
+    db: Session, owner_id: int, target_type: str, target: int, blocked: list[dict[str, Any]]
+) -> None:
+    """One event per content-policy decision that withheld something from a user's reply or
+    request in a worker (retrieved chunks, the output): the stage and rule, never the text."""
+    owner = db.get(User, owner_id) if blocked and owner_id else None
+    for details in blocked:
+        record(db, Action.CONTENT_BLOCKED, owner, target_type=target_type, target=target,
+               details=details)  # fmt: skip
 
 
 def _listen() -> None:

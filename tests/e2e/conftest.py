@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,10 @@ def browser(frontend_dist: Path) -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture()
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+@contextmanager
+def page_of(browser: Browser, server: LiveServer) -> Iterator[Page]:
+    """A desktop-sized page on the server; an uncaught error in it fails the test."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
     context.set_default_timeout(30_000)
     opened = context.new_page()
     errors: list[str] = []
@@ -69,6 +71,12 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     yield opened
     context.close()
     assert errors == [], f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture()
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    with page_of(browser, live_server) as opened:
+        yield opened
 
 
 @pytest.fixture()

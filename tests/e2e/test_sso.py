@@ -14,7 +14,7 @@ from app import create_app
 from app.config import Settings
 from testkit.oidc import OidcProvider
 from testkit.processes import LiveServer
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import page_of, screenshot
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +37,8 @@ def sso_server(settings: Settings, oidc: OidcProvider, frontend_dist: Path) -> I
 
 @pytest.fixture()
 def sso_page(browser: Browser, sso_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(base_url=sso_server.url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(30_000)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield opened
-    context.close()
-    assert errors == [], f"uncaught errors in the page: {errors}"
+    with page_of(browser, sso_server) as opened:
+        yield opened
 
 
 def test_sign_in_with_the_provider_creates_the_account(sso_page: Page, oidc: OidcProvider) -> None:

@@ -19,10 +19,12 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import Settings
-from app.models import Message
+from app.enums import Role
+from app.models import Message, User
 from testkit.processes import LiveServer, WorkerProcess
 from testkit.wsclient import ChatSocket, token_of
 from tests.conftest import isolated_settings, register_and_login
+from tests.rag.helpers import upload, wait_for_status
 
 POLICY_MESSAGE = "This reply was stopped by the test policy."
 
@@ -129,6 +131,53 @@ def test_output_is_stopped_mid_stream_and_withheld(
     replayed = redis.xrange(flask_app.extensions["queuechat"].streams.stream_key(message_id))
     assert [fields[b"type"] for _id, fields in replayed] == [b"reset", b"error"]
     assert counted(client, "output", "blocked") == blocked_before + 1
+    # the decision is in the audit log: whose reply, which rule; never the text
+    admin = admin_of(flask_app, client)
+    events = client.get("/api/admin/audit?action=content.blocked", headers=admin).json
+    mine = [e for e in events["items"] if e["target_id"] == message_id]  # type: ignore[index]
+    seen = [(e["actor_name"], e["target_type"], e["details"]["stage"], e["details"]["rule"])
+            for e in mine]  # fmt: skip
+    assert seen == [(headers["X-Username"], "message", "output", "word list")]
+    assert blocked_word.lower() not in json.dumps(mine).lower()
+
+
+def admin_of(flask_app: Flask, client: FlaskClient) -> dict[str, str]:
+    admin = register_and_login(client)
+    with flask_app.extensions["queuechat"].db.session() as db:
+        user = db.query(User).filter_by(username=admin["X-Username"]).one()
+        user.role = Role.ADMIN
+    return admin
+
+
+def test_retrieved_passages_the_policy_blocks_are_left_out_and_audited(
+    filtered: tuple[Flask, WorkerProcess], policy_path: Path, settings: Settings
+) -> None:
+    flask_app, _worker = filtered
+    ingest = WorkerProcess(flask_app.extensions["queuechat"].settings, queues="ingest")
+    try:
+        client = flask_app.test_client()
+        admin = admin_of(flask_app, client)
+        secret = f"Project {uuid.uuid4().hex[:6]} uses the codename Bluefinch for its vault."
+        doc = upload(client, admin, ("vault.md", f"# Vault\n{secret}\n".encode())).json
+        document_id = doc["items"][0]["id"]
+        assert wait_for_status(client, admin, document_id, {"ready", "error"})["status"] == "ready"
+        write_policy(policy_path, {"words": ["Bluefinch"], "apply_to": ["retrieval"]})
+        headers = register_and_login(client)
+        chat = client.post("/api/sessions", json={"use_knowledge_base": True}, headers=headers)
+        sent = client.post(f"/api/sessions/{chat.json['id']}/messages",  # type: ignore[index]
+                           json={"content": "What codename does the vault use?", "max_tokens": 8},
+                           headers=headers)  # fmt: skip
+        assert sent.status_code == 202, sent.json
+        reply_id = sent.json["assistant_message_id"]  # type: ignore[index]
+        reply = final_message(client, headers, reply_id)
+    finally:
+        ingest.stop()
+    assert reply["status"] == "done" and reply["citations"] == []  # the passage was left out
+    assert "Bluefinch" not in reply["content"]
+    events = client.get("/api/admin/audit?action=content.blocked", headers=admin).json
+    mine = [e for e in events["items"] if e["target_id"] == reply_id]  # type: ignore[index]
+    assert [(e["actor_name"], e["details"]["stage"], e["details"]["rule"], e["details"]["chunks"])
+            for e in mine] == [(headers["X-Username"], "retrieval", "word list", 1)]  # fmt: skip
 
 
 def test_input_is_refused_before_it_is_queued_and_templates_override(
@@ -137,13 +186,7 @@ def test_input_is_refused_before_it_is_queued_and_templates_override(
     flask_app, _worker = filtered
     client = flask_app.test_client()
     headers = register_and_login(client)
-    admin = register_and_login(client)
-    with flask_app.extensions["queuechat"].db.session() as db:
-        from app.enums import Role
-        from app.models import User
-
-        user = db.query(User).filter_by(username=admin["X-Username"]).one()
-        user.role = Role.ADMIN
+    admin = admin_of(flask_app, client)
     name = f"lenient-{uuid.uuid4().hex[:6]}"
     template = client.post(
         "/api/templates", json={"name": name, "system_prompt": "Be brief."}, headers=admin

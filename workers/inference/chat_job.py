@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ class ReplyClaim(Claim):
 @dataclass(frozen=True)
 class ReplyPrompt(Prompt):
     hits: list[Hit] = field(default_factory=list)  # the knowledge the prompt quotes
+    withheld: list[dict[str, Any]] = field(default_factory=list)  # chunks the policy kept out
 
 
 @dataclass
@@ -112,7 +114,9 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
         policy = ctx.content_policy.for_template(setup.template_name)
         retriever = self.retriever if setup.use_knowledge_base else None
         hits = retriever(history[-1].content) if retriever else []
-        hits = [hit for hit in hits if not policy.check(hit.chunk.text, "retrieval").blocked]
+        decisions = [(hit, policy.check(hit.chunk.text, "retrieval")) for hit in hits]
+        hits = [hit for hit, decision in decisions if not decision.blocked]
+        withheld = Counter(decision.reason for _, decision in decisions if decision.blocked)
         hits = within_budget(model, hits, ctx.settings.rag_context_tokens)
         built = build_chat_messages(
             history,
@@ -122,20 +126,30 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
             context=as_context(hits),
         )
         tokens, stop = model.encode(built.messages)
-        return ReplyPrompt(tokens, stop, sampling, policy=policy, hits=hits[: built.context_used])
+        template = setup.template_name
+        return ReplyPrompt(
+            tokens, stop, sampling, policy=policy, hits=hits[: built.context_used],
+            withheld=[{"stage": "retrieval", "rule": rule, "chunks": count, "template": template}
+                      for rule, count in withheld.items()],
+        )  # fmt: skip
 
     def finished(
         self, model: ChatModel, claim: ReplyClaim, prompt: ReplyPrompt, generated: Generated
     ) -> ReplyOutcome:
         if generated.ending == "filtered":  # the text is withheld: neither stored nor streamed
             message = prompt.policy.message if prompt.policy else "filtered"
-            return ReplyOutcome(MessageStatus.FILTERED, error=message)
+            output = {"stage": "output", "rule": generated.blocked_rule,
+                      "template": claim.setup.template_name}  # fmt: skip
+            return ReplyOutcome(
+                MessageStatus.FILTERED, error=message, blocked=[*prompt.withheld, output]
+            )
         cancelled = generated.ending == "cancelled"
         return ReplyOutcome(
             MessageStatus.CANCELLED if cancelled else MessageStatus.DONE,
             content=generated.text,
             citations=as_citations(prompt.hits),
             finish_reason=finish_reason(generated, claim.budget_capped),
+            blocked=prompt.withheld,
         )
 
     def failure(self, error: str) -> ReplyOutcome:

@@ -63,6 +63,7 @@ class Generated:
     finish_reason: FinishReason = "length"
     time_to_first_token_ms: float | None = None
     tokens_per_second: float | None = None
+    blocked_rule: str = ""  # "filtered": the policy's rule that stopped it
 
 
 def generate_text(
@@ -131,6 +132,7 @@ def generate_text(
         text="".join(pieces),
         completion_tokens=completion_tokens,
         finish_reason=reply.finish_reason,
+        blocked_rule=screen.reason if blocked and screen is not None else "",
         time_to_first_token_ms=None if first_token_at is None else (first_token_at - started) * 1e3,
         tokens_per_second=(
             completion_tokens / decode_s if decode_s > 0 and completion_tokens > 1 else None

@@ -124,7 +124,11 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
         self, model: ChatModel, claim: ItemClaim, prompt: Prompt, generated: Generated
     ) -> ItemOutcome:
         if generated.ending == "filtered":  # as OpenAI says it: no text, "content_filter"
-            return ItemOutcome(ItemStatus.DONE, output="", finish_reason="content_filter")
+            output = {"stage": "output", "rule": generated.blocked_rule,
+                      "template": claim.request.get("template")}  # fmt: skip
+            return ItemOutcome(
+                ItemStatus.DONE, output="", finish_reason="content_filter", blocked=[output]
+            )
         cancelled = generated.ending == "cancelled"
         if not cancelled and generated.finish_reason == "stop":
             problem = output_problem(claim.request, generated.text)

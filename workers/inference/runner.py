@@ -12,7 +12,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.content_policy import ContentPolicy
 from app.metrics import observe_generation
 from app.models import BatchItem, Message, utcnow
+from app.services import audit
 from app.services.prompting import PromptTooLong
 from app.services.usage import record_usage
 from app.streams import TokenStreams
@@ -69,6 +70,8 @@ class Outcome(Generic[StatusT]):
     completion_tokens: int | None = None
     time_to_first_token_ms: float | None = None
     tokens_per_second: float | None = None
+    # what the content policy withheld (retrieved chunks, the output): audited with the write
+    blocked: list[dict[str, Any]] = field(default_factory=list)
 
 
 ClaimT = TypeVar("ClaimT", bound=Claim)
@@ -194,13 +197,8 @@ def run_job(
             return True
         stored = store_final(ctx, job, claim, outcome, model.name)
     if stored:
-        observe_generation(
-            job.kind(claim),
-            outcome.status.value,
-            outcome.completion_tokens,
-            outcome.time_to_first_token_ms,
-            outcome.tokens_per_second,
-        )
+        observe_generation(job.kind(claim), outcome.status.value, outcome.completion_tokens,
+                           outcome.time_to_first_token_ms, outcome.tokens_per_second)  # fmt: skip
     return True
 
 
@@ -285,6 +283,7 @@ def store_final(
             tokens = (outcome.prompt_tokens, outcome.completion_tokens)  # counted once, here
             owner = job.usage_owner(claim)
             record_usage(session, owner, job.kind(claim), claim.id, model_name, tokens)
+            audit.record_blocks(session, owner[0], job.noun, claim.id, outcome.blocked)
     if not stored:
         forget_if_deleted(ctx, job.table, job.streams(ctx), claim.id)
         return False
