@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(default=40, ge=0)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_upload_files: int = Field(default=20, ge=1)
+    max_chat_files: int = Field(default=10, ge=1)  # files attached in one chat, in all
     # bounds against documents that explode: a .docx (a zip) may unpack to this much, each
     # member at most this many times its packed size; extraction stops at these pages,
     # characters and seconds (the document ends as "error" with the reason)

@@ -175,17 +175,26 @@ class PromptExample(Base):
 
 
 class RagDocument(Base):
-    """An uploaded knowledge-base file; stored under var/ by its generated storage name."""
+    """An uploaded file, stored under var/ by its generated storage name: a knowledge-base
+    document, or a file attached in a chat (``session_id``: private to that chat's owner)."""
 
     __tablename__ = "rag_documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_sessions.id", ondelete="CASCADE", name="fk_rag_documents_session_id"),
+        index=True,
+    )
+    # the question it was sent with (None: attached, not sent yet; or a knowledge-base document)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL", name="fk_rag_documents_message_id")
+    )
     title: Mapped[str] = mapped_column(String(300))
     original_name: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)  # an attachment's: of chat+bytes
     storage_name: Mapped[str] = mapped_column(String(64), unique=True)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     status: Mapped[DocumentStatus] = mapped_column(String(16), default=DocumentStatus.QUEUED)

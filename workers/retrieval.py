@@ -1,4 +1,5 @@
-"""Knowledge-base retrieval: embed the question, take the best chunks of ready documents."""
+"""Retrieval: embed the question, take the best chunks of the chat's files and (when the chat
+uses it) of the knowledge base, from documents that exist and are ready."""
 
 from __future__ import annotations
 
@@ -11,28 +12,61 @@ from app.models import RagDocument
 from app.services.prompting import ContextChunk
 from workers.context import WorkerContext
 from workers.ingest.embedder import Embedder
-from workers.vectors import Hit, VectorStore
+from workers.vectors import Hit, get_vector_store
 
 SNIPPET_CHARS = 300
 
 
-def retrieve(ctx: WorkerContext, embedder: Embedder, store: VectorStore, query: str) -> list[Hit]:
-    """Top-k relevant chunks (``relevant``), from documents that exist and are ready."""
+def retrieve(
+    ctx: WorkerContext, embedder: Embedder, query: str, session_id: int, knowledge_base: bool
+) -> list[Hit]:
+    """The knowledge base's relevant chunks (``relevant``), and the best chunks of the chat's
+    own files whatever their score (the user attached them to ask about them), best first.
+
+    Each hit is checked against the database: a knowledge-base chunk's document is not a chat's
+    file, a file's chunk is of this chat (the collection's filter says so too), and both are
+    ready (a document deleted or being re-read is left out)."""
     settings = ctx.settings
-    hits = store.query(embedder.encode([query])[0], settings.retrieval_top_k + 5)
-    hits = relevant(hits, settings.retrieval_min_score, settings.retrieval_max_gap)
+    top_k = settings.retrieval_top_k
+    with ctx.db.session() as session:
+        has_files = session.scalar(select(has_ready_files(session_id)))
+    if not knowledge_base and not has_files:
+        return []
+    vector = embedder.encode([query])[0]
+    hits: list[Hit] = []
+    if knowledge_base:
+        found = get_vector_store().query(vector, top_k + 5)
+        hits += relevant(found, settings.retrieval_min_score, settings.retrieval_max_gap)
+    if has_files:
+        hits += get_vector_store(files=True).query(vector, top_k + 5, session_id=session_id)
     if not hits:
         return []
     with ctx.db.session() as session:
-        ready = set(
-            session.scalars(
-                select(RagDocument.id).where(
-                    RagDocument.id.in_({hit.chunk.document_id for hit in hits}),
-                    RagDocument.status == DocumentStatus.READY,
-                )
+        rows = session.execute(
+            select(RagDocument.id, RagDocument.session_id).where(
+                RagDocument.id.in_({hit.chunk.document_id for hit in hits}),
+                RagDocument.status == DocumentStatus.READY,
             )
         )
-    return [hit for hit in hits if hit.chunk.document_id in ready][: settings.retrieval_top_k]
+        ready: dict[int, int | None] = {int(i): chat for i, chat in rows}
+    kept = [
+        hit
+        for hit in hits
+        if hit.chunk.document_id in ready
+        and ready[hit.chunk.document_id] == hit.chunk.session_id
+        and hit.chunk.session_id in (None, session_id)
+    ]
+    files = [hit for hit in kept if hit.chunk.session_id is not None][:top_k]
+    shared = [hit for hit in kept if hit.chunk.session_id is None][:top_k]
+    return sorted(files + shared, key=lambda hit: hit.score, reverse=True)
+
+
+def has_ready_files(session_id: int) -> Any:
+    return (
+        select(RagDocument.id)
+        .where(RagDocument.session_id == session_id, RagDocument.status == DocumentStatus.READY)
+        .exists()
+    )
 
 
 def relevant(hits: list[Hit], min_score: float, max_gap: float) -> list[Hit]:
@@ -56,6 +90,7 @@ def as_citations(hits: list[Hit]) -> list[dict[str, Any]]:
     return [
         {
             "document_id": h.chunk.document_id,
+            "source": "knowledge_base" if h.chunk.session_id is None else "chat_file",
             "title": h.chunk.title,
             "page": h.chunk.page,
             "heading": h.chunk.heading,

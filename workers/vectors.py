@@ -1,4 +1,5 @@
-"""The Chroma collection of document chunks, shared by ingest (writes) and inference (queries)."""
+"""The Chroma collections of chunks, written by ingest and queried by inference: the knowledge
+base's, and the files attached in chats (each chunk names its chat; queried by chat)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class Chunk:
     title: str
     page: int | None = None
     heading: str | None = None
+    session_id: int | None = None  # a chat's file: its chat
 
     @property
     def id(self) -> str:
@@ -34,6 +36,8 @@ class Chunk:
             meta["page"] = self.page
         if self.heading:
             meta["heading"] = self.heading
+        if self.session_id is not None:
+            meta["session_id"] = self.session_id
         return meta
 
 
@@ -44,7 +48,7 @@ class Hit:
 
 
 class VectorStore:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, files: bool = False) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -56,7 +60,7 @@ class VectorStore:
             settings=ChromaSettings(anonymized_telemetry=False),
         )
         self.collection = self.client.get_or_create_collection(
-            settings.chroma_collection,
+            settings.chroma_collection + ("-files" if files else ""),
             embedding_function=None,
             # cosine on unit vectors; a wider search beam than Chroma's default (ef 100 vs 10)
             # keeps the approximate index's recall at the brute-force level for top-5
@@ -82,10 +86,12 @@ class VectorStore:
         found = self.collection.get(where={"document_id": document_id}, include=[])
         return len(found["ids"])
 
-    def query(self, vector: list[float], top_k: int) -> list[Hit]:
+    def query(self, vector: list[float], top_k: int, session_id: int | None = None) -> list[Hit]:
+        """The nearest chunks; ``session_id``: of that chat's files only."""
         result = self.collection.query(
             query_embeddings=[vector],  # type: ignore[arg-type]
             n_results=top_k,
+            where={"session_id": session_id} if session_id is not None else None,
             include=["documents", "metadatas", "distances"],
         )
         hits = []
@@ -100,11 +106,13 @@ class VectorStore:
                 title=str(meta.get("title", "")),
                 page=int(meta["page"]) if "page" in meta else None,  # type: ignore[arg-type]
                 heading=str(meta["heading"]) if "heading" in meta else None,
+                session_id=int(meta["session_id"]) if "session_id" in meta else None,  # type: ignore[arg-type]
             )
             hits.append(Hit(chunk, 1.0 - float(distance)))
         return hits
 
 
-@lru_cache(maxsize=1)
-def get_vector_store() -> VectorStore:
-    return VectorStore(get_settings())
+@lru_cache(maxsize=2)
+def get_vector_store(files: bool = False) -> VectorStore:
+    """The knowledge base's collection, or (``files``) the chats' files'."""
+    return VectorStore(get_settings(), files=files)

@@ -19,7 +19,7 @@ from app.schemas.messages import (
     RegenerateBody,
     ReplyQueued,
 )
-from app.services import branches, replies
+from app.services import branches, chat_files, replies
 from app.services.ownership import owned_message, owned_session
 from app.services.screening import screen_input
 
@@ -47,9 +47,12 @@ def shown_messages(chat: ChatSession) -> MessageList:
     db = get_db()
     messages = branches.shown_branch(db, chat)
     versions = branches.versions_of(db, chat.id, messages)
+    files = chat_files.sent_files(db, chat.id)
     return MessageList(
         items=[
-            MessageOut.model_validate(m).model_copy(update={"versions": versions[m.id]})
+            MessageOut.model_validate(m).model_copy(
+                update={"versions": versions[m.id], "files": files.get(m.id, [])}
+            )
             for m in messages
         ]
     )
@@ -77,6 +80,7 @@ def send_message(session_id: int) -> tuple[Response, int]:
         body.content,
         sampling=body.as_stored(),
         use_knowledge_base=body.use_knowledge_base,
+        file_ids=body.file_ids,
     )
     return queued(result)
 
@@ -94,7 +98,7 @@ def edit_message(message_id: int) -> tuple[Response, int]:
                  actor=user, ip=client_address())  # fmt: skip
     result = replies.edit_message(
         resources(), get_db(), user.id, message_id, body.content, sampling=body.as_stored(),
-        use_knowledge_base=body.use_knowledge_base,
+        use_knowledge_base=body.use_knowledge_base, file_ids=body.file_ids,
     )  # fmt: skip
     return queued(result)
 

@@ -75,7 +75,7 @@ def delete_session(session_id: int) -> tuple[Response, int]:
     user = signed_in_user()
     audit.record(get_db(), Action.CHAT_DELETED, user, target_type="chat", target=session_id,
                  ip=client_address())  # fmt: skip
-    chats.delete_chat(get_db(), resources().streams, user.id, session_id)
+    chats.delete_chat(resources(), get_db(), user.id, session_id)
     return no_content()
 
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from app.enums import MessageRole, MessageStatus
+from app.enums import DocumentStatus, MessageRole, MessageStatus
 from app.schemas.common import Body, Out, Seed, Text, Timestamp, bounded_by, settings_of
 from app.schemas.feedback import FeedbackOut
 
@@ -45,6 +45,12 @@ class SamplingParams(Body):
 class MessageCreate(SamplingParams):
     content: Text = Field(json_schema_extra=bounded_by("max_message_chars", "maxLength"))
     use_knowledge_base: bool | None = None
+    file_ids: list[int] = Field(
+        default_factory=list,
+        max_length=20,
+        description="files attached to this chat (POST /api/sessions/{id}/files) sent with the "
+        "question; its reply waits until every file of the chat is read",
+    )
 
     @field_validator("content")
     @classmethod
@@ -61,12 +67,19 @@ class RegenerateBody(SamplingParams):
 
 class Citation(BaseModel):
     document_id: int
+    source: Literal["knowledge_base", "chat_file"] = "knowledge_base"
     title: str
     page: int | None = None
     heading: str | None = None
     chunk_index: int
     snippet: str
     score: float
+
+
+class SentFile(Out):
+    id: int
+    title: str
+    status: DocumentStatus
 
 
 class MessageOut(Out):
@@ -96,6 +109,7 @@ class MessageOut(Out):
     created_at: Timestamp
     completed_at: Timestamp | None
     feedback: FeedbackOut | None = None  # its owner's rating of a reply
+    files: list[SentFile] = Field(default_factory=list, description="a question's files")
 
 
 class MessageList(BaseModel):

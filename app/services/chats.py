@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from app.enums import OPEN_STATUSES
 from app.models import ChatSession, Message, utcnow
+from app.resources import Resources
+from app.services.chat_files import files_of_chat, forget_files
 from app.services.ownership import owned_session, usable_template
-from app.streams import TokenStreams
 
 
 def list_chats(
@@ -74,18 +75,22 @@ def update_chat(
     return chat
 
 
-def delete_chat(db: Session, streams: TokenStreams, user_id: int, session_id: int) -> None:
-    """Cancels the chat's open replies (only those), deletes it, and drops its replies' streams.
+def delete_chat(res: Resources, db: Session, user_id: int, session_id: int) -> None:
+    """Cancels the chat's open replies (only those), deletes it, and drops its replies' streams
+    and its files (their bytes now, their vectors by an ingest worker).
 
     An open reply keeps its cancel flag until it expires, so a worker that is just starting
     still sees it; ids are never reused, so the flag cannot reach another reply.
     """
+    streams = res.streams
     chat = owned_session(db, user_id, session_id)
     rows = db.execute(select(Message.id, Message.status).where(Message.session_id == chat.id))
     replies: dict[int, str] = {int(row[0]): str(row[1]) for row in rows}
     for message_id, status in replies.items():
         if status in OPEN_STATUSES:
             streams.request_cancel(message_id)  # stop a reply still queued or generating
+    files = files_of_chat(db, chat.id)
     db.delete(chat)
     db.commit()
     streams.delete(*replies)
+    forget_files(res, files)

@@ -22,11 +22,14 @@ BUSY = {DocumentStatus.QUEUED, DocumentStatus.EXTRACTING, DocumentStatus.EMBEDDI
 
 
 def list_documents(db: Session) -> Sequence[RagDocument]:
-    return db.scalars(select(RagDocument).order_by(RagDocument.id.desc())).all()
+    kb = RagDocument.session_id.is_(None)  # a chat's files are its owner's alone
+    return db.scalars(select(RagDocument).where(kb).order_by(RagDocument.id.desc())).all()
 
 
 def announce(res: Resources, document: RagDocument) -> None:
-    """Tells admins' sockets the document's new state."""
+    """Tells admins' sockets the document's new state (a chat's file is not theirs to see)."""
+    if document.session_id is not None:
+        return
     publish_document(res.redis, DocumentOut.model_validate(document).model_dump(mode="json"))
 
 

@@ -62,7 +62,11 @@ def template_or_404(db: Session, template_id: int) -> PromptTemplate:
 
 
 def document_or_404(db: Session, document_id: int) -> RagDocument:
-    return row_or_404(db, RagDocument, document_id, "document")
+    """A knowledge-base document: a file attached in a chat is not one (its owner's alone)."""
+    document = db.get(RagDocument, document_id)
+    if document is None or document.session_id is not None:
+        raise NotFound("document not found")
+    return document
 
 
 def user_or_404(db: Session, user_id: int) -> User:

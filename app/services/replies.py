@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from app.models import ChatSession, Message, utcnow
 from app.resources import Resources
 from app.services import budgets
 from app.services.branches import shown_leaf
+from app.services.chat_files import bind_files, reading
 from app.services.chat_tokens import vocabulary_reader
 from app.services.dispatch import send_or_fail
 from app.services.message_fit import check_fit
@@ -46,9 +48,12 @@ def send_message(
     sampling: dict[str, Any],
     use_knowledge_base: bool | None,
     edited: Message | None = None,
+    file_ids: Sequence[int] = (),
 ) -> QueuedReply:
     """Stores the user's message and a queued reply, then sends the reply's job. The message
-    follows the branch the chat shows, or is a new version of ``edited`` (a question of it)."""
+    follows the branch the chat shows, or is a new version of ``edited`` (a question of it).
+    While one of the chat's files is being read, the reply waits: the ingest worker that
+    finishes reading the last one sends it (app/services/chat_files.py)."""
     with user_quota_lock(res.redis, user_id):
         chat = admit_chat_reply(db, user_id, session_id, res.settings)
         fit_message(res, db, chat.id, content, sampling, use_knowledge_base)
@@ -59,10 +64,12 @@ def send_message(
         )
         db.add(user_message)
         db.flush()
+        bind_files(db, chat.id, file_ids, user_message.id)
         reply = queue_reply_row(
             db, chat, user_message.id, sampling, use_knowledge_base, reserved=reserved
         )
-    enqueue_reply(res, db, reply)
+    if not reading(db, chat.id):  # checked after the commit: see replies_to_release
+        enqueue_reply(res, db, reply)
     return QueuedReply(user_message.id, reply)
 
 
@@ -75,6 +82,7 @@ def edit_message(
     *,
     sampling: dict[str, Any],
     use_knowledge_base: bool | None,
+    file_ids: Sequence[int] = (),
 ) -> QueuedReply:
     """A new version of one of the user's questions, answered anew; the old one and what
     followed it stay as the other version."""
@@ -83,7 +91,7 @@ def edit_message(
         raise Conflict("only questions can be edited; regenerate a reply instead")
     return send_message(
         res, db, user_id, question.session_id, content, sampling=sampling,
-        use_knowledge_base=use_knowledge_base, edited=question,
+        use_knowledge_base=use_knowledge_base, edited=question, file_ids=file_ids,
     )  # fmt: skip
 
 

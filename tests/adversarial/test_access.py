@@ -57,6 +57,7 @@ OWNED = {  # the path parameter names the owner's object
     "openai_files.delete_file", "openai_batches.retrieve_batch", "openai_batches.cancel_batch",
     "messages.delete_pair", "sessions.export_session", "shares.share_chat", "shares.list_shares",
     "shares.revoke_share", "messages.edit_message", "messages.show_version",
+    "chat_files.attach", "chat_files.list_files", "chat_files.delete_file",
 }  # fmt: skip
 # bodies that pass validation, so that what answers is the access check, not the parser
 BODIES: dict[str, dict[str, Any]] = {
@@ -103,6 +104,10 @@ def owners_objects(client: FlaskClient, app: Flask) -> tuple[dict[str, str], dic
         db.flush()
         message = reply.id
     share = client.post(f"/api/sessions/{chat}/shares", headers=owner).json["id"]
+    attached = client.post(f"/api/sessions/{chat}/files", headers=owner,
+                           data={"files": (io.BytesIO(b"Private notes."), "notes.txt")},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert attached.status_code == 202, attached.json
     batch = client.post(
         "/api/batches?name=private",
         data=b'{"custom_id": "a", "prompt": "hi"}\n',
@@ -124,7 +129,7 @@ def owners_objects(client: FlaskClient, app: Flask) -> tuple[dict[str, str], dic
         headers=owner,
     ).json["id"]
     ids = {"session_id": chat, "message_id": message, "batch_id": batch, "key_id": key,
-           "share_id": share}  # fmt: skip
+           "share_id": share, "attachment_id": attached.json["items"][0]["id"]}  # fmt: skip
     # the Batch API's ids are strings in the path, as OpenAI's are
     return owner, {**ids, "file_id": upload, "api_batch_id": api_batch}
 
@@ -191,6 +196,8 @@ def test_another_users_objects_are_404_and_untouched(
     assert chat.status_code == 200 and chat.json["title"] == "private"
     messages = client.get(f"/api/sessions/{ids['session_id']}/messages", headers=owner).json
     assert [m["content"] for m in messages["items"]] == ["secret question", "ok"]
+    files = client.get(f"/api/sessions/{ids['session_id']}/files", headers=owner).json["items"]
+    assert [f["id"] for f in files] == [ids["attachment_id"]]
     links = client.get(f"/api/sessions/{ids['session_id']}/shares", headers=owner).json["items"]
     assert [link["id"] for link in links] == [ids["share_id"]]
     assert client.get(f"/api/batches/{ids['batch_id']}", headers=owner).json["status"] == "queued"

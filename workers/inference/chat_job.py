@@ -28,7 +28,7 @@ from workers.retrieval import as_citations, as_context
 from workers.vectors import Hit
 
 logger = logging.getLogger(__name__)
-Retriever = Callable[[str], list[Hit]]
+Retriever = Callable[[str, int, bool], list[Hit]]  # question, chat, its knowledge base?
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
     def prompt(self, ctx: WorkerContext, model: ChatModel, claim: ReplyClaim) -> ReplyPrompt:
         sampling, setup, history = claim.sampling, claim.setup, claim.history
         policy = ctx.content_policy.for_template(setup.template_name)
-        retriever = self.retriever if setup.use_knowledge_base else None
-        hits = retriever(history[-1].content) if retriever else []
+        retriever, question = self.retriever, history[-1].content
+        hits = retriever(question, claim.session_id, setup.use_knowledge_base) if retriever else []
         decisions = [(hit, policy.check(hit.chunk.text, "retrieval")) for hit in hits]
         hits = [hit for hit, decision in decisions if not decision.blocked]
         withheld = Counter(decision.reason for _, decision in decisions if decision.blocked)

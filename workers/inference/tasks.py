@@ -32,7 +32,7 @@ from workers.inference.runner import Job, run_job
 from workers.ingest.embedder import get_embedder
 from workers.retrieval import retrieve
 from workers.task_context import job_started
-from workers.vectors import Hit, get_vector_store
+from workers.vectors import Hit
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,8 @@ def withdraw(**_kwargs: Any) -> None:
         presence.leave()
 
 
-def knowledge_base(query: str) -> list[Hit]:
-    return retrieve(get_context(), get_embedder(), get_vector_store(), query)
+def knowledge(query: str, session_id: int, knowledge_base: bool) -> list[Hit]:
+    return retrieve(get_context(), get_embedder(), query, session_id, knowledge_base)
 
 
 def gated(gate: QueueGate, task: str, job_id: int, run: Callable[[ChatModel], object]) -> None:
@@ -127,7 +127,7 @@ def gated(gate: QueueGate, task: str, job_id: int, run: Callable[[ChatModel], ob
 
 
 def interactive_job(task: str) -> Job[Any, Any, Any]:
-    return ChatReplyJob(knowledge_base) if task == GENERATE_REPLY else ItemJob(stream=True)
+    return ChatReplyJob(knowledge) if task == GENERATE_REPLY else ItemJob(stream=True)
 
 
 def start_fair(model: ChatModel, task: str, job_id: int) -> None:

@@ -8,25 +8,30 @@ from typing import Any
 
 from sqlalchemy import update
 
+from app.config import Settings
 from app.enums import DocumentStatus
 from app.events import publish_document
+from app.jobs import JobQueue
 from app.metrics import observe_ingest_chunks
 from app.models import RagDocument, utcnow
 from app.schemas.documents import DocumentOut
+from app.services.chat_files import replies_to_release
 from workers.context import WorkerContext
 from workers.ingest.chunking import chunk_sections
 from workers.ingest.embedder import Embedder
 from workers.ingest.extract import ExtractionError, Limits, extract
 from workers.leases import leased
-from workers.vectors import Chunk, VectorStore
+from workers.vectors import Chunk, get_vector_store
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 WORKING = [DocumentStatus.QUEUED, DocumentStatus.EXTRACTING, DocumentStatus.EMBEDDING]
+FINAL = (DocumentStatus.READY, DocumentStatus.ERROR)
 
 
 def set_state(ctx: WorkerContext, document_id: int, **values: Any) -> bool:
-    """Updates the row (unless deleted meanwhile) and publishes it to admins."""
+    """Updates the row (unless deleted meanwhile) and publishes it to admins; a chat's file,
+    once read (or not readable), lets the chat's waiting replies go (``release_replies``)."""
     with ctx.db.session() as session:
         changed = session.execute(
             update(RagDocument)
@@ -34,10 +39,34 @@ def set_state(ctx: WorkerContext, document_id: int, **values: Any) -> bool:
             .values(updated_at=utcnow(), **values)
         )
         document = session.get(RagDocument, document_id)
-        payload = DocumentOut.model_validate(document).model_dump(mode="json") if document else None
+        chat_id = document.session_id if document is not None else None
+        shared = document is not None and chat_id is None
+        payload = DocumentOut.model_validate(document).model_dump(mode="json") if shared else None
     if payload is not None:
         publish_document(ctx.streams.client, payload)
+    if chat_id is not None and values.get("status") in FINAL:
+        release_replies(ctx, chat_id)
     return bool(getattr(changed, "rowcount", 0))
+
+
+def release_replies(ctx: WorkerContext, chat_id: int) -> None:
+    """Sends the chat's waiting replies once none of its files is being read. Read after the
+    file's state is committed: a question sent meanwhile is either seen here or sees the file
+    read and sends its reply itself (app/services/replies.py); sending one twice is harmless."""
+    with ctx.db.session() as session:
+        waiting = replies_to_release(session, chat_id)
+    for reply_id in waiting:
+        job_queue(ctx.settings).enqueue_reply(reply_id)
+
+
+def job_queue(settings: Settings) -> JobQueue:
+    """One sender per broker in this process."""
+    if settings.redis_url not in _queues:
+        _queues[settings.redis_url] = JobQueue(settings)
+    return _queues[settings.redis_url]
+
+
+_queues: dict[str, JobQueue] = {}
 
 
 def claim(ctx: WorkerContext, document_id: int) -> tuple[RagDocument, int] | None:
@@ -59,25 +88,22 @@ def claim(ctx: WorkerContext, document_id: int) -> tuple[RagDocument, int] | Non
     return (document, attempt) if document is not None and attempt is not None else None
 
 
-def ingest_document(
-    ctx: WorkerContext, embedder: Embedder, store: VectorStore, document_id: int
-) -> None:
+def ingest_document(ctx: WorkerContext, embedder: Embedder, document_id: int) -> None:
     """Indexes the document under a lease (a dead worker's document is taken up again)."""
     with leased(ctx.streams.client, "document", document_id, ctx.settings.lease_ttl_s) as lease:
         if lease is None:
             logger.info("document %s is being indexed by another worker", document_id)
             return
-        index_document(ctx, embedder, store, document_id)
+        index_document(ctx, embedder, document_id)
 
 
-def index_document(
-    ctx: WorkerContext, embedder: Embedder, store: VectorStore, document_id: int
-) -> None:
+def index_document(ctx: WorkerContext, embedder: Embedder, document_id: int) -> None:
     claimed = claim(ctx, document_id)
     if claimed is None:
         logger.info("document %s is gone or already indexed", document_id)
         return
     document, attempt = claimed
+    store = get_vector_store(files=document.session_id is not None)
     set_state(ctx, document_id)  # announce "extracting"
     if attempt > MAX_ATTEMPTS:
         set_state(
@@ -109,7 +135,8 @@ def index_document(
         return
     size = min(settings.chunk_tokens, embedder.max_tokens - 2)
     chunks = [
-        Chunk(document_id, index, text, document.title, section.page, section.heading)
+        Chunk(document_id, index, text, document.title, section.page, section.heading,
+              document.session_id)  # fmt: skip
         for index, (section, text) in enumerate(
             chunk_sections(
                 sections,

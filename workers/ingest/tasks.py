@@ -23,9 +23,11 @@ def load_embedder_on_start(**_kwargs: Any) -> None:
 
 @celery.task(name=INGEST_DOCUMENT)
 def ingest_document(document_id: int) -> None:
-    run_ingest(get_context(), get_embedder(), get_vector_store(), document_id)
+    run_ingest(get_context(), get_embedder(), document_id)
 
 
 @celery.task(name=DELETE_VECTORS)
 def delete_document_vectors(document_id: int) -> None:
-    get_vector_store().delete_document(document_id)
+    """A knowledge-base document's or a chat file's vectors (ids are never reused)."""
+    for files in (False, True):
+        get_vector_store(files).delete_document(document_id)

@@ -2375,6 +2375,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sessions/{session_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your chat's files, with their reading status */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ChatFileList"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Attach files to your chat (the knowledge base's types and limits); they are read and indexed for this chat alone: the good files are taken, each refused one is listed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        files: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description success */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ChatFileUpload"];
+                    };
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sessions/{session_id}/files/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a file of your chat (its text and vectors too) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    session_id: number;
+                    attachment_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description error */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions/{session_id}/messages": {
         parameters: {
             query?: never;
@@ -4186,6 +4316,52 @@ export interface components {
              */
             version?: 1;
         };
+        /** ChatFileList */
+        ChatFileList: {
+            /** Items */
+            items: components["schemas"]["ChatFileOut"][];
+        };
+        /** ChatFileOut */
+        ChatFileOut: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Message Id
+             * @description the question it was sent with; None: not yet
+             */
+            message_id: number | null;
+            /** Original Name */
+            original_name: string;
+            /** Progress */
+            progress: number;
+            /** Session Id */
+            session_id: number;
+            /** Size Bytes */
+            size_bytes: number;
+            /** @description queued, extracting, embedding, ready or error */
+            status: components["schemas"]["DocumentStatus"];
+            /** Title */
+            title: string;
+        };
+        /**
+         * ChatFileUpload
+         * @description The files taken (queued for reading) and, file by file, those refused.
+         */
+        ChatFileUpload: {
+            /** Items */
+            items: components["schemas"]["ChatFileOut"][];
+            /** Rejected */
+            rejected?: components["schemas"]["RejectedFile"][];
+        };
         /** ChatGptAuthor */
         ChatGptAuthor: {
             /** Role */
@@ -4283,6 +4459,12 @@ export interface components {
             score: number;
             /** Snippet */
             snippet: string;
+            /**
+             * Source
+             * @default knowledge_base
+             * @enum {string}
+             */
+            source?: "knowledge_base" | "chat_file";
             /** Title */
             title: string;
         };
@@ -4913,6 +5095,11 @@ export interface components {
             /** Content */
             content: string;
             /**
+             * File Ids
+             * @description files attached to this chat (POST /api/sessions/{id}/files) sent with the question; its reply waits until every file of the chat is read
+             */
+            file_ids?: number[];
+            /**
              * Max Tokens
              * @default null
              */
@@ -4976,6 +5163,11 @@ export interface components {
             error: string | null;
             /** @default null */
             feedback?: components["schemas"]["FeedbackOut"] | null;
+            /**
+             * Files
+             * @description a question's files
+             */
+            files?: components["schemas"]["SentFile"][];
             /**
              * Finish Reason
              * @description stop, length, cancelled, or budget (the token budget ran out)
@@ -5271,6 +5463,14 @@ export interface components {
         SearchResults: {
             /** Items */
             items: components["schemas"]["SearchHit"][];
+        };
+        /** SentFile */
+        SentFile: {
+            /** Id */
+            id: number;
+            status: components["schemas"]["DocumentStatus"];
+            /** Title */
+            title: string;
         };
         /** SessionCreate */
         SessionCreate: {

@@ -1,16 +1,19 @@
 import ForumOutlinedIcon from "@mui/icons-material/ForumOutlined";
 import { Alert, Box, Button, CircularProgress, Container, Typography } from "@mui/material";
+import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { createPortal } from "react-dom";
 import { useSearchParams } from "react-router-dom";
 import { ApiError } from "../../api/errors";
 import { FINAL_STATUSES } from "../../api/enums";
 import type { MessageOut, SessionOut, SessionUpdate, TemplateOut } from "../../api/types";
+import { chatFileKeys, isReading, useChatFileCalls, useChatFiles } from "../../queries/chatFiles";
 import { useLimits, useMessages, useReplyCalls } from "../../queries/messages";
 import { useSessionCalls } from "../../queries/sessions";
 import { useReply, useStreaming } from "../../streaming";
 import { useConfirm } from "../ConfirmDialog";
 import { useErrorAlert } from "../useErrorAlert";
+import { AttachButton, type PickedFile, PickedFiles } from "./ChatFiles";
 import { ChatSettings, replyOptions } from "./ChatSettings";
 import { Composer } from "./Composer";
 import { CONTINUE_PROMPT, MessageItem } from "./MessageItem";
@@ -70,6 +73,17 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const messages = messagesQuery.data?.items ?? NO_MESSAGES;
+  // files: stored ones not sent yet, and those chosen before the chat exists (sent with it)
+  const queryClient = useQueryClient();
+  const chatFiles = useChatFiles(sessionId).data?.items;
+  const fileCalls = useChatFileCalls();
+  const [localFiles, setLocalFiles] = useState<File[]>([]);
+  const unsent = (chatFiles ?? []).filter((file) => file.message_id === null);
+  const picked: PickedFile[] = [
+    ...unsent.map((stored) => ({ key: `s${stored.id}`, name: stored.original_name, stored })),
+    ...localFiles.map((file, i) => ({ key: `l${i}-${file.name}`, name: file.name, file })),
+  ];
+  const readingFiles = (chatFiles ?? []).some(isReading);
   const loading = messagesQuery.isLoading;
   const { attempt, clear } = alert;
 
@@ -111,8 +125,16 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
           // a chat made with "New chat" takes its title from the first message
           target = await updateSession({ id: target.id, patch: { title: titleFrom(text) } });
         }
+        const fileIds = unsent.map((file) => file.id);
+        if (localFiles.length) {
+          const uploaded = await fileCalls.attach({ sessionId: target.id, files: localFiles });
+          fileIds.push(...uploaded.items.map((file) => file.id));
+          setLocalFiles([]);
+        }
         stickToBottom.current = true;
-        await replies.send({ sessionId: target.id, body: { content: text, ...replyOptions() } });
+        const files = fileIds.length ? { file_ids: fileIds } : {};
+        await replies.send({ sessionId: target.id, body: { content: text, ...files, ...replyOptions() } });
+        void queryClient.invalidateQueries({ queryKey: chatFileKeys.of(target.id) });
       } catch (e) {
         if (made) await removeSession(target.id).catch(() => undefined); // no empty chat left
         if (e instanceof ApiError && e.status === 429 && e.retryAfter !== null && e.retryAfter <= MAX_AUTO_RETRY_S) {
@@ -129,6 +151,7 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
   useEffect(() => {
     setRetry(null);
     setSelected(null);
+    setLocalFiles([]);
     if (sessionId === null) setDraft(NEW_CHAT); // "New chat" starts from the defaults
   }, [sessionId]);
   // the side panel shows the sources of the reply chosen last, else of the newest reply with any
@@ -150,6 +173,19 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
     }, 250);
     return () => window.clearInterval(timer);
   }, [retry]);
+
+  const pickFiles = (files: File[]) => {
+    if (!session) setLocalFiles((chosen) => [...chosen, ...files]);
+    else
+      void attempt(async () => {
+        const result = await fileCalls.attach({ sessionId: session.id, files });
+        if (result.rejected?.length) throw new Error(result.rejected.map((r) => r.message).join("; "));
+      });
+  };
+  const removeFile = (file: PickedFile) => {
+    if (file.stored && session) void attempt(() => fileCalls.remove({ sessionId: session.id, fileId: file.stored!.id }));
+    else setLocalFiles((chosen) => chosen.filter((f) => f !== file.file));
+  };
 
   const deletePair = async (messageId: number) => {
     if (!session) return;
@@ -261,6 +297,7 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
               onShowVersion={showVersion}
               locked={busy}
               maxChars={limits?.max_message_chars}
+              readingFiles={readingFiles}
             />
           ))}
         </Container>
@@ -288,8 +325,14 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
             </Alert>
           )}
           {!compact && !inPanel && settings}
+          <PickedFiles files={picked} onRemove={removeFile} />
           <Composer
-            leading={compact ? settings : undefined}
+            leading={
+              <>
+                {compact && settings}
+                <AttachButton onPick={pickFiles} />
+              </>
+            }
             key={composerKey}
             busy={busy}
             onSend={send}

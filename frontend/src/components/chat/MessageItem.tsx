@@ -1,8 +1,9 @@
+import AttachFileIcon from "@mui/icons-material/AttachFile";
 import ContentCopyIcon from "@mui/icons-material/ContentCopy";
 import DeleteOutlinedIcon from "@mui/icons-material/DeleteOutlined";
 import EditOutlinedIcon from "@mui/icons-material/EditOutlined";
 import ReplayIcon from "@mui/icons-material/Replay";
-import { Alert, Box, Button, CircularProgress, IconButton, Paper, type Theme, Tooltip, Typography } from "@mui/material";
+import { Alert, Box, Button, Chip, CircularProgress, IconButton, Paper, type Theme, Tooltip, Typography } from "@mui/material";
 import { useCallback, useState } from "react";
 import type { MessageOut } from "../../api/types";
 import { Markdown } from "../../markdown/Markdown";
@@ -41,6 +42,8 @@ interface Props {
   /** a reply is being generated in the chat: no edit, no switching versions */
   locked?: boolean;
   maxChars?: number;
+  /** a file of the chat is being read: a queued reply waits for it */
+  readingFiles?: boolean;
 }
 
 export const CONTINUE_PROMPT = "Continue exactly where you stopped.";
@@ -57,6 +60,7 @@ export function MessageItem({
   onShowVersion,
   locked = false,
   maxChars,
+  readingFiles = false,
 }: Props) {
   // a reply followed live keeps its streamed text; the stored one is shown after a reload
   const live = useReply(message.role === "assistant" ? message.id : null);
@@ -114,6 +118,13 @@ export function MessageItem({
           sx={USER_BUBBLE}
         >
           {message.content}
+          {(message.files ?? []).length > 0 && (
+            <Box sx={{ display: "flex", flexWrap: "wrap", gap: 0.5, mt: 0.5 }} data-testid="sent-files">
+              {(message.files ?? []).map((file) => (
+                <Chip key={file.id} size="small" icon={<AttachFileIcon />} label={file.title} data-status={file.status} />
+              ))}
+            </Box>
+          )}
         </Paper>
       </Box>
     );
@@ -136,7 +147,7 @@ export function MessageItem({
       {status === "queued" && !text && (
         <Box sx={{ display: "flex", alignItems: "center", gap: 1, color: "text.secondary" }} role="status">
           <CircularProgress size={14} />
-          <Typography variant="body2">Waiting for a worker…</Typography>
+          <Typography variant="body2">{readingFiles ? "Reading file…" : "Waiting for a worker…"}</Typography>
           {live?.queuePosition != null && live.queuePosition > 1 && (
             <Typography variant="body2" data-testid="queue-position">
               {live.queuePosition - 1} {live.queuePosition === 2 ? "reply" : "replies"} ahead
