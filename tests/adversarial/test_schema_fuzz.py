@@ -43,6 +43,7 @@ LOGOUT = "POST /api/auth/logout"
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 SEMANTIC_REFUSALS = {
     "POST /api/documents": ["413", "415", "422"],
+    "POST /api/sessions/{session_id}/files": ["413", "415", "422"],
     "POST /api/batches": ["413", "422"],
     "POST /v1/files": ["413", "422"],
     "POST /api/sessions": ["422"],

@@ -334,6 +334,7 @@ export function ChatView({ session, templates, createSession, onSessionChanged, 
               </>
             }
             key={composerKey}
+            compact={compact}
             busy={busy}
             onSend={send}
             onStop={() => void stop()}

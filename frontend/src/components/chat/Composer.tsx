@@ -12,12 +12,14 @@ interface Props {
   maxChars?: number;
   /** beside the message box, on its left (a phone's settings button) */
   leading?: ReactNode;
+  /** a phone: Send and Stop show their icons alone (the box keeps the width) */
+  compact?: boolean;
 }
 
 const COUNTER_FROM = 0.8;
 
 /** Enter sends, Shift+Enter adds a line; while a reply runs the button stops it. */
-export function Composer({ busy, disabled, onSend, onStop, maxChars, leading }: Props) {
+export function Composer({ busy, disabled, onSend, onStop, maxChars, leading, compact = false }: Props) {
   const [text, setText] = useState("");
   const [sending, setSending] = useState(false);
   const over = maxChars !== undefined ? text.length - maxChars : -1;
@@ -60,18 +62,26 @@ export function Composer({ busy, disabled, onSend, onStop, maxChars, leading }: 
         slotProps={{ htmlInput: { "aria-label": "Message" } }}
       />
       {busy ? (
-        <Button variant="contained" color="warning" onClick={onStop} startIcon={<StopIcon />} sx={{ flexShrink: 0, height: 56 }}>
-          Stop
+        <Button
+          variant="contained"
+          color="warning"
+          onClick={onStop}
+          aria-label="Stop"
+          startIcon={compact ? undefined : <StopIcon />}
+          sx={{ flexShrink: 0, height: 56, minWidth: compact ? 48 : undefined }}
+        >
+          {compact ? <StopIcon /> : "Stop"}
         </Button>
       ) : (
         <Button
           variant="contained"
           onClick={() => void submit()}
           disabled={!text.trim() || sending || disabled || over > 0}
-          startIcon={<SendIcon />}
-          sx={{ flexShrink: 0, height: 56 }}
+          aria-label="Send"
+          startIcon={compact ? undefined : <SendIcon />}
+          sx={{ flexShrink: 0, height: 56, minWidth: compact ? 48 : undefined }}
         >
-          Send
+          {compact ? <SendIcon /> : "Send"}
         </Button>
       )}
     </Box>
