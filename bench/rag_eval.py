@@ -84,7 +84,7 @@ def main() -> None:
             vector = np.asarray(embedder.encode([question])[0], dtype=np.float32)
             brute = np.argsort(-(matrix @ vector))[:K]
             brute_hits += any(a in texts[i] for i in brute for a in answers)
-            product = retrieve(ctx, embedder, store, question)
+            product = retrieve(ctx, lambda: embedder, question, 0, True, lambda _files: store)
             product_hits += any(a in normalize(h.chunk.text) for h in product for a in answers)
             raw = store.query(list(map(float, vector)), K)
             unthresholded_hits += any(a in normalize(h.chunk.text) for h in raw for a in answers)

@@ -3,6 +3,7 @@ uses it) of the knowledge base, from documents that exist and are ready."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -12,33 +13,39 @@ from app.models import RagDocument
 from app.services.prompting import ContextChunk
 from workers.context import WorkerContext
 from workers.ingest.embedder import Embedder
-from workers.vectors import Hit, get_vector_store
+from workers.vectors import Hit, VectorStore, get_vector_store
 
 SNIPPET_CHARS = 300
 
 
 def retrieve(
-    ctx: WorkerContext, embedder: Embedder, query: str, session_id: int, knowledge_base: bool
+    ctx: WorkerContext,
+    embedder: Callable[[], Embedder],
+    query: str,
+    session_id: int,
+    knowledge_base: bool,
+    vectors: Callable[[bool], VectorStore] = get_vector_store,
 ) -> list[Hit]:
     """The knowledge base's relevant chunks (``relevant``), and the best chunks of the chat's
     own files whatever their score (the user attached them to ask about them), best first.
 
     Each hit is checked against the database: a knowledge-base chunk's document is not a chat's
     file, a file's chunk is of this chat (the collection's filter says so too), and both are
-    ready (a document deleted or being re-read is left out)."""
+    ready (a document deleted or being re-read is left out). ``embedder`` is called only when
+    there is something to search: loading it takes seconds, and most chats need none."""
     settings = ctx.settings
     top_k = settings.retrieval_top_k
     with ctx.db.session() as session:
         has_files = session.scalar(select(has_ready_files(session_id)))
     if not knowledge_base and not has_files:
         return []
-    vector = embedder.encode([query])[0]
+    vector = embedder().encode([query])[0]
     hits: list[Hit] = []
     if knowledge_base:
-        found = get_vector_store().query(vector, top_k + 5)
+        found = vectors(False).query(vector, top_k + 5)
         hits += relevant(found, settings.retrieval_min_score, settings.retrieval_max_gap)
     if has_files:
-        hits += get_vector_store(files=True).query(vector, top_k + 5, session_id=session_id)
+        hits += vectors(True).query(vector, top_k + 5, session_id=session_id)
     if not hits:
         return []
     with ctx.db.session() as session:

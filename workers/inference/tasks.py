@@ -105,7 +105,7 @@ def withdraw(**_kwargs: Any) -> None:
 
 
 def knowledge(query: str, session_id: int, knowledge_base: bool) -> list[Hit]:
-    return retrieve(get_context(), get_embedder(), query, session_id, knowledge_base)
+    return retrieve(get_context(), get_embedder, query, session_id, knowledge_base)
 
 
 def gated(gate: QueueGate, task: str, job_id: int, run: Callable[[ChatModel], object]) -> None:
