@@ -19,9 +19,9 @@ task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 
 # Jobs are acknowledged only when finished and requeued if the process dies: a reply is never
 # lost, and a redelivered one starts over. An inference worker runs two threads per engine
-# place (batch items hold at most half, so chat jobs always find a thread); ingest workers
-# run -c 1.
-worker_concurrency = 2 * _settings.engine_places
+# place (batch items hold at most half, so chat jobs always find a thread) and one per reserve
+# place (light users' chat jobs, workers/inference/fair.py); ingest workers run -c 1.
+worker_concurrency = 2 * _settings.engine_places + _settings.reserve_places
 worker_prefetch_multiplier = 1
 task_acks_late = True
 task_reject_on_worker_lost = True

@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     # the next chat reply or API completion to start is the least recently served user's
     # (app/services/fair_share.py); false: first queued, first started
     fair_sharing: bool = True
+    # chat jobs a worker takes beyond its engine's places, for users with nothing running: such
+    # a job takes the place of a reply of the user who holds the most (-1: as many as places)
+    fair_reserve_places: int = Field(default=-1, ge=-1, le=64)
     # replies one inference worker decodes together (0: 16 with a GPU, else 4 to 8 by cores)
     parallel_sequences: int = Field(default=0, ge=0, le=64)
     # prompt tokens a newcomer evaluates per step while other replies stream
@@ -184,6 +187,13 @@ class Settings(BaseSettings):
         if self.n_gpu_layers != 0:
             return 16
         return max(4, min(8, os.cpu_count() or 1))
+
+    @property
+    def reserve_places(self) -> int:
+        """Chat jobs beyond the engine's places, for light users (none without fair sharing)."""
+        if not self.fair_sharing:
+            return 0
+        return self.engine_places if self.fair_reserve_places < 0 else self.fair_reserve_places
 
     @model_validator(mode="after")
     def _derived_paths(self) -> Settings:

@@ -187,6 +187,45 @@ def test_a_chat_reply_takes_a_batch_items_place_and_the_item_resumes(model: Chat
     assert all(item.generated_tokens == 60 for item in items)
 
 
+def test_a_light_users_reply_takes_the_place_of_the_heaviest_users_latest(
+    model: ChatModel,
+) -> None:
+    """Fair sharing inside the engine: user 1 holds every place; user 2, with nothing running,
+    starts at once (user 1's latest reply waits, then resumes where it was); a third reply of
+    user 1 takes nobody's place."""
+    sampling = Sampling(60, 0.0, 1.0, 42)
+    question = "Write a long story about the sea."
+    expected, _ = run(model, question, sampling)
+    heavy = [submit(model, question, sampling, owner=1) for _ in range(4)]
+    streams = [iter(reply) for reply in heavy]
+    firsts = [next(stream) for stream in streams]  # every place holds one of user 1's
+    suspended = model.engine.suspensions
+    assert model.engine.owners() == ({1: 4}, True)
+    light_text, light = run(model, "Name the capital city of France.", Sampling(8, 0.0, 1.0, 1),
+                            owner=2)  # fmt: skip
+    assert light_text and light.ended.is_set()
+    assert not any(reply.ended.is_set() for reply in heavy), "the light user waited"
+    assert model.engine.suspensions == suspended + 1
+    outputs = [first + "".join(stream) for first, stream in zip(firsts, streams, strict=True)]
+    assert outputs == [expected] * 4, "a suspended reply resumes where it was"
+
+
+def test_a_users_own_extra_reply_waits_for_a_free_place(model: ChatModel) -> None:
+    sampling = Sampling(40, 0.0, 1.0, 42)
+    question = "Write a long story about the sea."
+    heavy = [submit(model, question, sampling, owner=1) for _ in range(4)]
+    streams = [iter(reply) for reply in heavy]
+    for stream in streams:
+        next(stream)
+    suspended = model.engine.suspensions
+    extra = submit(model, "Name the capital city of France.", Sampling(8, 0.0, 1.0, 1), owner=1)
+    "".join(extra)
+    assert sum(reply.ended.is_set() for reply in heavy) >= 1, "it took a running reply's place"
+    assert model.engine.suspensions == suspended
+    for stream in streams:
+        "".join(stream)
+
+
 def test_a_grammar_bounds_what_is_sampled(model: ChatModel) -> None:
     text, reply = run(
         model,

@@ -18,7 +18,7 @@ from app.models import Message
 from app.services.fair_share import Waiting, fair_order
 from testkit.processes import WorkerProcess, wait_until
 from tests.conftest import isolated_settings, register_and_login
-from tests.workers.test_priority import aware, send_chat
+from tests.workers.test_priority import aware, reply_status, send_chat
 
 HEAVY = 3
 
@@ -82,3 +82,60 @@ def test_fair_order_serves_the_least_recently_served_user_first() -> None:
     # nobody served yet: round robin from the oldest job
     order = fair_order([job(1, 1), job(1, 2), job(2, 3), job(2, 4), job(3, 5)], {})
     assert [w.job_id for w in order] == [1, 3, 5, 2, 4]
+
+
+def test_a_light_users_reply_starts_while_a_heavy_user_holds_every_place(
+    settings: Settings,
+) -> None:
+    """With the default places and reserve: one user's long replies fill every place; another
+    user's question is answered while all of them still run (the engine suspends the heavy
+    user's latest for it), and every heavy reply still ends whole."""
+    places = settings.engine_places
+    isolated = isolated_settings(settings, 14, max_open_replies_per_user=places + 1)
+    app = create_app(isolated)
+    client: FlaskClient = app.test_client()
+    db = app.extensions["queuechat"].db
+    heavy_user = register_and_login(client)
+    heavy = [send_long_chat(client, heavy_user) for _ in range(places)]
+
+    def statuses() -> dict[int, str]:
+        with db.session() as session:
+            rows = session.scalars(select(Message).where(Message.id.in_(heavy))).all()
+            return {row.id: row.status for row in rows}
+
+    worker = WorkerProcess(isolated, queues="inference")
+    try:
+        wait_until(
+            lambda: list(statuses().values()) == ["generating"] * places,
+            timeout=90,
+            what="the heavy user's replies in every place",
+        )
+        light = send_chat(client, register_and_login(client))
+        wait_until(lambda: reply_status(db, light) == "done", timeout=60, what="the light reply")
+        at_light = statuses()
+        wait_until(lambda: set(statuses().values()) == {"done"}, timeout=300, what="every reply")
+        with db.session() as session:
+            tokens = [session.get_one(Message, i).completion_tokens for i in heavy]
+    finally:
+        worker.stop()
+        app.extensions["queuechat"].db.dispose()
+    assert set(at_light.values()) == {"generating"}, "the light user waited for a place"
+    assert tokens == [LONG_TOKENS] * places, "a suspended reply resumes and ends whole"
+
+
+LONG_TOKENS = 120
+
+
+def send_long_chat(client: FlaskClient, headers: dict[str, str]) -> int:
+    chat = client.post("/api/sessions", json={}, headers=headers).json
+    sent = client.post(
+        f"/api/sessions/{chat['id']}/messages",
+        json={
+            "content": "Write a long story about the sea.",
+            "max_tokens": LONG_TOKENS,
+            "temperature": 0.0,
+        },
+        headers=headers,
+    )
+    assert sent.status_code == 202, sent.json
+    return int(sent.json["assistant_message_id"])

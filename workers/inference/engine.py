@@ -5,7 +5,10 @@ reply that is generating, plus a chunk of the prompt of newcomers (small while o
 so they keep flowing), decodes it once, and samples each reply's token with that reply's own
 sampler chain. Replies join and leave between steps. Chat work comes first: when every place is
 taken and a chat reply waits, a batch item is suspended (its KV cache, sampler and text kept)
-and resumes when a place frees. A cancelled reply leaves at the next step.
+and resumes when a place frees. Users share the places: a reply of a user with nothing
+running takes the place of the latest reply of the user who holds the most (the fair-sharing
+reserve lets it reach the engine, workers/inference/fair.py). A cancelled reply leaves at the
+next step.
 
 Each sequence has a KV stream of its own (a full context window; twice as many streams as
 places), so its attention sums in the same order alone or beside others: concurrent replies
@@ -20,6 +23,7 @@ import ctypes
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import llama_cpp
@@ -46,16 +50,20 @@ class EngineConfig:
     n_threads: int
     prefill_chunk: int = 64  # a newcomer's prompt tokens per step while others stream
     host_cache_bytes: int = 0  # evicted sequences kept in host memory
+    reserve: int = 0  # replies beyond the places that may wait suspended (fair sharing)
 
 
 class Engine:
     def __init__(self, model: llama_cpp.llama_model_p, config: EngineConfig) -> None:
         self.config = config
         params = llama_cpp.llama_context_default_params()
-        # One KV stream per sequence, each a full window: twice the places, so that finished
-        # replies stay cached and suspended batch items keep theirs. A sequence's cells are its
-        # own and in order, so its attention sums in the same order alone or beside others.
-        self.n_seq_max = min(2 * config.n_parallel, llama_cpp.llama_max_parallel_sequences())
+        # One KV stream per sequence, each a full window: twice the places (and the reserve),
+        # so that finished replies stay cached and suspended replies keep theirs. A sequence's
+        # cells are its own and in order, so its attention sums in the same order alone or
+        # beside others.
+        self.n_seq_max = min(
+            2 * config.n_parallel + config.reserve, llama_cpp.llama_max_parallel_sequences()
+        )
         self.n_cells = config.n_ctx_seq * self.n_seq_max
         params.n_ctx = self.n_cells
         params.n_batch = params.n_ubatch = config.n_batch
@@ -75,7 +83,7 @@ class Engine:
         self._inbox: list[Sequence] = []
         self.waiting: list[Sequence] = []  # admitted order: priority, then arrival
         self.running: list[Sequence] = []
-        self.suspensions = 0  # batch items that gave their place to a chat reply
+        self.suspensions = 0  # replies that gave their place to another's
         self._thread = threading.Thread(target=self._loop, daemon=True, name="engine")
         self._thread.start()
 
@@ -135,23 +143,64 @@ class Engine:
                 self._leave(sequence, sequence.finish_reason)
 
     def _admit(self) -> None:
-        """Fills free places in priority order; a waiting chat reply suspends a batch item."""
+        """Fills free places in priority order. When every place is taken, a waiting chat reply
+        suspends a batch item, and a reply of a user with nothing running suspends one of the
+        replies of the user who holds the most places (two at least)."""
         while self.waiting:
-            newcomer = self.waiting[0]
+            newcomer = self._next()
+            if newcomer.seq_id < 0 and self._placed() >= self.n_seq_max:
+                return  # every KV stream holds a running or suspended reply
             if len(self.running) >= self.config.n_parallel:
-                batch_items = [s for s in self.running if s.request.priority == BATCH]
-                if newcomer.request.priority == BATCH or not batch_items:
+                suspended = self._victim(newcomer)
+                if suspended is None:
                     return
-                suspended = batch_items[-1]  # the latest to start: least work waits
                 self.suspensions += 1
                 self.running.remove(suspended)
                 self.waiting.append(suspended)
                 self.waiting.sort(key=lambda s: s.request.priority)
-                logger.info("a batch item waits for a chat reply (sequence %d)", suspended.seq_id)
-            self.waiting.pop(0)
+                logger.info("sequence %d waits for another's reply", suspended.seq_id)
+            self.waiting.remove(newcomer)
             if newcomer.seq_id < 0:
                 self._place(newcomer)
             self.running.append(newcomer)
+
+    def _next(self) -> Sequence:
+        """The first waiting reply of the best priority, a light user's first (one with no
+        reply running: fair sharing put it ahead, and it may take a heavy user's place)."""
+        best = [s for s in self.waiting if s.request.priority == self.waiting[0].request.priority]
+        return next((s for s in best if self._light(s)), best[0])
+
+    def _light(self, sequence: Sequence) -> bool:
+        owner = sequence.request.owner
+        return owner is not None and all(s.request.owner != owner for s in self.running)
+
+    def _victim(self, newcomer: Sequence) -> Sequence | None:
+        """The running reply that gives its place to ``newcomer``, if one should."""
+        if newcomer.request.priority == BATCH:
+            return None
+        batch_items = [s for s in self.running if s.request.priority == BATCH]
+        if batch_items:
+            return batch_items[-1]  # the latest to start: least work waits
+        if not self._light(newcomer):
+            return None
+        held = Counter(s.request.owner for s in self.running if s.request.owner is not None)
+        heaviest = max(held, key=lambda owner: held[owner], default=None)
+        if heaviest is None or held[heaviest] < 2:
+            return None
+        return [s for s in self.running if s.request.owner == heaviest][-1]
+
+    def _placed(self) -> int:
+        return sum(1 for s in self.running + self.waiting if s.seq_id >= 0)
+
+    def owners(self) -> tuple[Counter[int], bool]:
+        """Replies per user in the engine (running or waiting), and whether a light user's
+        newcomer would find a place to take (some user runs two replies or more)."""
+        with self._lock:
+            inside = [s.request for s in self.running + self.waiting + self._inbox]
+            running = [s.request.owner for s in self.running]
+        held = Counter(r.owner for r in inside if r.owner is not None)
+        counts = Counter(owner for owner in running if owner is not None)
+        return held, any(n >= 2 for n in counts.values())
 
     def _place(self, sequence: Sequence) -> None:
         """Gives a newcomer a sequence id, starting from the longest cached prefix of its prompt."""

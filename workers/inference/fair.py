@@ -6,12 +6,18 @@ that fair sharing puts first (app/services/fair_share.py), not necessarily its o
 ``queued`` in the database until a worker claims it, so a worker that dies holding a ticket
 loses nothing: the broker hands the ticket to another. A ticket whose own job is already
 running (sent again after its worker died) takes that job up, as before.
+
+Beyond its engine's places a worker holds a reserve of tickets (FAIR_RESERVE_PLACES). A ticket
+in the reserve starts only a job of a user with nothing in this worker's engine, and only when
+some user runs two replies or more there; the engine then suspends the latest of that user's
+replies for it (workers/inference/engine.py). So three people who send a question while one
+colleague's 20 replies fill every place start at once, without waiting for places to free.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import redis
 from sqlalchemy import select
@@ -60,6 +66,21 @@ def ticketed(
         if stale:
             client.srem(FAIR_TICKETS, *stale)
     return mine
+
+
+def light_candidates(ctx: WorkerContext, inside: Collection[int]) -> Iterator[tuple[str, int]]:
+    """Waiting jobs of users with nothing in the engine (``inside``), in fair order."""
+    client = ctx.streams.client
+    tickets = {as_text(member) for member in client.smembers(FAIR_TICKETS)}  # before the rows
+    with ctx.db.session() as session:
+        waiting = ticketed(client, tickets, waiting_jobs(session), ("", 0))
+    for job in fair_order(waiting, last_served(client)):
+        if job.user_id in inside:
+            continue
+        mark_served(client, job.user_id)
+        client.srem(FAIR_TICKETS, fair_ticket(job.task, job.job_id))
+        logger.info("a reserve ticket starts %s %s (user %s)", job.task, job.job_id, job.user_id)
+        yield job.task, job.job_id
 
 
 def candidates(ctx: WorkerContext, task: str, job_id: int) -> Iterator[tuple[str, int]]:

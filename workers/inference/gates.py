@@ -1,14 +1,15 @@
 """A worker takes from a queue only jobs its engine can start: work waits in Redis, where any
 worker can take it, never in a busy worker's buffer.
 
-The worker runs two threads per engine place (WORKER_CONCURRENCY). Chat jobs (``inference``)
-may hold one thread per place and batch items one per place: when a kind holds them all, the
-worker stops consuming its queue (its consumer cancels the queue, as Celery's
-``cancel_consumer`` does) and takes it up again when one ends. So a chat job always finds a
-thread, and the engine puts it ahead of batch items (suspending one when every place is taken).
-A job that arrived before its queue was cancelled goes back to it unclaimed. An inference
-worker also consumes a queue of its own (chat replies routed to the worker holding their chat),
-gated with the shared chat queue.
+The worker runs two threads per engine place, plus the fair-sharing reserve
+(WORKER_CONCURRENCY). Chat jobs (``inference``) may hold one thread per place and the reserve
+(threads that start only a job of a user with nothing running here, workers/inference/fair.py),
+batch items one per place: when a kind holds them all, the worker stops consuming its queue
+(its consumer cancels the queue, as Celery's ``cancel_consumer`` does) and takes it up again
+when one ends. So a chat job always finds a thread, and the engine puts it ahead of batch items
+(suspending one when every place is taken). A job that arrived before its queue was cancelled
+goes back to it unclaimed. An inference worker also consumes a queue of its own (chat replies
+routed to the worker holding their chat), gated with the shared chat queue.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class QueueGate:
         self.queues = [queue]
         self._lock = threading.Lock()
         self.held = 0
+        self.placed = 0  # of ``held``: jobs that have an engine place (chat; the rest reserve)
+        self._freed = threading.Condition(self._lock)
         self.paused = False
         self.consumer: Consumer | None = None
 
@@ -53,6 +56,22 @@ class QueueGate:
             if self.held < limit and self.paused:
                 self._call(Consumer.add_task_queue)
                 self.paused = False
+
+    def take_place(self, places: int, wait_s: float = 0.0) -> bool:
+        """Counts this thread's job in the engine's places if one is free (waiting up to
+        ``wait_s`` for one); False: every place is taken, the thread holds a reserve place."""
+        with self._lock:
+            if self.placed >= places and wait_s > 0:
+                self._freed.wait(wait_s)
+            if self.placed >= places:
+                return False
+            self.placed += 1
+            return True
+
+    def give_place(self) -> None:
+        with self._lock:
+            self.placed -= 1
+            self._freed.notify()
 
     def _call(self, method: Any) -> bool:
         """Runs a consumer method in the consumer's own thread (its event loop)."""

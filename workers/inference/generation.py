@@ -79,13 +79,15 @@ def generate_text(
     grammar: str | None = None,
     abandoned: threading.Event | None = None,
     policy: ContentPolicy | None = None,
+    owner: int | None = None,
 ) -> Generated:
     """Generates in the engine; tokens go to ``streams`` when given (else nothing is streamed).
 
     ``abandoned`` (the job's lease was lost: another attempt may run) stops the sequence and
     the stream writes at once, so a stale attempt never writes into the new attempt's stream.
     ``policy``: output it blocks stops the reply ("filtered"); the piece that tripped it is
-    never sent, and the text sent before is taken back from the stream.
+    never sent, and the text sent before is taken back from the stream. ``owner``: the user
+    it is for (the engine shares its places between users).
     """
     screen = OutputScreen(policy) if policy is not None and policy.applies("output") else None
     blocked = False
@@ -96,7 +98,9 @@ def generate_text(
         else None
     )
     cancelled = writer.cancelled if writer is not None else threading.Event()
-    request = Request(prompt_tokens, stop, sampling, priority, cancelled, grammar, abandoned)
+    request = Request(
+        prompt_tokens, stop, sampling, priority, cancelled, grammar, abandoned, owner
+    )
     reply = model.engine.submit(request)
     first_token_at: float | None = None
     pieces: list[str] = []

@@ -233,6 +233,7 @@ def decide(
             grammar=prompt.grammar,
             abandoned=abandoned,
             policy=prompt.policy,
+            owner=job.usage_owner(claim)[0],
         )
         return replace(
             job.finished(model, claim, prompt, generated),

@@ -44,6 +44,7 @@ class Request:
     cancelled: threading.Event = field(default_factory=threading.Event)
     grammar: str | None = None  # GBNF; sampling only ever picks tokens it allows
     abandoned: threading.Event | None = None  # the job's lease was lost: stop like a cancel
+    owner: int | None = None  # the user it is for (fair sharing of the places between users)
 
     def stopped(self) -> bool:
         return self.cancelled.is_set() or (self.abandoned is not None and self.abandoned.is_set())

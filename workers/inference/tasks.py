@@ -19,7 +19,7 @@ from celery.signals import (
 from app.jobs import GENERATE_BATCH_ITEM, GENERATE_COMPLETION, GENERATE_REPLY
 from app.metrics import REPLIES_IN_FLIGHT
 from workers import celery
-from workers.context import get_context
+from workers.context import WorkerContext, get_context
 from workers.inference import fair
 from workers.inference import presence as presences
 from workers.inference.chat_job import ChatReplyJob
@@ -35,6 +35,8 @@ from workers.task_context import job_started
 from workers.vectors import Hit
 
 logger = logging.getLogger(__name__)
+RESERVE_POLL_S = 0.1  # a reserve ticket looks for a light user's job this often
+scout = threading.Lock()  # held by the reserve ticket that looks
 
 
 @worker_init.connect
@@ -109,10 +111,12 @@ def knowledge(query: str, session_id: int, knowledge_base: bool) -> list[Hit]:
 
 
 def gated(gate: QueueGate, task: str, job_id: int, run: Callable[[ChatModel], object]) -> None:
-    """Runs the job when this worker has a place for its kind, else sends it back."""
+    """Runs the job when this worker has a place (or a reserve place) for its kind, else sends
+    it back."""
     model = get_model()
     places = model.engine.config.n_parallel
-    if not gate.enter(places):
+    limit = places + (get_context().settings.reserve_places if gate is chat_gate else 0)
+    if not gate.enter(limit):
         send_back(task, job_id)
         return
     job_started(gate.queue, model.name)
@@ -122,7 +126,7 @@ def gated(gate: QueueGate, task: str, job_id: int, run: Callable[[ChatModel], ob
         run(model)
     finally:
         in_flight.dec()
-        gate.leave(places)
+        gate.leave(limit)
         presences.refresh()
 
 
@@ -130,12 +134,40 @@ def interactive_job(task: str) -> Job[Any, Any, Any]:
     return ChatReplyJob(knowledge) if task == GENERATE_REPLY else ItemJob(stream=True)
 
 
+def start_light(ctx: WorkerContext, model: ChatModel) -> bool:
+    """A reserve ticket starts a light user's job if one waits and may take a place; one
+    reserve ticket at a time looks (the others wait for a place)."""
+    inside, room = model.engine.owners()
+    if not room or not scout.acquire(blocking=False):
+        return False
+    try:
+        return any(
+            run_job(ctx, model, interactive_job(light_task), light_id)
+            for light_task, light_id in fair.light_candidates(ctx, inside)
+        )
+    finally:
+        scout.release()
+
+
 def start_fair(model: ChatModel, task: str, job_id: int) -> None:
-    """A chat reply's or API completion's task starts the job that fair sharing puts first."""
+    """A chat reply's or API completion's task starts the job that fair sharing puts first; in
+    the reserve (every place taken), the first job of a user with nothing in the engine, when
+    one waits and may take a place (else it waits for a place, workers/inference/fair.py)."""
     ctx = get_context()
-    for picked_task, picked_id in fair.candidates(ctx, task, job_id):
-        if run_job(ctx, model, interactive_job(picked_task), picked_id):
+    places = model.engine.config.n_parallel
+    if not chat_gate.take_place(places):
+        if fair.is_running(ctx, task, job_id):  # sent again after its worker died
+            run_job(ctx, model, interactive_job(task), job_id)
             return
+        while not chat_gate.take_place(places, RESERVE_POLL_S):
+            if start_light(ctx, model):
+                return
+    try:
+        for picked_task, picked_id in fair.candidates(ctx, task, job_id):
+            if run_job(ctx, model, interactive_job(picked_task), picked_id):
+                return
+    finally:
+        chat_gate.give_place()
 
 
 @celery.task(name=GENERATE_REPLY)
