@@ -205,13 +205,18 @@ def test_a_worker_killed_mid_reply_loses_nothing(cluster: Cluster) -> None:
     )  # fmt: skip
 
 
-def reply_in_chat(cluster: Cluster, chat_id: int, body: dict[str, Any]) -> int:
-    """Sends a turn in an existing chat and waits for its reply to finish."""
+def post_turn(cluster: Cluster, chat_id: int, body: dict[str, Any]) -> int:
+    """Sends a turn in an existing chat; its reply's id."""
     response = cluster.web_a.http.post(
         f"/api/sessions/{chat_id}/messages", json=body, headers=cluster.headers
     )
     assert response.status_code == 202, response.text
-    message_id = int(response.json()["assistant_message_id"])
+    return int(response.json()["assistant_message_id"])
+
+
+def reply_in_chat(cluster: Cluster, chat_id: int, body: dict[str, Any]) -> int:
+    """Sends a turn in an existing chat and waits for its reply to finish."""
+    message_id = post_turn(cluster, chat_id, body)
     wait_until(lambda: cluster.statuses(message_id) == ("done",), timeout=30, what="the reply")
     return message_id
 
@@ -237,6 +242,26 @@ def test_a_chats_next_turn_goes_to_the_worker_holding_it(cluster: Cluster) -> No
         for chat in reversed(chats)
     }
     assert all(second[chat] is first[chat] for chat in chats), (first, second)
+
+
+def test_a_turn_routed_to_a_busy_worker_goes_to_one_with_a_free_place(cluster: Cluster) -> None:
+    """Two chats held by one worker (one place) get their next turns at once: both are routed
+    to it, and the one that finds its place taken is handed over to the other worker rather
+    than waiting in the first one's fair-sharing reserve for the first reply to end."""
+    held_by: dict[int, list[int]] = {}
+    for _ in range(3):  # three first turns over two workers: one of them holds two chats
+        chat = cluster.new_chat(cluster.web_a)
+        worker = worker_of(cluster, reply_in_chat(cluster, chat, SHORT_REPLY))
+        held_by.setdefault(worker.proc.pid, []).append(chat)
+    [chats] = [chats for chats in held_by.values() if len(chats) >= 2]
+    replies = [post_turn(cluster, chat, LONG_REPLY) for chat in chats[:2]]
+    wait_until(
+        lambda: cluster.statuses(*replies) == ("generating", "generating"),
+        timeout=20, what="both next turns generating at once",
+    )  # fmt: skip
+    wait_until(lambda: cluster.statuses(*replies) == ("done", "done"), timeout=60, what="replies")
+    assert worker_of(cluster, replies[0]) is not worker_of(cluster, replies[1])
+    assert [cluster.attempts(reply) for reply in replies] == [1, 1]
 
 
 def test_a_turn_routed_to_a_worker_that_died_is_served_by_another(cluster: Cluster) -> None:

@@ -249,13 +249,15 @@ def test_stop_helpers() -> None:
 def test_an_evicted_chat_comes_back_from_host_memory(model_path: Path) -> None:
     small = load_model(
         Settings(model_path=model_path, n_threads=2, n_ctx=512, parallel_sequences=1)
-    )  # two streams: a third chat evicts the least recently used one to host memory
+    )  # a stream per sequence (places, suspended, reserve): one chat more evicts the oldest
     notes = "Remember these notes about ships and harbours and tides. " * 8
     first = [{"role": "user", "content": notes + "What did I say?"}]
     tokens, stop = small.encode(first)
     sampling = Sampling(12, 0.0, 1.0, 1)
     answer = "".join(small.engine.submit(Request(tokens, stop, sampling)))
-    for other in ("Count to five.", "Name three colours."):
+    others = ["Count to five.", "Name three colours.", "Say hi.", "Spell cat.", "Add 2 and 2."]
+    assert small.engine.n_seq_max <= len(others)
+    for other in others[: small.engine.n_seq_max]:
         "".join(
             small.engine.submit(
                 Request(*small.encode([{"role": "user", "content": other}]), sampling)

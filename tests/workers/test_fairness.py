@@ -14,11 +14,18 @@ from sqlalchemy import select
 
 from app import create_app
 from app.config import Settings
+from app.enums import MessageStatus
+from app.jobs import GENERATE_REPLY
 from app.models import Message
+from app.redis_keys import FAIR_TICKETS, fair_ticket
 from app.services.fair_share import Waiting, fair_order
 from testkit.processes import WorkerProcess, wait_until
 from tests.conftest import isolated_settings, register_and_login
+from tests.workers.test_leases import replies
 from tests.workers.test_priority import aware, reply_status, send_chat
+from workers.context import build_context
+from workers.inference import fair
+from workers.leases import Lease
 
 HEAVY = 3
 
@@ -139,3 +146,23 @@ def send_long_chat(client: FlaskClient, headers: dict[str, str]) -> int:
     )
     assert sent.status_code == 202, sent.json
     return int(sent.json["assistant_message_id"])
+
+
+def test_a_ticket_whose_job_another_ticket_started_starts_the_next(
+    app: Flask, settings: Settings
+) -> None:
+    """Ticket A started job B (fair sharing's pick), and a worker runs B; B's own ticket then
+    reaches a worker: it must start A's job (else A's job would wait without a ticket)."""
+    ctx = build_context(settings)
+    client = ctx.streams.client
+    started, waiting = replies(app, MessageStatus.GENERATING, MessageStatus.QUEUED)
+    client.sadd(FAIR_TICKETS, fair_ticket(GENERATE_REPLY, waiting))
+    lease = Lease(client, "reply", started, 10.0)
+    assert lease.acquire()  # a live worker generates it
+    try:
+        picks = list(fair.candidates(ctx, GENERATE_REPLY, started))
+    finally:
+        lease.release()
+        ctx.db.dispose()
+    # its own job first (taken up only if its lease lapsed: the worker died), then the pick
+    assert picks == [(GENERATE_REPLY, started), (GENERATE_REPLY, waiting)]

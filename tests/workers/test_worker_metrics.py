@@ -39,14 +39,24 @@ def test_worker_serves_its_metrics(settings: Settings, tmp_path: Path) -> None:
         ):
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        # the worker counts a generation just after it stores the reply: wait for the count
+        done = ("queuechat_generations_total", (("kind", "chat"), ("status", "done")))
+        samples = scrape(port)
+        while done not in samples:
+            assert time.monotonic() < deadline, sorted(samples)
+            time.sleep(0.1)
+            samples = scrape(port)
     finally:
         worker.stop()
         app.extensions["queuechat"].db.dispose()
-    samples = {
+    assert samples[done] == 1
+    assert samples[("queuechat_tokens_generated_total", (("kind", "chat"),))] >= 1
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
-    assert samples[("queuechat_generations_total", (("kind", "chat"), ("status", "done")))] == 1
-    assert samples[("queuechat_tokens_generated_total", (("kind", "chat"),))] >= 1

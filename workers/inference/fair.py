@@ -5,7 +5,9 @@ there are as many tickets as waiting jobs, and whichever ticket a worker holds s
 that fair sharing puts first (app/services/fair_share.py), not necessarily its own. A job stays
 ``queued`` in the database until a worker claims it, so a worker that dies holding a ticket
 loses nothing: the broker hands the ticket to another. A ticket whose own job is already
-running (sent again after its worker died) takes that job up, as before.
+running takes that job up if its lease lapsed (sent again after its worker died); if another
+ticket started it and a worker runs it, the ticket starts the fair pick like any other (else
+one waiting job would be left without a ticket).
 
 Beyond its engine's places a worker holds a reserve of tickets (FAIR_RESERVE_PLACES). A ticket
 in the reserve starts only a job of a user with nothing in this worker's engine, and only when
@@ -86,7 +88,7 @@ def light_candidates(ctx: WorkerContext, inside: Collection[int]) -> Iterator[tu
 def candidates(ctx: WorkerContext, task: str, job_id: int) -> Iterator[tuple[str, int]]:
     """The jobs this ticket should try to start, best first; the caller stops at the first it
     claims (another worker may claim one between the pick and the claim)."""
-    if not ctx.settings.fair_sharing or is_running(ctx, task, job_id):
+    if not ctx.settings.fair_sharing:
         yield task, job_id
         return
     client = ctx.streams.client
@@ -98,8 +100,10 @@ def candidates(ctx: WorkerContext, task: str, job_id: int) -> Iterator[tuple[str
     if order and own is not None and own.user_id == order[0].user_id:
         order.remove(own)  # the same user's turn: its own job (a routed chat's tokens are here)
         order.insert(0, own)
-    if own is None:  # not waiting any more (its chat deleted, or final): the job path drops
-        yield task, job_id  # what its row left in Redis (its cancel flag), then goes on
+    if own is None:  # not waiting: running (sent again after its worker died: take it up; or
+        # started by another ticket, which another worker runs: go on), or final, or deleted
+        # (the job path drops what its row left in Redis, its cancel flag), then go on
+        yield task, job_id
     for job in order:
         mark_served(client, job.user_id)
         client.srem(FAIR_TICKETS, fair_ticket(job.task, job.job_id))  # started or taken

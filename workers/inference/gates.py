@@ -8,8 +8,10 @@ batch items one per place: when a kind holds them all, the worker stops consumin
 (its consumer cancels the queue, as Celery's ``cancel_consumer`` does) and takes it up again
 when one ends. So a chat job always finds a thread, and the engine puts it ahead of batch items
 (suspending one when every place is taken). A job that arrived before its queue was cancelled
-goes back to it unclaimed. An inference worker also consumes a queue of its own (chat replies
-routed to the worker holding their chat), gated with the shared chat queue.
+goes back to it unclaimed. A chat job whose task waits in the reserve while another worker
+announces a free place is handed over to that worker (``hand_over``). An inference worker
+also consumes a queue of its own (chat replies routed to the worker holding their chat), gated
+with the shared chat queue.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ import logging
 import threading
 from typing import Any
 
+import redis
 from celery import bootsteps
 from celery.worker.consumer import Consumer
 
 from app.jobs import BATCH_QUEUE, INTERACTIVE_QUEUE, job_headers, worker_queue
+from app.services.routing import live_workers
 from workers import celery
 from workers.context import get_context
+from workers.inference.presence import note_held
 from workers.task_context import current_sent_at
 
 logger = logging.getLogger(__name__)
@@ -116,3 +121,34 @@ def send_back(task: str, job_id: int) -> None:
     # the log context and the first send's time go along: its wait counts from then
     celery.send_task(task, args=[job_id], headers=job_headers(sent_at=current_sent_at()))
     logger.info("%s %s went back to its queue: this worker has no place for it", task, job_id)
+
+
+def hand_over(task: str, job_id: int, model_name: str) -> bool:
+    """The task of a job waiting in this worker's reserve goes to another worker of its model
+    that announces a free place, to that worker's own queue; noted as held there first, so
+    the reaper sends it again if that worker dies before taking it. False: none has room."""
+    ctx = get_context()
+    client = ctx.streams.client
+    try:
+        roomy = [
+            presence
+            for presence in live_workers(client)
+            if presence.worker_id != ctx.worker_id
+            and presence.free > 0
+            and model_name in presence.models
+        ]
+        if not roomy:
+            return False
+        target = max(roomy, key=lambda presence: presence.free).worker_id
+        note_held(client, target, task, [job_id])
+    except redis.RedisError:
+        logger.warning("could not look for a worker with room", exc_info=True)
+        return False
+    celery.send_task(
+        task,
+        args=[job_id],
+        queue=worker_queue(target),
+        headers=job_headers(sent_at=current_sent_at()),
+    )
+    logger.info("%s %s went to worker %s, which has a free place", task, job_id, target)
+    return True

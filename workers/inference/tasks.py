@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,14 @@ from workers.inference import fair
 from workers.inference import presence as presences
 from workers.inference.chat_job import ChatReplyJob
 from workers.inference.engine_gauges import start_engine_gauges
-from workers.inference.gates import QueueGate, batch_gate, chat_gate, send_back, serves_inference
+from workers.inference.gates import (
+    QueueGate,
+    batch_gate,
+    chat_gate,
+    hand_over,
+    send_back,
+    serves_inference,
+)
 from workers.inference.item_job import ItemJob
 from workers.inference.model import ChatModel, get_model
 from workers.inference.presence import Presence, took_routed
@@ -36,6 +44,7 @@ from workers.vectors import Hit
 
 logger = logging.getLogger(__name__)
 RESERVE_POLL_S = 0.1  # a reserve ticket looks for a light user's job this often
+HANDOVER_POLL_S = 0.5  # and for another worker with a free place this often
 scout = threading.Lock()  # held by the reserve ticket that looks
 
 
@@ -152,16 +161,22 @@ def start_light(ctx: WorkerContext, model: ChatModel) -> bool:
 def start_fair(model: ChatModel, task: str, job_id: int) -> None:
     """A chat reply's or API completion's task starts the job that fair sharing puts first; in
     the reserve (every place taken), the first job of a user with nothing in the engine, when
-    one waits and may take a place (else it waits for a place, workers/inference/fair.py)."""
+    one waits and may take a place (else it waits for a place, workers/inference/fair.py), or
+    hands its task to another worker that has a free place."""
     ctx = get_context()
     places = model.engine.config.n_parallel
     if not chat_gate.take_place(places):
-        if fair.is_running(ctx, task, job_id):  # sent again after its worker died
-            run_job(ctx, model, interactive_job(task), job_id)
+        own = interactive_job(task)  # sent again after its worker died: take it up
+        if fair.is_running(ctx, task, job_id) and run_job(ctx, model, own, job_id):
             return
+        look_out = 0.0
         while not chat_gate.take_place(places, RESERVE_POLL_S):
             if start_light(ctx, model):
                 return
+            if time.monotonic() >= look_out:
+                if hand_over(task, job_id, model.name):
+                    return
+                look_out = time.monotonic() + HANDOVER_POLL_S
     try:
         for picked_task, picked_id in fair.candidates(ctx, task, job_id):
             if run_job(ctx, model, interactive_job(picked_task), picked_id):
