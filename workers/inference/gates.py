@@ -118,8 +118,7 @@ def serves_inference() -> bool:
 
 def send_back(task: str, job_id: int) -> None:
     """The job, unclaimed, back to its queue (where any worker with room takes it)."""
-    # the log context and the first send's time go along: its wait counts from then
-    celery.send_task(task, args=[job_id], headers=job_headers(sent_at=current_sent_at()))
+    send_again(task, job_id)
     logger.info("%s %s went back to its queue: this worker has no place for it", task, job_id)
 
 
@@ -144,11 +143,14 @@ def hand_over(task: str, job_id: int, model_name: str) -> bool:
     except redis.RedisError:
         logger.warning("could not look for a worker with room", exc_info=True)
         return False
-    celery.send_task(
-        task,
-        args=[job_id],
-        queue=worker_queue(target),
-        headers=job_headers(sent_at=current_sent_at()),
-    )
+    send_again(task, job_id, worker_queue(target))
     logger.info("%s %s went to worker %s, which has a free place", task, job_id, target)
     return True
+
+
+def send_again(task: str, job_id: int, queue: str | None = None) -> None:
+    """The job's task sent anew (to its own queue, or ``queue``): the log context and the first
+    send's time go along, so its wait counts from then."""
+    headers = job_headers(sent_at=current_sent_at())
+    where = {} if queue is None else {"queue": queue}  # none: the task's own route
+    celery.send_task(task, args=[job_id], headers=headers, **where)
