@@ -14,7 +14,7 @@ from celery import Celery
 
 from app.config import Settings
 from app.logs import CONTEXT_HEADER, bind, carried_context
-from app.redis_keys import FAIR_TICKETS, fair_ticket
+from app.redis_keys import FAIR_TICKETS, SENT_ITEMS, fair_ticket
 
 GENERATE_REPLY = "workers.inference.generate_reply"
 GENERATE_BATCH_ITEM = "workers.inference.generate_batch_item"
@@ -112,6 +112,8 @@ class JobQueue:
         """One task per item on queue ``batch``, sent over one broker connection."""
         if batch_id is not None:
             bind(batch_id=batch_id)
+        if item_ids:  # noted before the sends: a task lost on its way is found (workers/lost.py)
+            self.redis.sadd(SENT_ITEMS, *item_ids)
         with self.celery.producer_or_acquire() as producer:
             for item_id in item_ids:
                 self.celery.send_task(

@@ -23,6 +23,9 @@ FAIR_CLOCK = "qc:fair:clock"  # the turn counter behind qc:fair:served
 # "{task}:{id}" of each chat reply and API completion sent to this broker and not yet started:
 # fair sharing picks among these only (a queued row whose ticket went elsewhere is not ours)
 FAIR_TICKETS = "qc:fair:tickets"
+SENT_ITEMS = "qc:sent:items"  # batch items sent on this broker and not yet seen taken
+LOST_SUSPECTS = "qc:lost:suspects"  # "task:id" -> when a queued job was first seen without a task
+LOST_SWEEP_LOCK = "qc:lost:sweep"  # one look for lost tasks per lease across every worker
 
 
 def held_key(worker_id: str) -> str:

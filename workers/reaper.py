@@ -1,6 +1,7 @@
 """Takes up the jobs of workers that died: a job a worker took (listed in its kind's running
 set) whose lease lapsed while its row is still running gets its job sent again, and so does a
-reply routed to a worker's own queue whose presence lapsed before it took it. Every worker
+reply routed to a worker's own queue whose presence lapsed before it took it, and a queued job
+whose task was lost on its way to a worker (workers/lost.py). Every worker
 process runs this every LEASE_TTL_S / 2; a Redis lock keeps it to one pass at a time. The same
 pass expires the batches past their completion window (app/services/openai_batches.py)."""
 
@@ -26,13 +27,21 @@ from app.jobs import (
     worker_queue,
 )
 from app.models import BatchItem, Message, RagDocument, utcnow
-from app.redis_keys import REAPER_LOCK, WORKERS_SET, held_key, routed_key, worker_key
+from app.redis_keys import (
+    LOST_SWEEP_LOCK,
+    REAPER_LOCK,
+    WORKERS_SET,
+    held_key,
+    routed_key,
+    worker_key,
+)
 from app.services.openai_batches import expire_due
 from app.services.routing import as_text
 from workers import celery
 from workers.context import WorkerContext, get_context
 from workers.inference.presence import held_job
 from workers.leases import forget, live_leases, taken_jobs
+from workers.lost import send_lost
 from workers.unacked import take_over_orphans
 
 logger = logging.getLogger(__name__)
@@ -116,6 +125,10 @@ def reap(ctx: WorkerContext, send: Send) -> list[tuple[str, int]]:
             lambda jobs: ended(session, jobs),
         )
     orphans.extend(("reply", job_id) for job_id in taken_over)
+    if client.set(LOST_SWEEP_LOCK, "1", nx=True, px=int(ctx.settings.lease_ttl_s * 1000)):
+        with ctx.db.session() as session:
+            lost = send_lost(session, client, send, ctx.settings.lease_ttl_s)
+        orphans.extend(("lost", job_id) for _, job_id in lost)
     with ctx.db.session() as session:
         for batch_id in expire_due(session, utcnow()):
             logger.info("batch %s is past its completion window: expired", batch_id)

@@ -1,0 +1,177 @@
+"""Tasks lost on their way from Redis to a worker: kombu's Redis transport takes a message off
+its list (BRPOP) and records it as unacknowledged in a second round trip; a worker killed
+between the two (the reply still in its socket, or its consumer not yet run) takes the message
+with it, and nothing (visibility timeout, lease, held set) knows of it. Its job stays queued.
+
+The reaper looks for such jobs among those sent on this broker and still queued: batch items
+(noted in ``SENT_ITEMS`` when sent) by id, chat replies and API completions (their fair-share
+tickets) by count, since a ticket starts whichever job fair sharing puts first and so needs
+not name its own. A job found without a task is a suspect; still without one at a look at
+least ``confirm_s`` later, its task is sent again. Sending a task twice costs nothing: the
+claim is conditional, so a second task finds its job taken or done.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import redis
+from redis.typing import EncodableT, FieldT
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.enums import ItemStatus, MessageStatus
+from app.jobs import (
+    BATCH_QUEUE,
+    FAIR_TASKS,
+    GENERATE_BATCH_ITEM,
+    GENERATE_COMPLETION,
+    GENERATE_REPLY,
+    INTERACTIVE_QUEUE,
+    queue_keys,
+    worker_queue,
+)
+from app.models import BatchItem, Message
+from app.redis_keys import FAIR_TICKETS, LOST_SUSPECTS, SENT_ITEMS, WORKERS_SET
+from app.services.routing import as_text
+from workers.inference.presence import HELD_TASKS, held_job, held_text
+from workers.unacked import UNACKED, live_held
+
+logger = logging.getLogger(__name__)
+Job = tuple[str, int]
+Send = Callable[[str, int], None]
+CHUNK = 500  # ids per IN (...) query
+
+
+def task_of(message: Any) -> Job | None:
+    """The (task, job id) of a kombu message (its JSON form), when it is an inference job's."""
+    try:
+        task = message["headers"]["task"]
+        if task not in HELD_TASKS:
+            return None
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        return str(task), int(json.loads(body)[0][0])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def tasks_in_flight(client: redis.Redis) -> Counter[Job]:
+    """Every inference job's task this broker holds: waiting in a queue (the shared ones and
+    each worker's own), fetched and unacknowledged, or received by a live worker."""
+    queues = [INTERACTIVE_QUEUE, BATCH_QUEUE]
+    queues += [worker_queue(as_text(member)) for member in client.smembers(WORKERS_SET)]
+    pipe = client.pipeline(transaction=False)
+    for queue in queues:
+        for key in queue_keys(queue):
+            pipe.lrange(key, 0, -1)
+    raw: list[Any] = [entry for entries in pipe.execute() for entry in entries]
+    found: Counter[Job] = Counter()
+    for entry in raw:
+        job = parsed(entry, lambda loaded: loaded)
+        if job is not None:
+            found[job] += 1
+    unacked: dict[bytes, bytes] = client.hgetall(UNACKED)  # type: ignore[assignment]
+    for entry in unacked.values():
+        job = parsed(entry, lambda loaded: loaded[0])  # [message, exchange, routing key]
+        if job is not None:
+            found[job] += 1
+    for entry in live_held(client):  # a received task is in kombu's records too: once
+        job = held_job(entry)
+        found[job] = found[job] or 1
+    return found
+
+
+def parsed(raw: bytes, message: Callable[[Any], Any]) -> Job | None:
+    try:
+        return task_of(message(json.loads(raw)))
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def queued_items(session: Session, ids: Iterable[int]) -> set[int]:
+    found: set[int] = set()
+    for part in chunks(sorted(ids)):
+        found.update(
+            session.scalars(
+                select(BatchItem.id).where(
+                    BatchItem.id.in_(part), BatchItem.status == ItemStatus.QUEUED
+                )
+            )
+        )
+    return found
+
+
+def queued_tickets(session: Session, tickets: Iterable[Job]) -> list[Job]:
+    """The ticketed chat replies and completions whose rows are still queued, oldest first."""
+    replies = [job_id for task, job_id in tickets if task == GENERATE_REPLY]
+    completions = [job_id for task, job_id in tickets if task == GENERATE_COMPLETION]
+    found: list[Job] = []
+    for part in chunks(sorted(replies)):
+        rows = session.scalars(
+            select(Message.id).where(Message.id.in_(part), Message.status == MessageStatus.QUEUED)
+        )
+        found += [(GENERATE_REPLY, int(i)) for i in rows]
+    found += [(GENERATE_COMPLETION, i) for i in queued_items(session, completions)]
+    return sorted(found, key=lambda job: job[1])
+
+
+def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
+    """The queued jobs sent on this broker that no task here stands for."""
+    # what was sent is read before the tasks: a job sent after that is not looked at
+    sent = {int(member) for member in client.smembers(SENT_ITEMS)}
+    tickets = [held_job(as_text(member)) for member in client.smembers(FAIR_TICKETS)]
+    if not sent and not tickets:
+        return []
+    found = tasks_in_flight(client)
+    waiting_items = queued_items(session, sent)
+    taken = sent - waiting_items  # claimed, cancelled, deleted: no longer to look after
+    if taken:
+        client.srem(SENT_ITEMS, *taken)
+    missing = [(GENERATE_BATCH_ITEM, i) for i in sorted(waiting_items)]
+    missing = [job for job in missing if not found[job]]
+    waiting_chat = queued_tickets(session, [job for job in tickets if job[0] in FAIR_TASKS])
+    chat_tasks = sum(count for (task, _), count in found.items() if task in FAIR_TASKS)
+    short = len(waiting_chat) - chat_tasks  # a ticket may start another job than its own
+    if short > 0:
+        missing += [job for job in waiting_chat if not found[job]][:short]
+    return missing
+
+
+def send_lost(
+    session: Session, client: redis.Redis, send: Send, confirm_s: float, now: float | None = None
+) -> list[Job]:
+    """One look: records the jobs without a task as suspects, and sends again those that were
+    suspects at a look at least ``confirm_s`` ago; returns the jobs sent again."""
+    now = time.time() if now is None else now
+    missing = missing_jobs(session, client)
+    raw: dict[bytes, bytes] = client.hgetall(LOST_SUSPECTS)  # type: ignore[assignment]
+    since = {as_text(key): float(value) for key, value in raw.items()}
+    suspects = {held_text(*job): since.get(held_text(*job), now) for job in missing}
+    lost = [job for job in missing if now - suspects[held_text(*job)] >= confirm_s]
+    pipe = client.pipeline()
+    pipe.delete(LOST_SUSPECTS)
+    waiting: dict[FieldT, EncodableT] = {
+        key: value for key, value in suspects.items() if now - value < confirm_s
+    }
+    if waiting:
+        pipe.hset(LOST_SUSPECTS, mapping=waiting)
+    pipe.execute()
+    for task, job_id in lost:
+        logger.warning(
+            "%s %s has no task on the broker (lost on its way); sent again", task, job_id
+        )
+        send(task, job_id)
+    return lost
