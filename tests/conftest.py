@@ -111,7 +111,8 @@ def app(settings: Settings) -> Iterator[Flask]:
 
 def isolated_settings(settings: Settings, redis_db: int, **overrides: Any) -> Settings:
     """Same database, another Redis database: no session worker sees these jobs."""
-    base = settings.redis_url.rsplit("/", 1)[0]
+    base, session_db = settings.redis_url.rsplit("/", 1)
+    assert str(redis_db) != session_db, "the session's Redis database: its worker takes the jobs"
     isolated = settings.model_copy(update={"redis_url": f"{base}/{redis_db}", **overrides})
     redis_lib.Redis.from_url(isolated.redis_url).flushdb()
     return isolated

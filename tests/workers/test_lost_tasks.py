@@ -19,7 +19,7 @@ from workers.unacked import UNACKED
 
 
 def test_tasks_lost_on_their_way_to_a_worker_are_sent_again(settings: Settings) -> None:
-    isolated = isolated_settings(settings, 9)
+    isolated = isolated_settings(settings, 7)
     app = create_app(isolated)
     client = app.test_client()
     db = app.extensions["queuechat"].db
@@ -67,7 +67,7 @@ def test_tasks_lost_on_their_way_to_a_worker_are_sent_again(settings: Settings) 
 def test_a_job_is_sent_again_only_when_no_task_stands_for_it(settings: Settings) -> None:
     """The look itself (a fake clock): a job without a task is a suspect first; one whose task
     waits fetched and unacknowledged is not; a chat ticket that names another job counts."""
-    isolated = isolated_settings(settings, 9)
+    isolated = isolated_settings(settings, 7)
     app = create_app(isolated)
     client = app.test_client()
     db = app.extensions["queuechat"].db
