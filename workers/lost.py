@@ -13,13 +13,11 @@ claim is conditional, so a second task finds its job taken or done.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 import redis
 from redis.typing import EncodableT, FieldT
@@ -40,27 +38,13 @@ from app.jobs import (
 from app.models import BatchItem, Message
 from app.redis_keys import FAIR_TICKETS, LOST_SUSPECTS, SENT_ITEMS, WORKERS_SET
 from app.services.routing import as_text
-from workers.inference.presence import HELD_TASKS, held_job, held_text
-from workers.unacked import UNACKED, live_held
+from workers.inference.presence import held_job, held_text
+from workers.unacked import UNACKED, live_held, message_job, task_of
 
 logger = logging.getLogger(__name__)
 Job = tuple[str, int]
 Send = Callable[[str, int], None]
 CHUNK = 500  # ids per IN (...) query
-
-
-def task_of(message: Any) -> Job | None:
-    """The (task, job id) of a kombu message (its JSON form), when it is an inference job's."""
-    try:
-        task = message["headers"]["task"]
-        if task not in HELD_TASKS:
-            return None
-        body = message["body"]
-        if message.get("properties", {}).get("body_encoding") == "base64":
-            body = base64.b64decode(body)
-        return str(task), int(json.loads(body)[0][0])
-    except (ValueError, KeyError, IndexError, TypeError):
-        return None
 
 
 def tasks_in_flight(client: redis.Redis) -> Counter[Job]:
@@ -72,15 +56,10 @@ def tasks_in_flight(client: redis.Redis) -> Counter[Job]:
     for queue in queues:
         for key in queue_keys(queue):
             pipe.lrange(key, 0, -1)
-    raw: list[Any] = [entry for entries in pipe.execute() for entry in entries]
-    found: Counter[Job] = Counter()
-    for entry in raw:
-        job = parsed(entry, lambda loaded: loaded)
-        if job is not None:
-            found[job] += 1
+    raw: list[bytes] = [entry for entries in pipe.execute() for entry in entries]
     unacked: dict[bytes, bytes] = client.hgetall(UNACKED)  # type: ignore[assignment]
-    for entry in unacked.values():
-        job = parsed(entry, lambda loaded: loaded[0])  # [message, exchange, routing key]
+    found: Counter[Job] = Counter()
+    for job in [*map(queued_job, raw), *map(message_job, unacked.values())]:
         if job is not None:
             found[job] += 1
     for entry in live_held(client):  # a received task is in kombu's records too: once
@@ -89,10 +68,11 @@ def tasks_in_flight(client: redis.Redis) -> Counter[Job]:
     return found
 
 
-def parsed(raw: bytes, message: Callable[[Any], Any]) -> Job | None:
+def queued_job(raw: bytes) -> Job | None:
+    """The (task, job id) of a message waiting in a queue, when it is an inference job's."""
     try:
-        return task_of(message(json.loads(raw)))
-    except (ValueError, KeyError, IndexError, TypeError):
+        return task_of(json.loads(raw))
+    except ValueError:
         return None
 
 

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import redis
 
@@ -34,15 +35,21 @@ Ended = Queued
 def message_job(raw: bytes | str) -> tuple[str, int] | None:
     """The (task, job id) of an unacked message, when it is an inference job's."""
     try:
-        message = json.loads(raw)[0]
+        return task_of(json.loads(raw)[0])  # [message, exchange, routing key]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def task_of(message: Any) -> tuple[str, int] | None:
+    """The (task, job id) of a kombu message (its JSON form), when it is an inference job's."""
+    try:
         task = message["headers"]["task"]
         if task not in HELD_TASKS:
             return None
         body = message["body"]
         if message.get("properties", {}).get("body_encoding") == "base64":
             body = base64.b64decode(body)
-        args = json.loads(body)[0]
-        return str(task), int(args[0])
+        return str(task), int(json.loads(body)[0][0])
     except (ValueError, KeyError, IndexError, TypeError):
         return None
 

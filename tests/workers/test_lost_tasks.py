@@ -4,8 +4,10 @@ second round trip): with default settings a live worker's reaper sends it again.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import redis as redis_lib
+from flask import Flask
 from sqlalchemy import select
 
 from app import create_app
@@ -19,18 +21,8 @@ from workers.unacked import UNACKED
 
 
 def test_tasks_lost_on_their_way_to_a_worker_are_sent_again(settings: Settings) -> None:
-    isolated = isolated_settings(settings, 7)
-    app = create_app(isolated)
-    client = app.test_client()
-    db = app.extensions["queuechat"].db
-    broker = redis_lib.Redis.from_url(isolated.redis_url)
-    headers = register_and_login(client)
-    rows = [{"custom_id": f"r{i}", "prompt": "Say hi.", "max_tokens": 4} for i in range(2)]
-    batch = client.post(
-        "/api/batches",
-        data="\n".join(json.dumps(r) for r in rows),
-        headers={**headers, "Content-Type": "application/jsonl"},
-    ).json
+    isolated, app, broker, headers, batch = queued_batch(settings, 2)
+    client, db = app.test_client(), app.extensions["queuechat"].db
     chat = client.post("/api/sessions", json={}, headers=headers).json
     sent = client.post(
         f"/api/sessions/{chat['id']}/messages",
@@ -67,18 +59,8 @@ def test_tasks_lost_on_their_way_to_a_worker_are_sent_again(settings: Settings) 
 def test_a_job_is_sent_again_only_when_no_task_stands_for_it(settings: Settings) -> None:
     """The look itself (a fake clock): a job without a task is a suspect first; one whose task
     waits fetched and unacknowledged is not; a chat ticket that names another job counts."""
-    isolated = isolated_settings(settings, 7)
-    app = create_app(isolated)
-    client = app.test_client()
-    db = app.extensions["queuechat"].db
-    broker = redis_lib.Redis.from_url(isolated.redis_url)
-    headers = register_and_login(client)
-    rows = [{"custom_id": f"r{i}", "prompt": "Say hi.", "max_tokens": 4} for i in range(3)]
-    batch = client.post(
-        "/api/batches",
-        data="\n".join(json.dumps(r) for r in rows),
-        headers={**headers, "Content-Type": "application/jsonl"},
-    ).json
+    _, app, broker, headers, batch = queued_batch(settings, 3)
+    client, db = app.test_client(), app.extensions["queuechat"].db
     replies = []
     for _ in range(2):
         chat = client.post("/api/sessions", json={}, headers=headers).json
@@ -107,3 +89,20 @@ def test_a_job_is_sent_again_only_when_no_task_stands_for_it(settings: Settings)
     assert sends == [(GENERATE_BATCH_ITEM, second), (GENERATE_REPLY, replies[0])]
     assert third not in {job_id for _, job_id in sends} and first not in dict(sends).values()
     db.dispose()
+
+
+def queued_batch(
+    settings: Settings, items: int
+) -> tuple[Settings, Flask, redis_lib.Redis, dict[str, str], dict[str, Any]]:
+    """A user's batch of ``items`` short lines, queued on a Redis database no worker reads."""
+    isolated = isolated_settings(settings, 7)
+    app = create_app(isolated)
+    client = app.test_client()
+    headers = register_and_login(client)
+    rows = [{"custom_id": f"r{i}", "prompt": "Say hi.", "max_tokens": 4} for i in range(items)]
+    batch = client.post(
+        "/api/batches",
+        data="\n".join(json.dumps(r) for r in rows),
+        headers={**headers, "Content-Type": "application/jsonl"},
+    ).json
+    return isolated, app, redis_lib.Redis.from_url(isolated.redis_url), headers, batch
