@@ -55,6 +55,8 @@ class TokenStreams:
         self.final_ttl_s = final_ttl_s
         self.live_ttl_s = live_ttl_s
         self.namespace = namespace
+        self._append_tokens = client.register_script(_APPEND_TOKENS)
+        self._append_final = client.register_script(_APPEND_FINAL)
 
     @classmethod
     def for_settings(
@@ -80,28 +82,46 @@ class TokenStreams:
         return f"{CANCEL_PREFIX}{self.namespace}{message_id}"
 
     def append(self, message_id: int, event_type: str, **fields: Any) -> str:
-        """Append one event; final events start the stream's expiry clock."""
+        """Append one event; final events start the stream's expiry clock.
+
+        A final event is never appended after another: the client's retry of a write whose
+        reply a Redis restart lost cannot put a second one in the stream."""
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown stream event type {event_type!r}")
         key = self.stream_key(message_id)
-        ttl = self.final_ttl_s if event_type in FINAL_EVENT_TYPES else self.live_ttl_s
+        event = encode(event_type, fields)
+        if event_type in FINAL_EVENT_TYPES:
+            found = self._append_final(
+                keys=[key], args=[self.final_ttl_s, event["type"], event["data"]]
+            )
+            return _text(found)
         pipe = self.client.pipeline(transaction=False)
-        pipe.xadd(key, encode(event_type, fields))  # type: ignore[arg-type]
-        pipe.expire(key, ttl)
+        pipe.xadd(key, event)  # type: ignore[arg-type]
+        pipe.expire(key, self.live_ttl_s)
         entry_id, _ = pipe.execute()
         return _text(entry_id)
 
-    def append_tokens(self, message_id: int, texts: list[str]) -> bool:
-        """The hot path: appends tokens and says, in the same round trip, if cancel was asked."""
-        key = self.stream_key(message_id)
-        pipe = self.client.pipeline(transaction=False)
-        for text in texts:
-            pipe.xadd(key, encode("token", {"text": text}))  # type: ignore[arg-type]
+    def append_tokens(
+        self, message_id: int, texts: list[str], *, marker: str = "", reset: bool = False
+    ) -> bool:
+        """The hot path: appends tokens (after a "reset" when ``reset``) and says, in the same
+        round trip, if cancel was asked.
+
+        ``marker``, unique to this write, makes it idempotent: a client that sends it again
+        (redis-py retries a command whose connection broke, and Redis may have run the first
+        send before a restart lost its reply) finds its marker on the stream's last entry and
+        appends nothing twice."""
+        events = [encode("reset", {})] if reset else []
+        events += [encode("token", {"text": text}) for text in texts]
         # plain EXPIRE (no NX, a Redis 7 option): the bundled redis-server of the embedded
         # mode is 6.2, and each flush pushing the live TTL on is what a long reply needs anyway
-        pipe.expire(key, self.live_ttl_s)
-        pipe.exists(self._cancel_key(message_id))
-        return bool(pipe.execute()[-1])
+        args: list[str | int] = [self.live_ttl_s, marker]
+        for event in events:
+            args += [event["type"], event["data"]]
+        cancelled = self._append_tokens(
+            keys=[self.stream_key(message_id), self._cancel_key(message_id)], args=args
+        )
+        return bool(cancelled)
 
     def read(
         self, message_id: int, after: str = "0-0", *, block_ms: int | None = None
@@ -151,6 +171,51 @@ class TokenStreams:
     def delete(self, *message_ids: int) -> None:
         if message_ids:
             self.client.delete(*(self.stream_key(m) for m in message_ids))
+
+
+# KEYS: stream, cancel flag; ARGV: live TTL, marker ("" for none), then type and data of
+# each event. The marker goes on the last entry; finding it there means this write ran already.
+_APPEND_TOKENS = """
+local marker = ARGV[2]
+if marker ~= '' then
+  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  if last then
+    local fields = last[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'w' and fields[i + 1] == marker then
+        return redis.call('EXISTS', KEYS[2])
+      end
+    end
+  end
+end
+for i = 3, #ARGV, 2 do
+  if i + 1 == #ARGV and marker ~= '' then
+    redis.call('XADD', KEYS[1], '*', 'type', ARGV[i], 'data', ARGV[i + 1], 'w', marker)
+  else
+    redis.call('XADD', KEYS[1], '*', 'type', ARGV[i], 'data', ARGV[i + 1])
+  end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return redis.call('EXISTS', KEYS[2])
+"""
+
+# KEYS: stream; ARGV: final TTL, type, data. A stream holds at most one final event, last.
+_APPEND_FINAL = """
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if last then
+  local fields = last[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'type' and (FINAL) then
+      return last[1]
+    end
+  end
+end
+local id = redis.call('XADD', KEYS[1], '*', 'type', ARGV[2], 'data', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return id
+""".replace(
+    "FINAL", " or ".join(f"fields[i + 1] == '{kind}'" for kind in sorted(FINAL_EVENT_TYPES))
+)
 
 
 def _events(entries: Any) -> list[StreamEvent]:

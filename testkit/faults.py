@@ -88,10 +88,22 @@ def judge(
             problems.append(f"the client was told {status}, the database says {stored['status']}")
         if text != stored["content"]:
             problems.append(f"client text {text!r} != stored {stored['content']!r}")
+            problems.append(f"the client's events: {event_trail(watcher)}")
     stream_finals = sum(1 for event in stack.stream(reply_id) if event.is_final)
     if stream_finals > 1:
         problems.append(f"{stream_finals} final events in the stream")
     return Run(stored["status"], recovery, problems)
+
+
+def event_trail(watcher: ReplyWatcher) -> str:
+    """What the client got, compactly (type, id, text), for a failure's message."""
+    return (
+        " ".join(
+            f"{event['type']}@{event.get('id', '-')}{event.get('text', '')!r}"
+            for _, event in watcher.events
+        )
+        + f" drops={watcher.drops}"
+    )
 
 
 def reference_reply(stack: FaultStack) -> str:

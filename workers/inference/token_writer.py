@@ -11,6 +11,8 @@ before the next token.
 Redis going away (a restart) stops neither: generation goes on, and the first write that
 succeeds afterwards appends "reset" and the whole text so far, so a client never keeps a text
 with a hole in it (the tokens of the failed writes may or may not have reached the stream).
+Each write carries a marker of its own, so the client's retry of a write that Redis ran but
+whose reply the restart lost appends nothing twice (app/streams.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 
 import redis
 
@@ -83,6 +86,8 @@ class TokenWriter:
         self.text: list[str] = []  # everything put so far, for catching up after a failure
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._first = True
+        self._id = uuid.uuid4().hex[:12]  # this writer's, for the markers of its writes
+        self._writes = 0
         self._last_write = 0.0
         self._watcher = CancelWatcher(streams, message_id, self.cancelled)
         self._watcher.start()
@@ -135,11 +140,14 @@ class TokenWriter:
         self.text.extend(texts)
         if self.abandoned.is_set():
             return  # the stream belongs to the attempt that took the job over
+        self._writes += 1
+        marker = f"{self._id}:{self._writes}"  # a retried send of this write appends nothing
         try:
             if self.behind:  # start the text over: some earlier tokens may be missing
-                self.streams.append(self.message_id, "reset")
                 texts = [text for text in ["".join(self.text)] if text]
-            if self.streams.append_tokens(self.message_id, texts):
+            if self.streams.append_tokens(
+                self.message_id, texts, marker=marker, reset=self.behind
+            ):
                 self.cancelled.set()
             self.behind = False
         except Exception as exc:  # the reply still reaches the database
