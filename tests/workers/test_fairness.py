@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -19,10 +20,11 @@ from app.jobs import GENERATE_REPLY
 from app.models import Message
 from app.redis_keys import FAIR_TICKETS, fair_ticket
 from app.services.fair_share import Waiting, fair_order
+from app.streams import TokenStreams, event_order
 from testkit.processes import WorkerProcess, wait_until
 from tests.conftest import isolated_settings, register_and_login
 from tests.workers.test_leases import replies
-from tests.workers.test_priority import aware, reply_status, send_chat
+from tests.workers.test_priority import aware, send_chat
 from workers.context import build_context
 from workers.inference import fair
 from workers.leases import Lease
@@ -91,12 +93,14 @@ def test_fair_order_serves_the_least_recently_served_user_first() -> None:
     assert [w.job_id for w in order] == [1, 3, 5, 2, 4]
 
 
-def test_a_light_users_reply_starts_while_a_heavy_user_holds_every_place(
+def test_light_users_replies_start_together_while_a_heavy_user_holds_every_place(
     settings: Settings,
 ) -> None:
-    """With the default places and reserve: one user's long replies fill every place; another
-    user's question is answered while all of them still run (the engine suspends the heavy
-    user's latest for it), and every heavy reply still ends whole."""
+    """With the default places and reserve: one user's long replies fill every place; three
+    other users' questions are answered while all of them still run (the engine suspends the
+    heavy user's latest for each), together: each light reply's first token comes before any
+    light reply ends (a reserve ticket does not wait for the previous one's reply). Every heavy
+    reply still ends whole."""
     places = settings.engine_places
     isolated = isolated_settings(settings, 14, max_open_replies_per_user=places + 1)
     app = create_app(isolated)
@@ -105,41 +109,55 @@ def test_a_light_users_reply_starts_while_a_heavy_user_holds_every_place(
     heavy_user = register_and_login(client)
     heavy = [send_long_chat(client, heavy_user) for _ in range(places)]
 
-    def statuses() -> dict[int, str]:
+    def statuses(ids: list[int]) -> dict[int, str]:
         with db.session() as session:
-            rows = session.scalars(select(Message).where(Message.id.in_(heavy))).all()
+            rows = session.scalars(select(Message).where(Message.id.in_(ids))).all()
             return {row.id: row.status for row in rows}
 
     worker = WorkerProcess(isolated, queues="inference")
     try:
         wait_until(
-            lambda: list(statuses().values()) == ["generating"] * places,
+            lambda: list(statuses(heavy).values()) == ["generating"] * places,
             timeout=90,
             what="the heavy user's replies in every place",
         )
-        light = send_chat(client, register_and_login(client))
-        wait_until(lambda: reply_status(db, light) == "done", timeout=60, what="the light reply")
-        at_light = statuses()
-        wait_until(lambda: set(statuses().values()) == {"done"}, timeout=300, what="every reply")
+        light = [send_long_chat(client, register_and_login(client), LIGHT_TOKENS) for _ in range(3)]
+        wait_until(
+            lambda: set(statuses(light).values()) == {"done"}, timeout=90, what="the light replies"
+        )
+        at_light = statuses(heavy)
+        streams = TokenStreams.for_settings(redis_lib.Redis.from_url(isolated.redis_url), isolated)
+        events = {message_id: streams.read(message_id) for message_id in light}
+        wait_until(
+            lambda: set(statuses(heavy).values()) == {"done"}, timeout=300, what="every reply"
+        )
         with db.session() as session:
             tokens = [session.get_one(Message, i).completion_tokens for i in heavy]
     finally:
         worker.stop()
         app.extensions["queuechat"].db.dispose()
-    assert set(at_light.values()) == {"generating"}, "the light user waited for a place"
+    assert set(at_light.values()) == {"generating"}, "the light users waited for a place"
+    firsts = [next(e for e in found if e.type == "token").id for found in events.values()]
+    ends = [next(e for e in found if e.is_final).id for found in events.values()]
+    assert max(map(event_order, firsts)) < min(map(event_order, ends)), (
+        "a light user's reply started only after another light user's ended",
+        firsts,
+        ends,
+    )
     assert tokens == [LONG_TOKENS] * places, "a suspended reply resumes and ends whole"
 
 
 LONG_TOKENS = 120
+LIGHT_TOKENS = 24
 
 
-def send_long_chat(client: FlaskClient, headers: dict[str, str]) -> int:
+def send_long_chat(client: FlaskClient, headers: dict[str, str], tokens: int = LONG_TOKENS) -> int:
     chat = client.post("/api/sessions", json={}, headers=headers).json
     sent = client.post(
         f"/api/sessions/{chat['id']}/messages",
         json={
             "content": "Write a long story about the sea.",
-            "max_tokens": LONG_TOKENS,
+            "max_tokens": tokens,
             "temperature": 0.0,
         },
         headers=headers,

@@ -70,8 +70,9 @@ def ticketed(
     return mine
 
 
-def light_candidates(ctx: WorkerContext, inside: Collection[int]) -> Iterator[tuple[str, int]]:
-    """Waiting jobs of users with nothing in the engine (``inside``), in fair order."""
+def pick_light(ctx: WorkerContext, inside: Collection[int]) -> Waiting | None:
+    """The first waiting job, in fair order, of a user with nothing in the engine (``inside``),
+    taken: its ticket dropped and its user marked served. None when there is none."""
     client = ctx.streams.client
     tickets = {as_text(member) for member in client.smembers(FAIR_TICKETS)}  # before the rows
     with ctx.db.session() as session:
@@ -82,7 +83,8 @@ def light_candidates(ctx: WorkerContext, inside: Collection[int]) -> Iterator[tu
         mark_served(client, job.user_id)
         client.srem(FAIR_TICKETS, fair_ticket(job.task, job.job_id))
         logger.info("a reserve ticket starts %s %s (user %s)", job.task, job.job_id, job.user_id)
-        yield job.task, job.job_id
+        return job
+    return None
 
 
 def candidates(ctx: WorkerContext, task: str, job_id: int) -> Iterator[tuple[str, int]]:

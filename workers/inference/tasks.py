@@ -45,7 +45,8 @@ from workers.vectors import Hit
 logger = logging.getLogger(__name__)
 RESERVE_POLL_S = 0.1  # a reserve ticket looks for a light user's job this often
 HANDOVER_POLL_S = 0.5  # and for another worker with a free place this often
-scout = threading.Lock()  # held by the reserve ticket that looks
+scout = threading.Lock()  # held by the reserve ticket that picks a light user's job
+starting: set[int] = set()  # users whose job a reserve ticket picked and runs (under scout)
 
 
 @worker_init.connect
@@ -144,18 +145,29 @@ def interactive_job(task: str) -> Job[Any, Any, Any]:
 
 
 def start_light(ctx: WorkerContext, model: ChatModel) -> bool:
-    """A reserve ticket starts a light user's job if one waits and may take a place; one
-    reserve ticket at a time looks (the others wait for a place)."""
+    """A reserve ticket starts a light user's job if one waits and may take a place. One
+    reserve ticket at a time picks (the others look again at their next poll); the job runs
+    after the pick, outside the lock, so three light users who arrive together start together,
+    not each after the previous one's reply."""
     inside, room = model.engine.owners()
-    if not room or not scout.acquire(blocking=False):
+    if not room:
         return False
-    try:
-        return any(
-            run_job(ctx, model, interactive_job(light_task), light_id)
-            for light_task, light_id in fair.light_candidates(ctx, inside)
-        )
-    finally:
-        scout.release()
+    while True:
+        if not scout.acquire(blocking=False):
+            return False
+        try:  # users picked by other tickets are not in the engine yet, but will be
+            job = fair.pick_light(ctx, set(inside) | starting)
+            if job is None:
+                return False
+            starting.add(job.user_id)
+        finally:
+            scout.release()
+        try:
+            if run_job(ctx, model, interactive_job(job.task), job.job_id):
+                return True
+        finally:
+            with scout:
+                starting.discard(job.user_id)
 
 
 def start_fair(model: ChatModel, task: str, job_id: int) -> None:
