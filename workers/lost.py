@@ -47,25 +47,35 @@ Send = Callable[[str, int], None]
 CHUNK = 500  # ids per IN (...) query
 
 
-def tasks_in_flight(client: redis.Redis) -> Counter[Job]:
-    """Every inference job's task this broker holds: waiting in a queue (the shared ones and
-    each worker's own), fetched and unacknowledged, or received by a live worker."""
-    queues = [INTERACTIVE_QUEUE, BATCH_QUEUE]
-    queues += [worker_queue(as_text(member)) for member in client.smembers(WORKERS_SET)]
+def outside_queues(client: redis.Redis) -> Counter[Job]:
+    """Inference jobs' tasks fetched and unacknowledged, or received by a live worker (few:
+    each worker's prefetch)."""
+    unacked: dict[bytes, bytes] = client.hgetall(UNACKED)  # type: ignore[assignment]
+    found: Counter[Job] = Counter(job for job in map(message_job, unacked.values()) if job)
+    for entry in live_held(client):  # a received task is in kombu's records too: once
+        job = held_job(entry)
+        found[job] = found[job] or 1
+    return found
+
+
+def queued_count(client: redis.Redis, queues: list[str]) -> int:
+    """Tasks waiting in these queues, by length alone (one round trip)."""
+    pipe = client.pipeline(transaction=False)
+    for queue in queues:
+        for key in queue_keys(queue):
+            pipe.llen(key)
+    return sum(int(length) for length in pipe.execute())
+
+
+def queued_tasks(client: redis.Redis, queues: list[str]) -> Counter[Job]:
+    """The jobs of the tasks waiting in these queues, read one by one: only when the lengths
+    say one may be missing (a long batch queue is megabytes)."""
     pipe = client.pipeline(transaction=False)
     for queue in queues:
         for key in queue_keys(queue):
             pipe.lrange(key, 0, -1)
     raw: list[bytes] = [entry for entries in pipe.execute() for entry in entries]
-    unacked: dict[bytes, bytes] = client.hgetall(UNACKED)  # type: ignore[assignment]
-    found: Counter[Job] = Counter()
-    for job in [*map(queued_job, raw), *map(message_job, unacked.values())]:
-        if job is not None:
-            found[job] += 1
-    for entry in live_held(client):  # a received task is in kombu's records too: once
-        job = held_job(entry)
-        found[job] = found[job] or 1
-    return found
+    return Counter(job for job in map(queued_job, raw) if job is not None)
 
 
 def queued_job(raw: bytes) -> Job | None:
@@ -109,24 +119,35 @@ def queued_tickets(session: Session, tickets: Iterable[Job]) -> list[Job]:
 
 
 def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
-    """The queued jobs sent on this broker that no task here stands for."""
+    """The queued jobs sent on this broker that no task here stands for. Counts come first:
+    the queues are read task by task only when they hold fewer tasks than jobs wait (a task
+    sent twice can hide a lost one until the queue is shorter; it is found then)."""
     # what was sent is read before the tasks: a job sent after that is not looked at
     sent = {int(member) for member in client.smembers(SENT_ITEMS)}
     tickets = [held_job(as_text(member)) for member in client.smembers(FAIR_TICKETS)]
     if not sent and not tickets:
         return []
-    found = tasks_in_flight(client)
+    outside = outside_queues(client)
     waiting_items = queued_items(session, sent)
     taken = sent - waiting_items  # claimed, cancelled, deleted: no longer to look after
     if taken:
         client.srem(SENT_ITEMS, *taken)
-    missing = [(GENERATE_BATCH_ITEM, i) for i in sorted(waiting_items)]
-    missing = [job for job in missing if not found[job]]
+    missing: list[Job] = []
+    batch_tasks = sum(n for (task, _), n in outside.items() if task == GENERATE_BATCH_ITEM)
+    if len(waiting_items) > batch_tasks + queued_count(client, [BATCH_QUEUE]):
+        found = outside + queued_tasks(client, [BATCH_QUEUE])
+        missing += [(GENERATE_BATCH_ITEM, i) for i in sorted(waiting_items)]
+        missing = [job for job in missing if not found[job]]
     waiting_chat = queued_tickets(session, [job for job in tickets if job[0] in FAIR_TASKS])
-    chat_tasks = sum(count for (task, _), count in found.items() if task in FAIR_TASKS)
-    short = len(waiting_chat) - chat_tasks  # a ticket may start another job than its own
-    if short > 0:
-        missing += [job for job in waiting_chat if not found[job]][:short]
+    chat_queues = [INTERACTIVE_QUEUE]  # and each worker's own: routed and handed-over tickets
+    chat_queues += [worker_queue(as_text(member)) for member in client.smembers(WORKERS_SET)]
+    chat_tasks = sum(n for (task, _), n in outside.items() if task in FAIR_TASKS)
+    short = len(waiting_chat) - chat_tasks - queued_count(client, chat_queues)
+    if short > 0:  # a ticket may start another job than its own: the count is what matters
+        found = outside + queued_tasks(client, chat_queues)
+        chat_tasks = sum(n for (task, _), n in found.items() if task in FAIR_TASKS)
+        short = len(waiting_chat) - chat_tasks
+        missing += [job for job in waiting_chat if not found[job]][: max(short, 0)]
     return missing
 
 
