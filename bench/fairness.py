@@ -109,14 +109,17 @@ def main() -> None:
     parser.add_argument("--heavy", type=int, default=20, help="replies the heavy user queues")
     parser.add_argument("--tokens", type=int, default=32, help="max_tokens of every reply")
     parser.add_argument("--idle", type=int, default=5, help="idle samples")
+    parser.add_argument("--only", choices=["fair", "fifo"], help="run one order only")
     args = parser.parse_args()
-    fair = run_mode(args, fair=True)
-    fifo = run_mode(args, fair=False)
+    modes = {"fair sharing": True, "plain FIFO": False}
+    if args.only:
+        modes = {name: fair for name, fair in modes.items() if fair == (args.only == "fair")}
+    results = {name: run_mode(args, fair=fair) for name, fair in modes.items()}
     print(
         f"one worker, threads {args.threads}, places {args.places or 'default'}; a heavy user "
         f"queues {args.heavy} replies of {args.tokens} tokens, then three light users send one"
     )
-    for name, found in (("fair sharing", fair), ("plain FIFO", fifo)):
+    for name, found in results.items():
         idle, reply = found["idle_ttft"], found["one_reply"]
         target = 2 * idle + reply
         light = found["light_ttft"]

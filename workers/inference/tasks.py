@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -45,8 +46,6 @@ from workers.vectors import Hit
 logger = logging.getLogger(__name__)
 RESERVE_POLL_S = 0.1  # a reserve ticket looks for a light user's job this often
 HANDOVER_POLL_S = 0.5  # and for another worker with a free place this often
-scout = threading.Lock()  # held by the reserve ticket that picks a light user's job
-starting: set[int] = set()  # users whose job a reserve ticket picked and runs (under scout)
 
 
 @worker_init.connect
@@ -144,30 +143,48 @@ def interactive_job(task: str) -> Job[Any, Any, Any]:
     return ChatReplyJob(knowledge) if task == GENERATE_REPLY else ItemJob(stream=True)
 
 
+@dataclass
+class Scout:
+    """The reserve tickets' shared look for light users' jobs: one ticket picks at a time, and
+    after a look that found none the next waits RESERVE_POLL_S (one database query per poll,
+    however many tickets wait); after a pick the next ticket looks at once."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    starting: set[int] = field(default_factory=set)  # users picked, their jobs running
+    quiet_until: float = 0.0
+
+
+scout = Scout()
+
+
 def start_light(ctx: WorkerContext, model: ChatModel) -> bool:
-    """A reserve ticket starts a light user's job if one waits and may take a place. One
-    reserve ticket at a time picks (the others look again at their next poll); the job runs
-    after the pick, outside the lock, so three light users who arrive together start together,
-    not each after the previous one's reply."""
+    """A reserve ticket starts a light user's job if one waits and may take a place. The job
+    runs after the pick, outside the lock: light users who arrive together are picked one
+    right after another and start together (their prompts share the engine's next step), not
+    each after the previous one's reply."""
     inside, room = model.engine.owners()
     if not room:
         return False
     while True:
-        if not scout.acquire(blocking=False):
+        if not scout.lock.acquire(timeout=RESERVE_POLL_S):
             return False
-        try:  # users picked by other tickets are not in the engine yet, but will be
-            job = fair.pick_light(ctx, set(inside) | starting)
-            if job is None:
+        try:
+            if time.monotonic() < scout.quiet_until:
                 return False
-            starting.add(job.user_id)
+            # users picked by other tickets may not be in the engine yet
+            job = fair.pick_light(ctx, set(inside) | scout.starting)
+            if job is None:
+                scout.quiet_until = time.monotonic() + RESERVE_POLL_S
+                return False
+            scout.starting.add(job.user_id)
         finally:
-            scout.release()
+            scout.lock.release()
         try:
             if run_job(ctx, model, interactive_job(job.task), job.job_id):
                 return True
         finally:
-            with scout:
-                starting.discard(job.user_id)
+            with scout.lock:
+                scout.starting.discard(job.user_id)
 
 
 def start_fair(model: ChatModel, task: str, job_id: int) -> None:
