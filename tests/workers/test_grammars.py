@@ -18,6 +18,7 @@ from app.services.json_schemas import check_schema
 from app.services.tool_calls import output_problem, prompt_turns, reply_calls
 from workers.inference.grammars import request_grammar
 from workers.inference.model import ChatModel, Sampling, load_model
+from workers.inference.sampler import SequenceSampler, chain
 from workers.inference.sequence import Request
 
 SCHEMAS: list[dict[str, Any]] = [
@@ -128,3 +129,40 @@ def test_tool_call_grammars(model: ChatModel, choice: Any) -> None:
         assert output_problem(request, text) is None, text
     if calls is None:
         assert not text.startswith(("{", " "))
+
+
+def test_the_grammar_checks_the_drawn_token_and_redraws_only_what_it_refuses(
+    model: ChatModel,
+) -> None:
+    """At temperature 0 the lazy check gives the very tokens of the grammar applied to every
+    candidate (the best token, when allowed, is the best allowed one), step by step on the same
+    logits; the small model's best token is often refused, so the redraw path runs too."""
+    request = {"response_format": {"type": "json_object"}}
+    grammar = request_grammar(request)
+    assert grammar is not None
+    vocab = llama_cpp.llama_model_get_vocab(model.llm.model)
+    sampling = Sampling(max_tokens=32, temperature=0.0, top_p=1.0, seed=0)
+    lazy = SequenceSampler(vocab, sampling, grammar)
+    everywhere = chain(
+        sampling, 0, llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
+    )
+    tokens, _ = model.encode(prompt_turns([{"role": "user", "content": "Reply please."}], {}))
+    llm = model.llm
+    llm.reset()
+    llm.eval(tokens)
+    drawn: list[int] = []
+    try:
+        for _ in range(sampling.max_tokens):
+            token = lazy.sample(llm._ctx.ctx, -1)
+            assert token == llama_cpp.llama_sampler_sample(everywhere, llm._ctx.ctx, -1), drawn
+            drawn.append(token)
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                break
+            llm.eval([token])
+    finally:
+        lazy.close()
+        llama_cpp.llama_sampler_free(everywhere)
+        llm.reset()
+    text = llm.detokenize([t for t in drawn if not llama_cpp.llama_vocab_is_eog(vocab, t)])
+    assert isinstance(json.loads(text), dict), text
+    assert lazy.redrawn > 0

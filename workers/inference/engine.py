@@ -29,13 +29,13 @@ from dataclasses import dataclass
 import llama_cpp
 
 from workers.inference.prefix_cache import PrefixCache
+from workers.inference.sampler import SequenceSampler
 from workers.inference.sequence import (
     BATCH,
     FinishReason,
     Reply,
     Request,
     Sequence,
-    sampler_chain,
     token_piece,
 )
 
@@ -91,7 +91,8 @@ class Engine:
         """Queues a reply; its pieces come out of the returned Reply as they are sampled."""
         reply = Reply(request)
         budget = min(request.sampling.max_tokens, self.config.n_ctx_seq - len(request.prompt))
-        sequence = Sequence(-1, reply, sampler_chain(self.vocab, request), budget)
+        sampler = SequenceSampler(self.vocab, request.sampling, request.grammar)
+        sequence = Sequence(-1, reply, sampler, budget)
         with self._lock:
             self._inbox.append(sequence)
             self._lock.notify()
@@ -137,7 +138,7 @@ class Engine:
             sequence.cached += chunk
             if output is None:
                 continue
-            token = llama_cpp.llama_sampler_sample(sequence.sampler, self.ctx, output)
+            token = sequence.sampler.sample(self.ctx, output)
             sequence.accept(token, self.vocab, token_piece(self.vocab, token, self._piece))
             if sequence.finish_reason is not None:
                 self._leave(sequence, sequence.finish_reason)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import codecs
 import ctypes
 import queue
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import llama_cpp
 
+from workers.inference.sampler import SequenceSampler
 from workers.inference.sampling import Sampling
 from workers.inference.stops import first_stop, stop_prefix_length
 
@@ -77,36 +77,11 @@ class Reply:
         self._pieces.put(item)
 
 
-def sampler_chain(vocab: llama_cpp.llama_vocab_p, request: Request) -> Any:
-    sampling = request.sampling
-    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-    add = llama_cpp.llama_sampler_chain_add
-    if request.grammar is not None:
-        grammar = llama_cpp.llama_sampler_init_grammar(
-            vocab, request.grammar.encode("utf-8"), b"root"
-        )
-        if not grammar:
-            llama_cpp.llama_sampler_free(chain)
-            raise ValueError("the grammar does not parse")
-        add(chain, grammar)
-    if sampling.temperature == 0.0:
-        add(chain, llama_cpp.llama_sampler_init_greedy())
-        return chain
-    seed = sampling.seed if sampling.seed is not None else secrets.randbits(32)
-    add(chain, llama_cpp.llama_sampler_init_top_k(40))
-    add(chain, llama_cpp.llama_sampler_init_typical(1.0, 1))
-    add(chain, llama_cpp.llama_sampler_init_top_p(sampling.top_p, 1))
-    add(chain, llama_cpp.llama_sampler_init_min_p(0.05, 1))
-    add(chain, llama_cpp.llama_sampler_init_temp(sampling.temperature))
-    add(chain, llama_cpp.llama_sampler_init_dist(seed))
-    return chain
-
-
 class Sequence:
     """A reply's state: ``tokens`` must all be in the KV cache (the first ``cached`` are)
     before its next token is sampled."""
 
-    def __init__(self, seq_id: int, reply: Reply, sampler: Any, budget: int) -> None:
+    def __init__(self, seq_id: int, reply: Reply, sampler: SequenceSampler, budget: int) -> None:
         self.seq_id = seq_id
         self.reply = reply
         self.request = reply.request
@@ -151,7 +126,7 @@ class Sequence:
             if self._held:
                 self.reply.put(self._held)
         self._held = ""
-        llama_cpp.llama_sampler_free(self.sampler)
+        self.sampler.close()
         self.reply.put(Finished(reason, self.generated))
         self.reply.ended.set()
 

@@ -1,0 +1,84 @@
+"""A sequence's sampler, in C: llama.cpp's sampler chains, with a grammar checked lazily.
+
+With a grammar (structured output, tool calls) the token is drawn first without it, and the
+grammar checks that one token alone; only a token it refuses is drawn again with the grammar
+over the whole vocabulary. This is what llama.cpp's own common sampler does: the grammar
+checking every candidate of a 49,152-token vocabulary each step cost about as much as the
+model's decode of the token (bench.grammar_cost: 1.85-2.31x the time per token before). At
+temperature 0 the result is the same token either way (the best token, if the grammar allows
+it, is also the best allowed one).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import secrets
+from typing import Any
+
+import llama_cpp
+
+from workers.inference.sampling import Sampling
+
+
+class SequenceSampler:
+    def __init__(
+        self, vocab: llama_cpp.llama_vocab_p, sampling: Sampling, grammar: str | None
+    ) -> None:
+        """Raises ValueError when the grammar does not parse."""
+        seed = sampling.seed if sampling.seed is not None else secrets.randbits(32)
+        self.grammar: Any = None
+        self.strict: Any = None
+        if grammar is not None:
+            self.grammar = llama_cpp.llama_sampler_init_grammar(
+                vocab, grammar.encode("utf-8"), b"root"
+            )
+            if not self.grammar:
+                raise ValueError("the grammar does not parse")
+            self.strict = chain(sampling, seed, self.grammar)  # owns the grammar sampler
+        self.free = chain(sampling, seed, None)
+        self._cell = llama_cpp.llama_token_data()
+        self._one = llama_cpp.llama_token_data_array(
+            ctypes.pointer(self._cell), 1, -1, False
+        )
+        self.redrawn = 0  # tokens the grammar refused, drawn again under it
+
+    def sample(self, ctx: llama_cpp.llama_context_p, output: int) -> int:
+        """The next token from the logits of batch row ``output``; every sampler's state
+        (the grammar's included) moves past it."""
+        token = int(llama_cpp.llama_sampler_sample(self.free, ctx, output))
+        if self.grammar is None:
+            return token
+        self._cell.id = llama_cpp.llama_token(token)
+        self._cell.logit, self._cell.p = 0.0, 0.0
+        self._one.size, self._one.selected, self._one.sorted = 1, -1, False
+        llama_cpp.llama_sampler_apply(self.grammar, ctypes.byref(self._one))
+        if not math.isinf(self._cell.logit):
+            llama_cpp.llama_sampler_accept(self.grammar, token)
+            return token
+        self.redrawn += 1
+        return int(llama_cpp.llama_sampler_sample(self.strict, ctx, output))
+
+    def close(self) -> None:
+        llama_cpp.llama_sampler_free(self.free)
+        if self.strict is not None:
+            llama_cpp.llama_sampler_free(self.strict)
+
+
+def chain(sampling: Sampling, seed: int, grammar: Any) -> Any:
+    """top-k 40, typical 1.0, top-p, min-p 0.05, temperature, then a draw from ``seed`` (or
+    the best token at temperature 0), after ``grammar`` when given."""
+    found = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    add = llama_cpp.llama_sampler_chain_add
+    if grammar is not None:
+        add(found, grammar)
+    if sampling.temperature == 0.0:
+        add(found, llama_cpp.llama_sampler_init_greedy())
+        return found
+    add(found, llama_cpp.llama_sampler_init_top_k(40))
+    add(found, llama_cpp.llama_sampler_init_typical(1.0, 1))
+    add(found, llama_cpp.llama_sampler_init_top_p(sampling.top_p, 1))
+    add(found, llama_cpp.llama_sampler_init_min_p(0.05, 1))
+    add(found, llama_cpp.llama_sampler_init_temp(sampling.temperature))
+    add(found, llama_cpp.llama_sampler_init_dist(seed))
+    return found
