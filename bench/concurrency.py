@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import httpx
 
 from app.services.prompting import DEFAULT_SYSTEM_PROMPT
-from bench.harness import Stack, running_stack
+from bench.harness import Stack, running_stack, warm_up
 from bench.llama_server import llama_server
 from bench.stream import percentile
 from testkit.processes import WorkerProcess
@@ -151,7 +151,7 @@ def main() -> None:
             theirs: list[Round] = []
             try:
                 users = users_with_chats(stack, n)
-                queuechat_round(stack, users, 8)  # warm-up
+                warm_up(lambda: queuechat_round(stack, users, 8))
                 with llama_server(
                     settings.model_path,
                     threads=args.threads,

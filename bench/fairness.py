@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from bench.harness import Stack, running_stack
+from bench.harness import Stack, running_stack, warm_up
 from bench.stream import percentile
 from testkit.processes import wait_until
 from testkit.wsclient import ChatSocket
@@ -71,7 +71,7 @@ def run_mode(args: argparse.Namespace, fair: bool) -> dict[str, Any]:
         overrides["parallel_sequences"] = args.places
     with running_stack(n_threads=args.threads, **overrides) as stack:
         heavy, *light = (new_user(stack) for _ in range(4))
-        timed_reply(stack, light[0], args.tokens)  # warm-up
+        warm_up(lambda: timed_reply(stack, light[0], args.tokens))
         idle = [timed_reply(stack, light[0], args.tokens) for _ in range(args.idle)]
         for _ in range(args.heavy):
             post_reply(heavy, args.tokens)

@@ -18,7 +18,7 @@ import random
 import time
 from typing import Any
 
-from bench.harness import Stack, running_stack
+from bench.harness import Stack, running_stack, warm_up
 from bench.stream import percentile, pipeline_run
 from testkit.processes import WorkerProcess, wait_until
 from testkit.wsclient import ChatSocket
@@ -114,7 +114,7 @@ def main() -> None:
         worker = WorkerProcess(stack.settings, queues="inference,batch")
         try:
             sock = ChatSocket(stack.ws_url, stack.token)
-            chat_ttfts(stack, sock, 3, args.chat_tokens)  # warm-up
+            warm_up(lambda: chat_ttfts(stack, sock, 1, args.chat_tokens))
             half = args.requests // 2  # idle samples before and after: drift hits both sides
             idle = chat_ttfts(stack, sock, half, args.chat_tokens)
             started = time.perf_counter()
