@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
 
@@ -151,7 +152,7 @@ def main() -> None:
             theirs: list[Round] = []
             try:
                 users = users_with_chats(stack, n)
-                warm_up(lambda: queuechat_round(stack, users, 8))
+                warm_up(partial(queuechat_round, stack, users, 8))
                 with llama_server(
                     settings.model_path,
                     threads=args.threads,
