@@ -14,7 +14,7 @@ from celery import Celery
 
 from app.config import Settings
 from app.logs import CONTEXT_HEADER, bind, carried_context
-from app.redis_keys import FAIR_TICKETS, SENT_ITEMS, fair_ticket
+from app.redis_keys import FAIR_TICKETS, SENT_DOCUMENTS, SENT_ITEMS, fair_ticket
 
 GENERATE_REPLY = "workers.inference.generate_reply"
 GENERATE_BATCH_ITEM = "workers.inference.generate_batch_item"
@@ -103,6 +103,8 @@ class JobQueue:
         self._send(GENERATE_COMPLETION, item_id, item_id=item_id)
 
     def enqueue_ingest(self, document_id: int) -> None:
+        # noted before the send: a task lost on its way is found (workers/lost.py)
+        self.redis.sadd(SENT_DOCUMENTS, document_id)
         self._send(INGEST_DOCUMENT, document_id, document_id=document_id)
 
     def enqueue_vector_delete(self, document_id: int) -> None:

@@ -24,12 +24,13 @@ FAIR_CLOCK = "qc:fair:clock"  # the turn counter behind qc:fair:served
 # fair sharing picks among these only (a queued row whose ticket went elsewhere is not ours)
 FAIR_TICKETS = "qc:fair:tickets"
 SENT_ITEMS = "qc:sent:items"  # batch items sent on this broker and not yet seen taken
+SENT_DOCUMENTS = "qc:sent:documents"  # documents sent to ingest and not yet seen taken
 LOST_SUSPECTS = "qc:lost:suspects"  # "task:id" -> when a queued job was first seen without a task
 LOST_SWEEP_LOCK = "qc:lost:sweep"  # one look for lost tasks per lease across every worker
 
 
 def held_key(worker_id: str) -> str:
-    """"{task}:{id}" of each job's task an inference worker received and has not started: a
+    """ "{task}:{id}" of each job's task an inference worker received and has not started: a
     worker that dies takes them off the queue with it (kombu gives them back only after the
     visibility timeout), so the reaper sends them again when its presence lapses."""
     return f"qc:held:{worker_id}"

@@ -4,11 +4,12 @@ between the two (the reply still in its socket, or its consumer not yet run) tak
 with it, and nothing (visibility timeout, lease, held set) knows of it. Its job stays queued.
 
 The reaper looks for such jobs among those sent on this broker and still queued: batch items
-(noted in ``SENT_ITEMS`` when sent) by id, chat replies and API completions (their fair-share
-tickets) by count, since a ticket starts whichever job fair sharing puts first and so needs
-not name its own. A job found without a task is a suspect; still without one at a look at
-least ``confirm_s`` later, its task is sent again. Sending a task twice costs nothing: the
-claim is conditional, so a second task finds its job taken or done.
+(noted in ``SENT_ITEMS`` when sent) and documents to ingest (``SENT_DOCUMENTS``) by id, chat
+replies and API completions (their fair-share tickets) by count, since a ticket starts
+whichever job fair sharing puts first and so needs not name its own. A job found without a
+task is a suspect; still without one at a look at least ``confirm_s`` later, its task is sent
+again. Sending a task twice costs nothing: the claim is conditional (a document's also leased),
+so a second task finds its job taken or done.
 """
 
 from __future__ import annotations
@@ -24,22 +25,26 @@ from redis.typing import EncodableT, FieldT
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.enums import ItemStatus, MessageStatus
+from app.enums import DocumentStatus, ItemStatus, MessageStatus
 from app.jobs import (
     BATCH_QUEUE,
     FAIR_TASKS,
     GENERATE_BATCH_ITEM,
     GENERATE_COMPLETION,
     GENERATE_REPLY,
+    INGEST_DOCUMENT,
+    INGEST_QUEUE,
     INTERACTIVE_QUEUE,
     queue_keys,
     worker_queue,
 )
-from app.models import BatchItem, Message
-from app.redis_keys import FAIR_TICKETS, LOST_SUSPECTS, SENT_ITEMS, WORKERS_SET
+from app.models import BatchItem, Message, RagDocument
+from app.redis_keys import FAIR_TICKETS, LOST_SUSPECTS, SENT_DOCUMENTS, SENT_ITEMS, WORKERS_SET
 from app.services.routing import as_text
 from workers.inference.presence import held_job, held_text
 from workers.unacked import UNACKED, live_held, message_job, task_of
+
+DOCUMENT_TASKS = frozenset({INGEST_DOCUMENT})
 
 logger = logging.getLogger(__name__)
 Job = tuple[str, int]
@@ -67,7 +72,9 @@ def queued_count(client: redis.Redis, queues: list[str]) -> int:
     return sum(int(length) for length in pipe.execute())
 
 
-def queued_tasks(client: redis.Redis, queues: list[str]) -> Counter[Job]:
+def queued_tasks(
+    client: redis.Redis, queues: list[str], tasks: frozenset[str] | None = None
+) -> Counter[Job]:
     """The jobs of the tasks waiting in these queues, read one by one: only when the lengths
     say one may be missing (a long batch queue is megabytes)."""
     pipe = client.pipeline(transaction=False)
@@ -75,13 +82,14 @@ def queued_tasks(client: redis.Redis, queues: list[str]) -> Counter[Job]:
         for key in queue_keys(queue):
             pipe.lrange(key, 0, -1)
     raw: list[bytes] = [entry for entries in pipe.execute() for entry in entries]
-    return Counter(job for job in map(queued_job, raw) if job is not None)
+    return Counter(job for entry in raw if (job := queued_job(entry, tasks)) is not None)
 
 
-def queued_job(raw: bytes) -> Job | None:
-    """The (task, job id) of a message waiting in a queue, when it is an inference job's."""
+def queued_job(raw: bytes, tasks: frozenset[str] | None = None) -> Job | None:
+    """The (task, job id) of a message waiting in a queue, when it is an inference job's (or
+    one of ``tasks``)."""
     try:
-        return task_of(json.loads(raw))
+        return task_of(json.loads(raw)) if tasks is None else task_of(json.loads(raw), tasks)
     except ValueError:
         return None
 
@@ -125,19 +133,20 @@ def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
     # what was sent is read before the tasks: a job sent after that is not looked at
     sent = {int(member) for member in client.smembers(SENT_ITEMS)}
     tickets = [held_job(as_text(member)) for member in client.smembers(FAIR_TICKETS)]
-    if not sent and not tickets:
+    documents = {int(member) for member in client.smembers(SENT_DOCUMENTS)}
+    if not sent and not tickets and not documents:
         return []
+    missing = missing_documents(session, client, documents)
     outside = outside_queues(client)
     waiting_items = queued_items(session, sent)
     taken = sent - waiting_items  # claimed, cancelled, deleted: no longer to look after
     if taken:
         client.srem(SENT_ITEMS, *taken)
-    missing: list[Job] = []
     batch_tasks = sum(n for (task, _), n in outside.items() if task == GENERATE_BATCH_ITEM)
     if len(waiting_items) > batch_tasks + queued_count(client, [BATCH_QUEUE]):
         found = outside + queued_tasks(client, [BATCH_QUEUE])
-        missing += [(GENERATE_BATCH_ITEM, i) for i in sorted(waiting_items)]
-        missing = [job for job in missing if not found[job]]
+        items = [(GENERATE_BATCH_ITEM, i) for i in sorted(waiting_items)]
+        missing += [job for job in items if not found[job]]
     waiting_chat = queued_tickets(session, [job for job in tickets if job[0] in FAIR_TASKS])
     chat_queues = [INTERACTIVE_QUEUE]  # and each worker's own: routed and handed-over tickets
     chat_queues += [worker_queue(as_text(member)) for member in client.smembers(WORKERS_SET)]
@@ -149,6 +158,31 @@ def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
         short = len(waiting_chat) - chat_tasks
         missing += [job for job in waiting_chat if not found[job]][: max(short, 0)]
     return missing
+
+
+def missing_documents(session: Session, client: redis.Redis, sent: set[int]) -> list[Job]:
+    """The documents sent to ingest, still queued, whose task is neither waiting on the ingest
+    queue nor fetched and unacknowledged (the ingest queue is read only when one waits)."""
+    waiting: set[int] = set()
+    for part in chunks(sorted(sent)):
+        waiting.update(
+            session.scalars(
+                select(RagDocument.id).where(
+                    RagDocument.id.in_(part), RagDocument.status == DocumentStatus.QUEUED
+                )
+            )
+        )
+    taken = sent - waiting  # claimed, ended, deleted
+    if taken:
+        client.srem(SENT_DOCUMENTS, *taken)
+    if not waiting:
+        return []
+    unacked: dict[bytes, bytes] = client.hgetall(UNACKED)  # type: ignore[assignment]
+    found = Counter(
+        job for raw in unacked.values() if (job := message_job(raw, DOCUMENT_TASKS)) is not None
+    )
+    found += queued_tasks(client, [INGEST_QUEUE], DOCUMENT_TASKS)
+    return [(INGEST_DOCUMENT, i) for i in sorted(waiting) if not found[(INGEST_DOCUMENT, i)]]
 
 
 def send_lost(

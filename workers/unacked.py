@@ -32,19 +32,21 @@ Queued = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
 Ended = Queued
 
 
-def message_job(raw: bytes | str) -> tuple[str, int] | None:
-    """The (task, job id) of an unacked message, when it is an inference job's."""
+def message_job(raw: bytes | str, tasks: frozenset[str] = HELD_TASKS) -> tuple[str, int] | None:
+    """The (task, job id) of an unacked message, when it is one of ``tasks`` (by default the
+    inference jobs')."""
     try:
-        return task_of(json.loads(raw)[0])  # [message, exchange, routing key]
+        return task_of(json.loads(raw)[0], tasks)  # [message, exchange, routing key]
     except (ValueError, KeyError, IndexError, TypeError):
         return None
 
 
-def task_of(message: Any) -> tuple[str, int] | None:
-    """The (task, job id) of a kombu message (its JSON form), when it is an inference job's."""
+def task_of(message: Any, tasks: frozenset[str] = HELD_TASKS) -> tuple[str, int] | None:
+    """The (task, job id) of a kombu message (its JSON form), when it is one of ``tasks`` (by
+    default the inference jobs')."""
     try:
         task = message["headers"]["task"]
-        if task not in HELD_TASKS:
+        if task not in tasks:
             return None
         body = message["body"]
         if message.get("properties", {}).get("body_encoding") == "base64":

@@ -4,6 +4,7 @@ second round trip): with default settings a live worker's reaper sends it again.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import redis as redis_lib
@@ -12,8 +13,16 @@ from sqlalchemy import select
 
 from app import create_app
 from app.config import Settings
-from app.jobs import BATCH_QUEUE, GENERATE_BATCH_ITEM, GENERATE_REPLY, INTERACTIVE_QUEUE
-from app.models import BatchItem, Message
+from app.jobs import (
+    BATCH_QUEUE,
+    GENERATE_BATCH_ITEM,
+    GENERATE_REPLY,
+    INGEST_DOCUMENT,
+    INGEST_QUEUE,
+    INTERACTIVE_QUEUE,
+)
+from app.models import BatchItem, Message, RagDocument
+from app.redis_keys import SENT_DOCUMENTS
 from testkit.processes import WorkerProcess, wait_until
 from tests.conftest import isolated_settings, register_and_login
 from workers.lost import send_lost
@@ -106,3 +115,49 @@ def queued_batch(
         headers={**headers, "Content-Type": "application/jsonl"},
     ).json
     return isolated, app, redis_lib.Redis.from_url(isolated.redis_url), headers, batch
+
+
+def test_a_document_whose_task_was_lost_is_sent_again(settings: Settings) -> None:
+    """Documents to ingest, sent as the upload does: one task lost on its way (off the ingest
+    queue, in no record), one fetched and unacknowledged, one waiting, and a document already
+    indexed. Only the lost one is sent again, after two looks a lease apart; the indexed one is
+    no longer looked after."""
+    isolated = isolated_settings(settings, 7)
+    app = create_app(isolated)
+    resources = app.extensions["queuechat"]
+    broker = redis_lib.Redis.from_url(isolated.redis_url)
+    ids = []
+    with resources.db.session() as session:
+        for status in ("queued", "queued", "queued", "ready"):
+            tag = uuid.uuid4().hex
+            row = RagDocument(
+                title=tag,
+                original_name=f"{tag}.txt",
+                content_type="text/plain",
+                size_bytes=1,
+                sha256=tag + tag,
+                storage_name=tag,
+                status=status,
+            )
+            session.add(row)
+            session.flush()
+            ids.append(row.id)
+    for document_id in ids:
+        resources.jobs.enqueue_ingest(document_id)
+    lost, fetched, waiting, ready = ids
+    assert broker.rpop(INGEST_QUEUE) is not None  # the first sent: lost on its way
+    taken = broker.rpop(INGEST_QUEUE)  # the second: fetched, then recorded as unacked
+    assert taken is not None
+    broker.hset(UNACKED, "tag-1", json.dumps([json.loads(taken), "", INGEST_QUEUE]))
+    sends: list[tuple[str, int]] = []
+
+    def look(now: float) -> list[tuple[str, int]]:
+        with resources.db.session() as session:
+            return send_lost(session, broker, lambda *job: sends.append(job), 10.0, now)
+
+    assert look(1000.0) == []  # a suspect only
+    assert look(1010.0) == [(INGEST_DOCUMENT, lost)]
+    assert sends == [(INGEST_DOCUMENT, lost)]
+    noted = {int(member) for member in broker.smembers(SENT_DOCUMENTS)}
+    assert noted == {lost, fetched, waiting}, "an indexed document is no longer looked after"
+    resources.db.dispose()
