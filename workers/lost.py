@@ -100,14 +100,18 @@ def chunks(ids: list[int]) -> Iterator[list[int]]:
 
 
 def queued_items(session: Session, ids: Iterable[int]) -> set[int]:
+    return queued_rows(session, BatchItem, ids)
+
+
+def queued_rows(
+    session: Session, table: type[BatchItem] | type[RagDocument], ids: Iterable[int]
+) -> set[int]:
+    """The ids among ``ids`` whose rows are still queued."""
+    queued = ItemStatus.QUEUED if table is BatchItem else DocumentStatus.QUEUED
     found: set[int] = set()
     for part in chunks(sorted(ids)):
         found.update(
-            session.scalars(
-                select(BatchItem.id).where(
-                    BatchItem.id.in_(part), BatchItem.status == ItemStatus.QUEUED
-                )
-            )
+            session.scalars(select(table.id).where(table.id.in_(part), table.status == queued))
         )
     return found
 
@@ -163,15 +167,7 @@ def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
 def missing_documents(session: Session, client: redis.Redis, sent: set[int]) -> list[Job]:
     """The documents sent to ingest, still queued, whose task is neither waiting on the ingest
     queue nor fetched and unacknowledged (the ingest queue is read only when one waits)."""
-    waiting: set[int] = set()
-    for part in chunks(sorted(sent)):
-        waiting.update(
-            session.scalars(
-                select(RagDocument.id).where(
-                    RagDocument.id.in_(part), RagDocument.status == DocumentStatus.QUEUED
-                )
-            )
-        )
+    waiting = queued_rows(session, RagDocument, sent)
     taken = sent - waiting  # claimed, ended, deleted
     if taken:
         client.srem(SENT_DOCUMENTS, *taken)
