@@ -152,7 +152,10 @@ def main() -> None:
             theirs: list[Round] = []
             try:
                 users = users_with_chats(stack, n)
-                warm_up(partial(queuechat_round, stack, users, 8))
+                # the warm-up on other chats: it adds a turn per round, and a long history
+                # would slow the measured chats' decoding (attention over every turn)
+                warm_up(partial(queuechat_round, stack, users_with_chats(stack, n), 8))
+                queuechat_round(stack, users, 8)  # the measured chats' first turn
                 with llama_server(
                     settings.model_path,
                     threads=args.threads,
