@@ -52,10 +52,9 @@ Send = Callable[[str, int], None]
 CHUNK = 500  # ids per IN (...) query
 
 
-def outside_queues(client: redis.Redis) -> Counter[Job]:
-    """Inference jobs' tasks fetched and unacknowledged, or received by a live worker (few:
-    each worker's prefetch)."""
-    unacked: dict[bytes, bytes] = client.hgetall(UNACKED)  # type: ignore[assignment]
+def outside_queues(client: redis.Redis, unacked: dict[bytes, bytes]) -> Counter[Job]:
+    """Inference jobs' tasks fetched and unacknowledged (kombu's ``unacked`` records), or
+    received by a live worker (few: each worker's prefetch)."""
     found: Counter[Job] = Counter(job for job in map(message_job, unacked.values()) if job)
     for entry in live_held(client):  # a received task is in kombu's records too: once
         job = held_job(entry)
@@ -140,8 +139,9 @@ def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
     documents = {int(member) for member in client.smembers(SENT_DOCUMENTS)}
     if not sent and not tickets and not documents:
         return []
-    missing = missing_documents(session, client, documents)
-    outside = outside_queues(client)
+    unacked: dict[bytes, bytes] = client.hgetall(UNACKED)  # type: ignore[assignment]
+    missing = missing_documents(session, client, documents, unacked)
+    outside = outside_queues(client, unacked)
     waiting_items = queued_items(session, sent)
     taken = sent - waiting_items  # claimed, cancelled, deleted: no longer to look after
     if taken:
@@ -164,7 +164,9 @@ def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
     return missing
 
 
-def missing_documents(session: Session, client: redis.Redis, sent: set[int]) -> list[Job]:
+def missing_documents(
+    session: Session, client: redis.Redis, sent: set[int], unacked: dict[bytes, bytes]
+) -> list[Job]:
     """The documents sent to ingest, still queued, whose task is neither waiting on the ingest
     queue nor fetched and unacknowledged (the ingest queue is read only when one waits)."""
     waiting = queued_rows(session, RagDocument, sent)
@@ -173,7 +175,6 @@ def missing_documents(session: Session, client: redis.Redis, sent: set[int]) -> 
         client.srem(SENT_DOCUMENTS, *taken)
     if not waiting:
         return []
-    unacked: dict[bytes, bytes] = client.hgetall(UNACKED)  # type: ignore[assignment]
     found = Counter(
         job for raw in unacked.values() if (job := message_job(raw, DOCUMENT_TASKS)) is not None
     )
