@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from playwright.sync_api import Page, expect
 
+from testkit.processes import wait_until
 from tests.e2e.conftest import log_in
 
 
@@ -16,6 +17,11 @@ def imported(client: FlaskClient, account: dict[str, str], title: str, *texts: s
     made = client.post("/api/sessions/import", json=body, headers=account)
     assert made.status_code == 201, made.json
     return int(made.json["items"][0]["id"])  # type: ignore[index]
+
+
+def status_of(client: FlaskClient, account: dict[str, str], chat: int, message: int) -> str:
+    listed = client.get(f"/api/sessions/{chat}/messages?limit=100", headers=account).json
+    return str(next(m["status"] for m in listed["items"] if m["id"] == message))  # type: ignore[index]
 
 
 def test_a_message_found_in_the_sidebar_opens_its_chat_at_the_message(
@@ -58,7 +64,12 @@ def test_a_message_found_in_another_version_shows_that_version(
     edit = {"content": "Which animal is slowest?"}
     edited = client.post(f"/api/messages/{first['id']}/edit", json=edit, headers=account).json
     assert edited is not None, "the edit was refused"
-    client.post(f"/api/messages/{edited['assistant_message_id']}/cancel", headers=account)
+    reply = edited["assistant_message_id"]
+    client.post(f"/api/messages/{reply}/cancel", headers=account)
+    # A worker may have started the reply: Stop is then "cancelling" until the worker ends it.
+    wait_until(lambda: status_of(client, account, chat, reply) not in ("queued", "generating"),
+               timeout=30,
+               what="the cancelled reply")  # fmt: skip
     shown = client.post(f"/api/messages/{first['id']}/show", headers=account)  # back to version 1
     assert shown.status_code == 200, shown.json
 

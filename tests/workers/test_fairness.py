@@ -127,6 +127,12 @@ def test_light_users_replies_start_together_while_a_heavy_user_holds_every_place
         )
         at_light = statuses(heavy)
         streams = TokenStreams.for_settings(redis_lib.Redis.from_url(isolated.redis_url), isolated)
+        # The final event follows the stored final state: read the streams once it is there.
+        wait_until(
+            lambda: all(any(e.is_final for e in streams.read(m)) for m in light),
+            timeout=30,
+            what="the light replies' final events",
+        )
         events = {message_id: streams.read(message_id) for message_id in light}
         wait_until(
             lambda: set(statuses(heavy).values()) == {"done"}, timeout=300, what="every reply"
