@@ -5,7 +5,7 @@ from __future__ import annotations
 from kombu import Queue
 
 from app.config import get_settings
-from app.jobs import INTERACTIVE_QUEUE, QUEUES, TASK_QUEUES
+from app.jobs import INTERACTIVE_QUEUE, QUEUES, TASK_QUEUES, batch_queues, chat_queues
 
 _settings = get_settings()
 
@@ -13,7 +13,9 @@ broker_url = _settings.redis_url
 result_backend = None
 task_ignore_result = True
 
-task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
+# with MODELS, each model's chat and batch queues too (app/jobs.py)
+_names = dict.fromkeys((*QUEUES, *chat_queues(_settings), *batch_queues(_settings)))
+task_queues = tuple(Queue(name, routing_key=name) for name in _names)
 task_default_queue = INTERACTIVE_QUEUE
 task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.model_specs import ModelSpec, served_spec
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,6 +32,11 @@ class Settings(BaseSettings):
     n_ctx: int = Field(default=2048, ge=256)
     n_gpu_layers: int = 0
     n_batch: int = Field(default=256, ge=8)
+    # Several models (a JSON list of {"name", "path", "n_ctx", "n_threads", "n_gpu_layers"}; the
+    # first is the default): each has its own chat and batch queues, and an inference worker
+    # serves the one WORKER_MODEL names (empty: the first). None listed: MODEL_PATH alone.
+    models: list[ModelSpec] = Field(default_factory=list)
+    worker_model: str = ""
 
     jwt_secret_key: str = ""
     access_token_minutes: int = Field(default=30, ge=1)
@@ -196,6 +203,24 @@ class Settings(BaseSettings):
         return self.engine_places if self.fair_reserve_places < 0 else self.fair_reserve_places
 
     @model_validator(mode="after")
+    def _served_model(self) -> Settings:
+        """With MODELS: the model fields are those of the model this process serves."""
+        if self.models:
+            spec = served_spec(self.models, self.worker_model)
+            self.model_path, self.model_name = spec.path, spec.name
+            self.n_ctx = spec.n_ctx or self.n_ctx
+            self.n_threads = spec.n_threads or self.n_threads
+            self.n_gpu_layers = (
+                self.n_gpu_layers if spec.n_gpu_layers is None else spec.n_gpu_layers
+            )
+        return self
+
+    @property
+    def model_names(self) -> list[str]:
+        """Every model this deployment serves, the default first."""
+        return [spec.name for spec in self.models] or [self.served_model_name]
+
+    @model_validator(mode="after")
     def _derived_paths(self) -> Settings:
         if self.prometheus_multiproc_dir is None:
             self.prometheus_multiproc_dir = self.var_dir / "prometheus"
@@ -215,7 +240,8 @@ class Settings(BaseSettings):
 
     @property
     def served_model_name(self) -> str:
-        return self.model_name or self.model_path.stem
+        """The model this process serves (a web process: the default one)."""
+        return self.model_name or (self.models[0].name if self.models else self.model_path.stem)
 
     def jwt_secret(self) -> str:
         """The configured JWT secret, or one generated once and kept under var/."""

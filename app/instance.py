@@ -53,7 +53,8 @@ def bind_redis(db: Database, client: redis.Redis) -> bool:
         return False
     stale = [*client.scan_iter(match="qc:*", count=1000), *KOMBU_KEYS]
     stale += [key for queue in QUEUES for key in queue_keys(queue)]
-    stale += list(client.scan_iter(match="inference@*", count=1000))  # workers' own queues
+    for pattern in ("inference@*", "inference.*", "batch.*"):  # workers' and models' queues
+        stale += list(client.scan_iter(match=pattern, count=1000))
     logger.warning(
         "Redis held the keys of another database (%s); this one is %s: dropping %d keys",
         _text(found) if found is not None else "?",

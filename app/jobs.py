@@ -38,10 +38,50 @@ TASK_QUEUES = {
     EMBED_BATCH_ITEM: INGEST_QUEUE,
 }
 FAIR_TASKS = (GENERATE_REPLY, GENERATE_COMPLETION)  # their tasks are fair-share tickets
+MODEL_TASKS = frozenset({*FAIR_TASKS, GENERATE_BATCH_ITEM})  # each goes to its model's queue
 # kombu's Redis transport keeps one list per priority step: "name", then "name\x06\x16{step}".
 PRIORITY_STEPS = (3, 6, 9)
 SENT_AT_HEADER = "queuechat_sent_at"  # epoch seconds: the queue wait is measured from it
 SEND_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
+
+
+def chat_queue(settings: Settings, model: str) -> str:
+    """A model's queue of chat replies and API completions (its fair-share tickets): the
+    ``inference`` queue while one model is served, ``inference.{model}`` with MODELS."""
+    return f"{INTERACTIVE_QUEUE}.{model}" if settings.models else INTERACTIVE_QUEUE
+
+
+def batch_queue(settings: Settings, model: str) -> str:
+    """A model's queue of batch items (as ``chat_queue``)."""
+    return f"{BATCH_QUEUE}.{model}" if settings.models else BATCH_QUEUE
+
+
+def model_queue(settings: Settings, task: str, model: str | None) -> str | None:
+    """The queue a generation task goes to, for its job's model (None: the task's own route)."""
+    if task not in MODEL_TASKS:
+        return None
+    name = model or settings.model_names[0]
+    return (
+        batch_queue(settings, name) if task == GENERATE_BATCH_ITEM else chat_queue(settings, name)
+    )
+
+
+def chat_queues(settings: Settings) -> list[str]:
+    return [chat_queue(settings, model) for model in settings.model_names]
+
+
+def batch_queues(settings: Settings) -> list[str]:
+    return [batch_queue(settings, model) for model in settings.model_names]
+
+
+def serving_queues(settings: Settings) -> list[str]:
+    """Every shared queue a worker must consume: ``QUEUES``, or with MODELS each model's."""
+    return [*chat_queues(settings), *batch_queues(settings), INGEST_QUEUE]
+
+
+def base_queue(name: str) -> str:
+    """``inference`` for ``inference.{model}`` (a model's queue is counted as its kind)."""
+    return name.partition(".")[0]
 
 
 def worker_queue(worker_id: str) -> str:
@@ -77,6 +117,7 @@ class JobQueue:
             "visibility_timeout": settings.visibility_timeout_s,
         }
         self.redis = redis.Redis.from_url(settings.redis_url)
+        self.settings = settings
 
     def _send(self, name: str, job_id: int, queue: str | None = None, **ids: int) -> None:
         """Sends a task; its headers carry the log context (request, user, the job's ids), and
@@ -94,13 +135,19 @@ class JobQueue:
             **options,
         )
 
-    def enqueue_reply(self, message_id: int, worker_id: str | None = None) -> None:
-        """To the shared queue, or to one worker's own queue (the one holding the chat)."""
-        queue = None if worker_id is None else worker_queue(worker_id)
+    def enqueue_reply(
+        self, message_id: int, model: str | None, worker_id: str | None = None
+    ) -> None:
+        """To its model's queue, or to one worker's own queue (the one holding the chat)."""
+        if worker_id is None:
+            queue = chat_queue(self.settings, model or self.settings.model_names[0])
+        else:
+            queue = worker_queue(worker_id)
         self._send(GENERATE_REPLY, message_id, queue, message_id=message_id)
 
-    def enqueue_completion(self, item_id: int) -> None:
-        self._send(GENERATE_COMPLETION, item_id, item_id=item_id)
+    def enqueue_completion(self, item_id: int, model: str | None) -> None:
+        queue = chat_queue(self.settings, model or self.settings.model_names[0])
+        self._send(GENERATE_COMPLETION, item_id, queue, item_id=item_id)
 
     def enqueue_ingest(self, document_id: int) -> None:
         # noted before the send: a task lost on its way is found (workers/lost.py)
@@ -110,8 +157,11 @@ class JobQueue:
     def enqueue_vector_delete(self, document_id: int) -> None:
         self._send(DELETE_VECTORS, document_id, document_id=document_id)
 
-    def enqueue_batch_items(self, item_ids: Sequence[int], batch_id: int | None = None) -> None:
-        """One task per item on queue ``batch``, sent over one broker connection."""
+    def enqueue_batch_items(
+        self, item_ids: Sequence[int], model: str | None, batch_id: int | None = None
+    ) -> None:
+        """One task per item on its model's batch queue, sent over one broker connection."""
+        queue = batch_queue(self.settings, model or self.settings.model_names[0])
         if batch_id is not None:
             bind(batch_id=batch_id)
         if item_ids:  # noted before the sends: a task lost on its way is found (workers/lost.py)
@@ -122,6 +172,7 @@ class JobQueue:
                     GENERATE_BATCH_ITEM,
                     args=[item_id],
                     producer=producer,
+                    queue=queue,
                     headers=job_headers(item_id=item_id),
                 )
 

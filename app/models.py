@@ -32,12 +32,8 @@ def utcnow() -> datetime:
 
 def owned_children(back_populates: str, order_by: str | Literal[False] = False) -> Any:
     """Rows that live and die with their parent (the database deletes them with it)."""
-    return relationship(
-        back_populates=back_populates,
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by=order_by,
-    )
+    return relationship(back_populates=back_populates, cascade="all, delete-orphan",
+                        passive_deletes=True, order_by=order_by)  # fmt: skip
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -92,6 +88,7 @@ class ChatSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: not pinned
+    model: Mapped[str | None] = mapped_column(String(200))  # None: the default model
     leaf_id: Mapped[int | None] = mapped_column(Integer)  # the shown branch's last message
 
     owner: Mapped[User] = relationship(back_populates="sessions")
@@ -279,6 +276,7 @@ class BatchItem(Base):
     tokens_per_second: Mapped[float | None] = mapped_column(Float)
     worker: Mapped[str | None] = mapped_column(String(200))  # the worker that generated it
     reserved_tokens: Mapped[int | None] = mapped_column(Integer)  # as Message.reserved_tokens
+    model: Mapped[str | None] = mapped_column(String(200))  # its queue's; None: the default
     api_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL", name="fk_batch_items_api_key_id")
     )

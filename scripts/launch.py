@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -123,6 +124,8 @@ def main() -> None:
             settings.chroma_url, settings.var_dir / "chroma"
         )
     programs.update(procfile_processes(ROOT / "Procfile"))
+    if len(settings.model_names) > 1:  # MODELS: an inference worker per model
+        programs.update(model_workers(programs.pop("inference"), settings.model_names))
     # Flower keeps its own in-memory metrics, not the multiprocess files
     programs["flower"] = f"env -u PROMETHEUS_MULTIPROC_DIR {programs['flower']}"
     env.setdefault("LOG_FORMAT", settings.log_format)
@@ -141,6 +144,15 @@ def main() -> None:
         handler.flush()
     supervisord = str(ROOT / ".venv" / "bin" / "supervisord")
     os.execve(supervisord, [supervisord, "-c", str(config)], env)  # Ctrl-C reaches it directly
+
+
+def model_workers(command: str, models: list[str]) -> dict[str, str]:
+    """The Procfile's inference worker once per listed model (WORKER_MODEL), named after it."""
+    return {
+        f"inference-{re.sub(r'[^A-Za-z0-9-]', '-', name)}": f"env WORKER_MODEL={name} "
+        + command.replace("-n inference@", f"-n inference-{name}@")
+        for name in models
+    }
 
 
 def procfile_processes(path: Path) -> dict[str, str]:

@@ -25,19 +25,20 @@ from redis.typing import EncodableT, FieldT
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.enums import DocumentStatus, ItemStatus, MessageStatus
 from app.jobs import (
-    BATCH_QUEUE,
     FAIR_TASKS,
     GENERATE_BATCH_ITEM,
     GENERATE_COMPLETION,
     GENERATE_REPLY,
     INGEST_DOCUMENT,
     INGEST_QUEUE,
-    INTERACTIVE_QUEUE,
+    batch_queues,
     queue_keys,
     worker_queue,
 )
+from app.jobs import chat_queues as all_chat_queues
 from app.models import BatchItem, Message, RagDocument
 from app.redis_keys import FAIR_TICKETS, LOST_SUSPECTS, SENT_DOCUMENTS, SENT_ITEMS, WORKERS_SET
 from app.services.routing import as_text
@@ -146,13 +147,14 @@ def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
     taken = sent - waiting_items  # claimed, cancelled, deleted: no longer to look after
     if taken:
         client.srem(SENT_ITEMS, *taken)
+    settings = get_settings()  # with MODELS, every model's queues (counted together)
     batch_tasks = sum(n for (task, _), n in outside.items() if task == GENERATE_BATCH_ITEM)
-    if len(waiting_items) > batch_tasks + queued_count(client, [BATCH_QUEUE]):
-        found = outside + queued_tasks(client, [BATCH_QUEUE])
+    if len(waiting_items) > batch_tasks + queued_count(client, batch_queues(settings)):
+        found = outside + queued_tasks(client, batch_queues(settings))
         items = [(GENERATE_BATCH_ITEM, i) for i in sorted(waiting_items)]
         missing += [job for job in items if not found[job]]
     waiting_chat = queued_tickets(session, [job for job in tickets if job[0] in FAIR_TASKS])
-    chat_queues = [INTERACTIVE_QUEUE]  # and each worker's own: routed and handed-over tickets
+    chat_queues = all_chat_queues(settings)  # and each worker's own: routed and handed over
     chat_queues += [worker_queue(as_text(member)) for member in client.smembers(WORKERS_SET)]
     chat_tasks = sum(n for (task, _), n in outside.items() if task in FAIR_TASKS)
     short = len(waiting_chat) - chat_tasks - queued_count(client, chat_queues)

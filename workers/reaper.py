@@ -23,6 +23,8 @@ from app.jobs import (
     GENERATE_COMPLETION,
     GENERATE_REPLY,
     INGEST_DOCUMENT,
+    MODEL_TASKS,
+    model_queue,
     queue_keys,
     worker_queue,
 )
@@ -209,7 +211,16 @@ def ended(session: Session, jobs: list[tuple[str, int]]) -> set[tuple[str, int]]
 
 
 def send_again(task: str, job_id: int) -> None:
-    celery.send_task(task, args=[job_id])
+    """To the queue of the job's model (with MODELS, read from its row)."""
+    ctx = get_context()
+    model = None
+    if ctx.settings.models and task in MODEL_TASKS:
+        table = Message.model_name if task == GENERATE_REPLY else BatchItem.model
+        id_column = Message.id if task == GENERATE_REPLY else BatchItem.id
+        with ctx.db.session() as session:
+            model = session.scalar(select(table).where(id_column == job_id))
+    queue = model_queue(ctx.settings, task, model)
+    celery.send_task(task, args=[job_id], **({} if queue is None else {"queue": queue}))
 
 
 def reap_forever(ctx: WorkerContext) -> None:

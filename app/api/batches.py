@@ -13,6 +13,7 @@ from app.schemas.batches import BatchList, BatchOut, BatchQuery
 from app.schemas.common import Page
 from app.services import batch_jobs
 from app.services.batch_input import parse_batch
+from app.services.models import require_model
 from app.services.ownership import owned_batch
 
 bp = Blueprint("batches", __name__, url_prefix="/api/batches")
@@ -49,9 +50,13 @@ def submit_batch() -> tuple[Response, int]:
     res = resources()
     query = parse_query(BatchQuery)
     data, filename = uploaded_bytes()
-    if query.model is not None and query.model != res.settings.served_model_name:
-        raise InvalidInput(f"unknown model {query.model!r}: see /v1/models")
-    lines = parse_batch(data, res.settings, query.line_defaults())
+    if query.model is not None and query.model not in res.settings.model_names:
+        raise InvalidInput(f"unknown model {query.model!r}: see /api/models")
+    model = require_model(res, query.model)  # 503 while no worker serves it
+    lines = [
+        line.model_copy(update={"request": {**line.request, "model": model}})
+        for line in parse_batch(data, res.settings, query.line_defaults())
+    ]
     db = get_db()
     name = query.name or filename or "batch"
     job = batch_jobs.submit_batch(res, db, user.id, name, lines, caller_api_key_id())

@@ -10,15 +10,21 @@ from app.api.deps import respond
 from app.api.openapi import documented
 from app.extensions import resources
 from app.schemas.batches import MessageLimits, ModelList
+from app.services.models import served_models
 
 bp = Blueprint("catalog", __name__, url_prefix="/api")
 
 
 @bp.get("/models")
 @jwt_required()
-@documented(summary="The models replies and batches can use", response=ModelList)
+@documented(
+    summary="The models replies and batches can use now (a live worker serves each), the "
+    "default first",
+    response=ModelList,
+)
 def list_models() -> tuple[Response, int]:
-    return respond(ModelList(items=[resources().settings.served_model_name]))
+    res = resources()
+    return respond(ModelList(items=served_models(res), default=res.settings.model_names[0]))
 
 
 @bp.get("/limits")

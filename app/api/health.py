@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import error_response
 from app.extensions import resources
-from app.jobs import QUEUES
+from app.jobs import serving_queues
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -48,14 +48,14 @@ def workers_by_queue() -> dict[str, list[str]]:
     if cached is not None and now - cached[0] < resources().settings.readyz_cache_s:
         return cached[1]
     found = broadcast_for_workers()
-    if all(found.get(name) for name in QUEUES):
+    if all(found.get(name) for name in serving_queues(resources().settings)):
         current_app.extensions[WORKERS_KEY] = (now, found)
     return found
 
 
 def broadcast_for_workers() -> dict[str, list[str]]:
     """Workers answering a broadcast within the timeout, grouped by the queues they consume."""
-    found: dict[str, list[str]] = {name: [] for name in QUEUES}
+    found: dict[str, list[str]] = {name: [] for name in serving_queues(resources().settings)}
     inspect = resources().jobs.celery.control.inspect(timeout=resources().settings.readyz_timeout_s)
     try:
         replies: dict[str, list[dict[str, Any]]] = inspect.active_queues() or {}
@@ -71,9 +71,10 @@ def broadcast_for_workers() -> dict[str, list[str]]:
 @bp.get("/readyz")
 def readyz() -> Response:
     checks: dict[str, Any] = {"database": database_ok(), "redis": redis_ok()}
-    workers = workers_by_queue() if checks["redis"] else {name: [] for name in QUEUES}
-    checks["workers"] = {name: sorted(workers.get(name, [])) for name in QUEUES}
-    missing = [name for name in QUEUES if not workers.get(name)]
+    queues = serving_queues(resources().settings)
+    workers = workers_by_queue() if checks["redis"] else {name: [] for name in queues}
+    checks["workers"] = {name: sorted(workers.get(name, [])) for name in queues}
+    missing = [name for name in queues if not workers.get(name)]
     problems = [name for name in ("database", "redis") if not checks[name]]
     problems += [f"no worker consumes queue '{name}'" for name in missing]
     if problems:

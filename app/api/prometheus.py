@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import resources
-from app.jobs import QUEUES, queue_depth
+from app.jobs import queue_depth, serving_queues
 from app.metrics import HTTP_LATENCY
 from app.services.monitoring import chunks_stored, ingest_backlog, jobs_by_state
 
@@ -61,7 +61,7 @@ class ScrapeTimeCollector(Collector):
             "queuechat_queue_depth", "Jobs waiting in each Celery queue", labels=["queue"]
         )
         try:
-            for name in QUEUES:
+            for name in serving_queues(resources().settings):
                 depth.add_metric([name], queue_depth(resources().redis, name))
             up.add_metric(["redis"], 1)
         except RedisError:

@@ -41,9 +41,18 @@ def list_sessions() -> tuple[Response, int]:
 def create_session() -> tuple[Response, int]:
     body = parse_body(SessionCreate)
     chat = chats.create_chat(
-        get_db(), signed_in_user().id, body.title, body.use_knowledge_base, body.template_id
-    )
+        get_db(), signed_in_user().id, body.title, body.use_knowledge_base, body.template_id,
+        listed_model(body.model),
+    )  # fmt: skip
     return respond(SessionOut.model_validate(chat), 201)
+
+
+def listed_model(name: str | None) -> str | None:
+    """A chat's model: one the server lists (else 422), or None for the default."""
+    names = resources().settings.model_names
+    if name is not None and name not in names:
+        raise InvalidInput(f"model {name!r} is not served here; choose one of {names}")
+    return name
 
 
 @bp.get("/<int:session_id>")
@@ -64,6 +73,8 @@ def show_session(session_id: int) -> tuple[Response, int]:
 def update_session(session_id: int) -> tuple[Response, int]:
     body = parse_body(SessionUpdate)
     changes = body.model_dump(include=body.model_fields_set)
+    if "model" in changes:
+        changes["model"] = listed_model(body.model)
     chat = chats.update_chat(get_db(), signed_in_user().id, session_id, changes)
     return respond(SessionOut.model_validate(chat))
 

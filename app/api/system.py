@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from app.api.deps import require_admin, respond
 from app.api.openapi import documented
 from app.extensions import resources
-from app.jobs import QUEUES, queue_depth
+from app.jobs import QUEUES, base_queue, queue_depth, serving_queues
 from app.schemas.admin import QueueDepths, SystemOut
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,11 @@ def worker_names() -> list[str]:
 def system_status() -> tuple[Response, int]:
     require_admin()
     res = resources()
-    depths = QueueDepths(**{name: queue_depth(res.redis, name) for name in QUEUES})
+    depths = dict.fromkeys(QUEUES, 0)  # a model's queues count as their kind's
+    for name in serving_queues(res.settings):
+        depths[base_queue(name)] += queue_depth(res.redis, name)
     host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
     flower_url = f"{request.scheme}://{host}:{res.settings.flower_port}/"
-    return respond(SystemOut(queues=depths, workers=worker_names(), flower_url=flower_url))
+    return respond(
+        SystemOut(queues=QueueDepths(**depths), workers=worker_names(), flower_url=flower_url)
+    )

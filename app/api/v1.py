@@ -22,6 +22,7 @@ from app.services.chat_deltas import ReplyDeltas
 from app.services.chat_requests import chat_completion_request
 from app.services.completions import completion_streams, wait_for_completion
 from app.services.embeddings import embed
+from app.services.models import served_models
 from app.services.openai_results import CHAT, embeddings_answer, response_body, usage_of
 from app.streams import TokenStreams
 
@@ -34,7 +35,10 @@ def embedding_model_name() -> str:
 
 
 @bp.get("/models")
-@documented(summary="OpenAI models: the chat model and the embedding model", response=ModelList)
+@documented(
+    summary="OpenAI models: the chat models a live worker serves, and the embedding model",
+    response=ModelList,
+)
 def list_models() -> Response:
     key_or_jwt_user()
     return jsonify(
@@ -42,7 +46,7 @@ def list_models() -> Response:
             "object": "list",
             "data": [
                 {"id": name, "object": "model", "created": 0, "owned_by": "queuechat"}
-                for name in (resources().settings.served_model_name, embedding_model_name())
+                for name in (*served_models(resources()), embedding_model_name())
             ],
         }
     )

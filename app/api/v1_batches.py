@@ -17,7 +17,7 @@ bp = Blueprint("openai_batches", __name__, url_prefix="/v1/batches")
 
 
 def served_models() -> Models:
-    return Models(chat=resources().settings.served_model_name, embedding=embedding_model_name())
+    return Models(chat=tuple(resources().settings.model_names), embedding=embedding_model_name())
 
 
 @bp.post("")

@@ -13,6 +13,7 @@ from app.errors import NotFound
 from app.extensions import get_db, resources
 from app.models import BatchItem, User
 from app.services.completions import queue_completion
+from app.services.models import require_model
 from app.services.screening import screen_input
 
 
@@ -25,10 +26,11 @@ def queued_request(
     user: User, model: str, wanted: dict[str, Any], texts: Iterable[str], id_prefix: str
 ) -> tuple[BatchItem, dict[str, Any]]:
     """The queued item and the fields every answer about it starts with (id, created, model);
-    404 for a model not served, ContentBlocked when the policy blocks one of ``texts``."""
+    404 for a model not listed, 503 for one no worker serves, ContentBlocked when the policy
+    blocks one of ``texts``."""
     res, db = resources(), get_db()
-    check_model(model, res.settings.served_model_name)
+    require_model(res, model)  # 404 for a model not listed, 503 while no worker serves it
     screen_input(res, db, texts, template_name=wanted.get("template"), actor=user,
                  ip=client_address())  # fmt: skip
-    item = queue_completion(res, db, user.id, wanted, caller_api_key_id())
+    item = queue_completion(res, db, user.id, wanted, model, caller_api_key_id())
     return item, {"id": f"{id_prefix}-{item.id}", "created": int(time.time()), "model": model}

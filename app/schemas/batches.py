@@ -59,7 +59,8 @@ class BatchQuery(Input):
 
 
 class ModelList(BaseModel):
-    items: list[str]  # the first is the default
+    items: list[str]  # served now, listed order (the default first when it is served)
+    default: str  # a chat without a model of its own generates with this one
 
 
 class MessageLimits(BaseModel):

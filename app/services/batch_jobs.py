@@ -5,6 +5,7 @@ The machinery of both /api/batches and the Batch API (/v1/batches)."""
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -72,6 +73,7 @@ def submit_batch(
                 status=ItemStatus.QUEUED,
                 reserved_tokens=reserve,
                 api_key_id=api_key_id,
+                model=line.request.get("model"),
             )
             for line, reserve in zip(lines, reserved, strict=True)
         ]
@@ -87,16 +89,26 @@ def submit_batch(
         job.status = BatchStatus.DONE
 
     embeddings = [item.id for item in items if EMBEDDING_INPUT in item.request]
-    generations = [item.id for item in items if EMBEDDING_INPUT not in item.request]
+    generations: dict[str | None, list[int]] = defaultdict(list)  # by model: its own queue
+    for item in items:
+        if EMBEDDING_INPUT not in item.request:
+            generations[item.model].append(item.id)
 
     def send() -> None:
-        if generations:
-            res.jobs.enqueue_batch_items(generations, job.id)
+        for model, ids in generations.items():
+            res.jobs.enqueue_batch_items(ids, model, job.id)
         if embeddings:
             res.jobs.enqueue_embedding_items(embeddings)
 
     send_or_fail(db, send, mark_failed, f"batch {job.id}")
     return job
+
+
+def batch_model(db: Session, job: BatchJob) -> str | None:
+    """The model of the batch's first line (None: the default model's, or an empty batch)."""
+    return db.scalar(
+        select(BatchItem.model).where(BatchItem.batch_id == job.id).order_by(BatchItem.id).limit(1)
+    )
 
 
 def list_batches(db: Session, user_id: int, limit: int, offset: int) -> Sequence[BatchJob]:

@@ -67,10 +67,15 @@ def attach_files(
         raise InvalidInput(f"a chat holds at most {limit} files ({count} attached already)")
     files = [
         RagDocument(
-            owner_id=user_id, session_id=chat.id, title=checked.title,
-            original_name=checked.original_name, content_type=checked.content_type,
-            size_bytes=len(checked.data), sha256=scoped_sha256(chat.id, checked.sha256),
-            storage_name=store_file(res.settings.uploads_dir, checked.data), meta={},
+            owner_id=user_id,
+            session_id=chat.id,
+            title=checked.title,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            size_bytes=len(checked.data),
+            sha256=scoped_sha256(chat.id, checked.sha256),
+            storage_name=store_file(res.settings.uploads_dir, checked.data),
+            meta={},
         )  # fmt: skip
         for checked in uploads
     ]
@@ -96,16 +101,14 @@ def detach_file(res: Resources, db: Session, user_id: int, session_id: int, file
     db.delete(row)
     db.commit()
     forget_files(res, gone)
-    for reply_id in replies_to_release(db, chat.id):  # it may have been the one still read
-        res.jobs.enqueue_reply(reply_id)
+    for reply_id, model in replies_to_release(db, chat.id):  # it may have been the one read
+        res.jobs.enqueue_reply(reply_id, model)
 
 
 def files_of_chat(db: Session, session_id: int) -> list[tuple[int, str]]:
     """(id, storage name) of the chat's files: what deleting the chat must clear."""
     rows = db.execute(
-        select(RagDocument.id, RagDocument.storage_name).where(
-            RagDocument.session_id == session_id
-        )
+        select(RagDocument.id, RagDocument.storage_name).where(RagDocument.session_id == session_id)
     )
     return [(int(i), str(name)) for i, name in rows]
 
@@ -156,18 +159,16 @@ def reading(db: Session, session_id: int) -> bool:
     return bool(db.scalar(select(busy.exists())))
 
 
-def replies_to_release(db: Session, session_id: int) -> list[int]:
-    """The chat's queued replies, once none of its files is being read (none: still reading).
-    Sending a reply's job twice is harmless (its claim and lease run it once)."""
+def replies_to_release(db: Session, session_id: int) -> list[tuple[int, str | None]]:
+    """The chat's queued replies (id, model), once none of its files is being read (none:
+    still reading). Sending a reply's job twice is harmless (its claim and lease run it once)."""
     if reading(db, session_id):
         return []
-    return [
-        int(i)
-        for i in db.scalars(
-            select(Message.id).where(
-                Message.session_id == session_id,
-                Message.role == MessageRole.ASSISTANT,
-                Message.status == MessageStatus.QUEUED,
-            )
+    rows = db.execute(
+        select(Message.id, Message.model_name).where(
+            Message.session_id == session_id,
+            Message.role == MessageRole.ASSISTANT,
+            Message.status == MessageStatus.QUEUED,
         )
-    ]
+    )
+    return [(int(i), model) for i, model in rows]

@@ -37,13 +37,20 @@ def list_chats(
 
 
 def create_chat(
-    db: Session, user_id: int, title: str, use_knowledge_base: bool, template_id: int | None
+    db: Session,
+    user_id: int,
+    title: str,
+    use_knowledge_base: bool,
+    template_id: int | None,
+    model: str | None = None,
 ) -> ChatSession:
+    """``model``: a listed model's name (checked by the caller); None: the default."""
     chat = ChatSession(
         owner_id=user_id,
         title=title,
         use_knowledge_base=use_knowledge_base,
         template_id=usable_template(db, template_id),
+        model=model,
     )
     db.add(chat)
     db.commit()
@@ -53,8 +60,9 @@ def create_chat(
 def update_chat(
     db: Session, user_id: int, session_id: int, changes: dict[str, object]
 ) -> ChatSession:
-    """Applies the given fields (title, use_knowledge_base, template_id, pinned); absent ones
-    stay. Pinning alone leaves the chat's last activity as it was (it keeps its date group)."""
+    """Applies the given fields (title, use_knowledge_base, template_id, model (checked by the
+    caller), pinned); absent ones stay. Pinning alone leaves the chat's last activity as it
+    was (it keeps its date group)."""
     chat = owned_session(db, user_id, session_id)
     if changes.get("pinned") is not None:
         chat.pinned_at = (chat.pinned_at or utcnow()) if changes["pinned"] else None
@@ -65,6 +73,8 @@ def update_chat(
         chat.title = str(changes["title"])
     if changes.get("use_knowledge_base") is not None:
         chat.use_knowledge_base = bool(changes["use_knowledge_base"])
+    if "model" in changes:
+        chat.model = None if changes["model"] is None else str(changes["model"])
     if "template_id" in changes:
         template_id = changes["template_id"]
         chat.template_id = usable_template(

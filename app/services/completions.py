@@ -34,6 +34,7 @@ def queue_completion(
     db: Session,
     owner_id: int,
     request: dict[str, Any],
+    model: str,
     api_key_id: int | None = None,
 ) -> BatchItem:
     """Commits the item, then sends its job; a broker failure fails the item visibly."""
@@ -47,6 +48,7 @@ def queue_completion(
             status=ItemStatus.QUEUED,
             reserved_tokens=budgets.admit(db, owner_id, wanted),
             api_key_id=api_key_id,
+            model=model,
         )
         db.add(item)
         db.commit()
@@ -57,7 +59,10 @@ def queue_completion(
         item.completed_at = utcnow()
 
     send_or_fail(
-        db, lambda: res.jobs.enqueue_completion(item.id), mark_failed, f"completion {item.id}"
+        db,
+        lambda: res.jobs.enqueue_completion(item.id, model),
+        mark_failed,
+        f"completion {item.id}",
     )
     return item
 

@@ -31,25 +31,28 @@ class Waiting:
     task: str  # GENERATE_REPLY or GENERATE_COMPLETION
     job_id: int
     queued_at: datetime
+    model: str | None = None  # None: the default model (a row from before MODELS)
 
 
 def waiting_jobs(db: Session) -> list[Waiting]:
     """Chat replies and API completions that no worker has taken, oldest first."""
     replies = db.execute(
-        select(ChatSession.owner_id, Message.id, Message.created_at)
+        select(ChatSession.owner_id, Message.id, Message.created_at, Message.model_name)
         .join(ChatSession, ChatSession.id == Message.session_id)
         .where(Message.status == MessageStatus.QUEUED, Message.role == MessageRole.ASSISTANT)
         .order_by(Message.id)
         .limit(MAX_WAITING)
     ).all()
     completions = db.execute(
-        select(BatchItem.owner_id, BatchItem.id, BatchItem.created_at)
+        select(BatchItem.owner_id, BatchItem.id, BatchItem.created_at, BatchItem.model)
         .where(BatchItem.batch_id.is_(None), BatchItem.status == ItemStatus.QUEUED)
         .order_by(BatchItem.id)
         .limit(MAX_WAITING)
     ).all()
-    jobs = [Waiting(int(u), GENERATE_REPLY, int(i), as_utc(t)) for u, i, t in replies]
-    jobs += [Waiting(int(u), GENERATE_COMPLETION, int(i), as_utc(t)) for u, i, t in completions]
+    jobs = [Waiting(int(u), GENERATE_REPLY, int(i), as_utc(t), m) for u, i, t, m in replies]
+    jobs += [
+        Waiting(int(u), GENERATE_COMPLETION, int(i), as_utc(t), m) for u, i, t, m in completions
+    ]
     return sorted(jobs, key=lambda job: (job.queued_at, job.task, job.job_id))
 
 
@@ -85,8 +88,18 @@ def mark_served(client: redis.Redis, user_id: int) -> None:
     client.hset(FAIR_SERVED, str(user_id), turn)
 
 
-def queued_reply_order(db: Session, client: redis.Redis) -> list[int]:
-    """The waiting chat replies in the order workers will start them (a reply's queue
-    position is its index + 1; API completions waiting between them are not counted)."""
-    order = fair_order(waiting_jobs(db), last_served(client))
-    return [job.job_id for job in order if job.task == GENERATE_REPLY]
+def of_model(waiting: list[Waiting], model: str, default: str) -> list[Waiting]:
+    """The jobs that wait for ``model`` (``default``: the default model's name)."""
+    return [job for job in waiting if (job.model or default) == model]
+
+
+def queued_reply_order(db: Session, client: redis.Redis, default: str) -> dict[int, int]:
+    """Each waiting chat reply's queue position: where workers of its model will start it
+    (API completions waiting between them are not counted)."""
+    waiting, served = waiting_jobs(db), last_served(client)
+    positions: dict[int, int] = {}
+    for model in sorted({job.model or default for job in waiting}):
+        order = fair_order(of_model(waiting, model, default), served)
+        replies = [job.job_id for job in order if job.task == GENERATE_REPLY]
+        positions.update((job_id, n) for n, job_id in enumerate(replies, start=1))
+    return positions

@@ -44,13 +44,13 @@ class BatchInput:
 
 @dataclass(frozen=True)
 class Models:
-    """The names this server serves, by endpoint."""
+    """The names this server serves, by endpoint (the listed chat models, default first)."""
 
-    chat: str
+    chat: tuple[str, ...]
     embedding: str
 
-    def for_endpoint(self, endpoint: str) -> str:
-        return self.embedding if endpoint == EMBEDDINGS else self.chat
+    def for_endpoint(self, endpoint: str) -> tuple[str, ...]:
+        return (self.embedding,) if endpoint == EMBEDDINGS else self.chat
 
 
 def parse_input_file(data: bytes, settings: Settings, endpoint: str, models: Models) -> BatchInput:
@@ -161,7 +161,7 @@ def line_request(
             EMBEDDING_INPUT: embeddings.texts(),
             "encoding_format": embeddings.encoding_format,
         }
-    if model != served:
-        raise NotFound(f"body.model {model!r} does not exist; this server serves {served!r} "
-                       f"for {endpoint}")  # fmt: skip
-    return {**stored, "model": served}
+    if model not in served:
+        raise NotFound(f"body.model {model!r} does not exist; this server serves "
+                       f"{', '.join(served)} for {endpoint}")  # fmt: skip
+    return {**stored, "model": model}

@@ -34,7 +34,9 @@ from app.schemas.openai_api import (
 from app.services import batch_jobs
 from app.services.api_files import BATCH_INPUT, file_id, owned_file, parse_cursor
 from app.services.batch_close import lock_batch, stop_batch, write_result_files
+from app.services.models import require_model
 from app.services.openai_batch_input import Models, parse_input_file
+from app.services.openai_results import EMBEDDINGS
 
 COMPLETION_WINDOWS = {"24h": timedelta(hours=24)}  # the one window OpenAI's API takes
 _BATCH_ID = re.compile(r"batch_([1-9][0-9]{0,17})")
@@ -69,6 +71,9 @@ def create_batch(
     if source.purpose != BATCH_INPUT:
         raise InvalidInput("input_file_id must name a file uploaded with purpose 'batch'")
     parsed = parse_input_file(source.content, res.settings, body.endpoint, models)
+    if body.endpoint != EMBEDDINGS:  # 503 while no worker serves a model the lines ask for
+        for model in sorted({str(line.request["model"]) for line in parsed.lines}):
+            require_model(res, model, "body.model")
     now = utcnow()
     fields: dict[str, Any] = {
         "endpoint": body.endpoint,
@@ -138,7 +143,7 @@ def batch_object(db: Session, job: BatchJob, models: Models) -> BatchObject:
     return BatchObject(
         id=batch_id(job.id),
         endpoint=endpoint,
-        model=models.for_endpoint(endpoint),
+        model=batch_jobs.batch_model(db, job) or models.for_endpoint(endpoint)[0],
         errors=errors,
         input_file_id=file_id(job.input_file_id or 0),
         completion_window=job.completion_window or "24h",

@@ -20,6 +20,7 @@ from app.services.chat_files import bind_files, reading
 from app.services.chat_tokens import vocabulary_reader
 from app.services.dispatch import send_or_fail
 from app.services.message_fit import check_fit
+from app.services.models import require_model
 from app.services.ownership import owned_message
 from app.services.prompt_setup import load_prompt_setup
 from app.services.routing import chat_worker, mark_routed
@@ -56,6 +57,7 @@ def send_message(
     finishes reading the last one sends it (app/services/chat_files.py)."""
     with user_quota_lock(res.redis, user_id):
         chat = admit_chat_reply(db, user_id, session_id, res.settings)
+        model = require_model(res, chat.model, "the chat's model")
         fit_message(res, db, chat.id, content, sampling, use_knowledge_base)
         reserved = budgets.admit(db, user_id, wanted_tokens(sampling, res.settings))
         parent_id = edited.parent_id if edited is not None else shown_leaf(db, chat)
@@ -66,7 +68,7 @@ def send_message(
         db.flush()
         bind_files(db, chat.id, file_ids, user_message.id)
         reply = queue_reply_row(
-            db, chat, user_message.id, sampling, use_knowledge_base, reserved=reserved
+            db, chat, user_message.id, sampling, use_knowledge_base, reserved=reserved, model=model
         )
     if not reading(db, chat.id):  # checked after the commit: see replies_to_release
         enqueue_reply(res, db, reply)
@@ -101,6 +103,7 @@ def regenerate(
     """A new version of the reply the chat shows last; the old one stays as a version."""
     with user_quota_lock(res.redis, user_id):
         chat = admit_chat_reply(db, user_id, session_id, res.settings)
+        model = require_model(res, chat.model, "the chat's model")
         leaf = shown_leaf(db, chat)
         last = db.get(Message, leaf) if leaf is not None else None
         if last is None or last.role != MessageRole.ASSISTANT or last.parent_id is None:
@@ -110,8 +113,9 @@ def regenerate(
         fit_message(res, db, chat.id, asked or "", sampling, last.use_knowledge_base)
         reserved = budgets.admit(db, user_id, wanted_tokens(sampling, res.settings))
         reply = queue_reply_row(
-            db, chat, last.parent_id, sampling, last.use_knowledge_base, reserved=reserved
-        )
+            db, chat, last.parent_id, sampling, last.use_knowledge_base, reserved=reserved,
+            model=model,
+        )  # fmt: skip
     enqueue_reply(res, db, reply)
     return QueuedReply(None, reply)
 
@@ -124,6 +128,7 @@ def queue_reply_row(
     use_knowledge_base: bool | None,
     *,
     reserved: int | None,
+    model: str,
 ) -> Message:
     """Stores a queued reply to the question and shows it (committed)."""
     reply = Message(
@@ -134,6 +139,7 @@ def queue_reply_row(
         sampling=sampling,
         use_knowledge_base=use_knowledge_base,
         reserved_tokens=reserved,
+        model_name=model,
     )
     db.add(reply)
     db.flush()
@@ -223,9 +229,9 @@ def enqueue_reply(res: Resources, db: Session, reply: Message) -> None:
         reply.completed_at = utcnow()
 
     def send() -> None:
-        worker_id = chat_worker(res.redis, reply.session_id)
+        worker_id = chat_worker(res.redis, reply.session_id, reply.model_name)
         if worker_id is not None:
             mark_routed(res.redis, worker_id, reply.id)
-        res.jobs.enqueue_reply(reply.id, worker_id)
+        res.jobs.enqueue_reply(reply.id, reply.model_name, worker_id)
 
     send_or_fail(db, send, mark_failed, f"reply {reply.id}")

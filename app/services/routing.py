@@ -45,8 +45,9 @@ def live_workers(client: redis.Redis) -> list[WorkerPresence]:
     return [presence for presence in found if presence is not None]
 
 
-def chat_worker(client: redis.Redis, session_id: int) -> str | None:
-    """The live worker with a free place that holds this chat's tokens, if there is one."""
+def chat_worker(client: redis.Redis, session_id: int, model: str | None) -> str | None:
+    """The live worker with a free place that holds this chat's tokens, if there is one (and
+    it serves the model the reply asks for: the chat's model may have changed)."""
     try:
         holder = client.get(holder_key(session_id))
         if holder is None:
@@ -56,6 +57,8 @@ def chat_worker(client: redis.Redis, session_id: int) -> str | None:
         logger.warning("no routing hint for chat %s (Redis)", session_id, exc_info=True)
         return None
     if presence is None or presence.free <= 0:
+        return None
+    if model is not None and model not in presence.models:
         return None
     return presence.worker_id
 

@@ -28,9 +28,7 @@ logger = logging.getLogger(__name__)
 BLOCK_MS = 5000  # the reader blocks this long; a new subscription wakes it at once
 READ_COUNT = 1000  # entries per stream per read: a long backlog comes in several reads
 FIRST_WAIT_S = 0.25  # a reply's first events are awaited this long before the database pass
-# a reply whose events stopped this long is looked up: its final event may never come (Redis
-# lost the stream, or the worker wrote the final row and died before the final event)
-STALL_S = 10.0
+STALL_S = 10.0  # a reply silent this long is looked up: its final may never come (lost stream)
 WAKE_TTL_S = 86400
 YIELD_EVERY = 100  # sockets served between two yields of a delivery burst
 
@@ -57,6 +55,7 @@ class Slice:
 
 
 Deliveries = dict[int, tuple[Connection, list[bytes]]]  # by connection id: what it gets
+Positions = dict[int, int]  # a queued reply's place in its model's line
 
 
 @dataclass
@@ -73,10 +72,13 @@ class Topic:
 
 
 class StreamHub:
-    def __init__(self, streams: TokenStreams, reader: TokenStreams, db: Database) -> None:
-        """``streams`` on the process's shared pool; ``reader`` on a client of its own (it
-        blocks)."""
+    def __init__(
+        self, streams: TokenStreams, reader: TokenStreams, db: Database, default_model: str = ""
+    ) -> None:
+        """``streams`` on the shared pool; ``reader`` on a client of its own (it blocks);
+        ``default_model``: of replies stored without one (positions count per model)."""
         self.streams = streams
+        self.default_model = default_model
         self.reader = reader
         self.db = db
         self.topics: dict[int, Topic] = {}
@@ -245,9 +247,9 @@ class StreamHub:
                     stored = MessageOut.model_validate(row).model_dump(mode="json")
                     frames[row.id] = {"type": "message", "message_id": row.id, "message": stored}
             queued = (
-                queued_reply_order(session, self.streams.client)
+                queued_reply_order(session, self.streams.client, self.default_model)
                 if MessageStatus.QUEUED in statuses.values()
-                else []
+                else {}
             )
         with self.lock:
             for message_id in missing:
@@ -259,11 +261,7 @@ class StreamHub:
                 self._settle(topic, statuses.get(message_id), frames.get(message_id), queued)
 
     def _settle(
-        self,
-        topic: Topic,
-        status: MessageStatus | None,
-        stored: dict[str, Any] | None,
-        queued: list[int],
+        self, topic: Topic, status: str | None, stored: dict[str, Any] | None, queued: Positions
     ) -> None:
         message_id = topic.message_id
         if status is None or stored is not None:
@@ -277,7 +275,7 @@ class StreamHub:
         if status != MessageStatus.QUEUED:
             return  # a worker took it: its first events are on their way
         # in the order workers start them (fair sharing), not the order they were sent
-        position = queued.index(topic.message_id) + 1 if topic.message_id in queued else 1
+        position = queued.get(topic.message_id, 1)
         for subscriber in topic.subscribers.values():
             if subscriber.announced_position != position:
                 subscriber.announced_position = position
@@ -286,7 +284,9 @@ class StreamHub:
 
 
 def _slice(
-    events: list[StreamEvent], orders: list[tuple[int, int]], frames: list[bytes],
+    events: list[StreamEvent],
+    orders: list[tuple[int, int]],
+    frames: list[bytes],
     position: tuple[int, int],
 ) -> Slice | None:
     """The events after ``position``, up to and including the first final one."""

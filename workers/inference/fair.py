@@ -34,6 +34,7 @@ from app.services.fair_share import (
     fair_order,
     last_served,
     mark_served,
+    of_model,
     waiting_jobs,
 )
 from app.services.routing import as_text
@@ -70,6 +71,12 @@ def ticketed(
     return mine
 
 
+def own_model(ctx: WorkerContext, waiting: list[Waiting]) -> list[Waiting]:
+    """The jobs of the model this worker serves: each model's tickets start only its jobs."""
+    settings = ctx.settings
+    return of_model(waiting, settings.served_model_name, settings.model_names[0])
+
+
 def pick_light(ctx: WorkerContext, inside: Collection[int]) -> Waiting | None:
     """The first waiting job, in fair order, of a user with nothing in the engine (``inside``),
     taken: its ticket dropped and its user marked served. None when there is none."""
@@ -77,7 +84,7 @@ def pick_light(ctx: WorkerContext, inside: Collection[int]) -> Waiting | None:
     tickets = {as_text(member) for member in client.smembers(FAIR_TICKETS)}  # before the rows
     with ctx.db.session() as session:
         waiting = ticketed(client, tickets, waiting_jobs(session), ("", 0))
-    for job in fair_order(waiting, last_served(client)):
+    for job in fair_order(own_model(ctx, waiting), last_served(client)):
         if job.user_id in inside:
             continue
         mark_served(client, job.user_id)
@@ -97,7 +104,7 @@ def candidates(ctx: WorkerContext, task: str, job_id: int) -> Iterator[tuple[str
     tickets = {as_text(member) for member in client.smembers(FAIR_TICKETS)}  # before the rows
     with ctx.db.session() as session:
         waiting = ticketed(client, tickets, waiting_jobs(session), (task, job_id))
-    order = fair_order(waiting, last_served(client))
+    order = fair_order(own_model(ctx, waiting), last_served(client))
     own = next((job for job in order if (job.task, job.job_id) == (task, job_id)), None)
     if order and own is not None and own.user_id == order[0].user_id:
         order.remove(own)  # the same user's turn: its own job (a routed chat's tokens are here)

@@ -24,7 +24,16 @@ import redis
 from celery import bootsteps
 from celery.worker.consumer import Consumer
 
-from app.jobs import BATCH_QUEUE, INTERACTIVE_QUEUE, job_headers, worker_queue
+from app.config import get_settings
+from app.jobs import (
+    BATCH_QUEUE,
+    GENERATE_BATCH_ITEM,
+    INTERACTIVE_QUEUE,
+    batch_queue,
+    chat_queue,
+    job_headers,
+    worker_queue,
+)
 from app.services.routing import live_workers
 from workers import celery
 from workers.context import get_context
@@ -88,8 +97,25 @@ class QueueGate:
         return True
 
 
-chat_gate = QueueGate(INTERACTIVE_QUEUE)
-batch_gate = QueueGate(BATCH_QUEUE)
+_served = get_settings()  # this worker's model: its chat and batch queues
+chat_gate = QueueGate(chat_queue(_served, _served.served_model_name))
+batch_gate = QueueGate(batch_queue(_served, _served.served_model_name))
+
+
+class ModelQueues(bootsteps.Step):  # type: ignore[misc]
+    """``-Q inference,batch`` means this worker's model's queues (``inference.{model}`` and
+    ``batch.{model}`` with MODELS), so one command line serves any model (WORKER_MODEL)."""
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        queues = worker.app.amqp.queues
+        for base, own in ((INTERACTIVE_QUEUE, chat_gate.queue), (BATCH_QUEUE, batch_gate.queue)):
+            if base != own and base in (queues.consume_from or {}):
+                queues.select_add(own)
+                queues.deselect(base)
+
+
+celery.steps["worker"].add(ModelQueues)
 
 
 class CaptureConsumer(bootsteps.StartStopStep):  # type: ignore[misc]
@@ -113,7 +139,7 @@ celery.steps["consumer"].add(CaptureConsumer)
 
 
 def serves_inference() -> bool:
-    return INTERACTIVE_QUEUE in (celery.amqp.queues.consume_from or {})
+    return chat_gate.queue in (celery.amqp.queues.consume_from or {})
 
 
 def send_back(task: str, job_id: int) -> None:
@@ -149,8 +175,9 @@ def hand_over(task: str, job_id: int, model_name: str) -> bool:
 
 
 def send_again(task: str, job_id: int, queue: str | None = None) -> None:
-    """The job's task sent anew (to its own queue, or ``queue``): the log context and the first
-    send's time go along, so its wait counts from then."""
+    """The job's task sent anew (to this worker's model's queue, or ``queue``): the log context
+    and the first send's time go along, so its wait counts from then."""
     headers = job_headers(sent_at=current_sent_at())
-    where = {} if queue is None else {"queue": queue}  # none: the task's own route
-    celery.send_task(task, args=[job_id], headers=headers, **where)
+    if queue is None:
+        queue = batch_gate.queue if task == GENERATE_BATCH_ITEM else chat_gate.queue
+    celery.send_task(task, args=[job_id], headers=headers, queue=queue)

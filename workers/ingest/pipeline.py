@@ -55,8 +55,8 @@ def release_replies(ctx: WorkerContext, chat_id: int) -> None:
     read and sends its reply itself (app/services/replies.py); sending one twice is harmless."""
     with ctx.db.session() as session:
         waiting = replies_to_release(session, chat_id)
-    for reply_id in waiting:
-        job_queue(ctx.settings).enqueue_reply(reply_id)
+    for reply_id, model in waiting:
+        job_queue(ctx.settings).enqueue_reply(reply_id, model)
 
 
 def job_queue(settings: Settings) -> JobQueue:
@@ -135,8 +135,15 @@ def index_document(ctx: WorkerContext, embedder: Embedder, document_id: int) -> 
         return
     size = min(settings.chunk_tokens, embedder.max_tokens - 2)
     chunks = [
-        Chunk(document_id, index, text, document.title, section.page, section.heading,
-              document.session_id)  # fmt: skip
+        Chunk(
+            document_id,
+            index,
+            text,
+            document.title,
+            section.page,
+            section.heading,
+            document.session_id,
+        )  # fmt: skip
         for index, (section, text) in enumerate(
             chunk_sections(
                 sections,

@@ -1998,7 +1998,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The models replies and batches can use */
+        /** The models replies and batches can use now (a live worker serves each), the default first */
         get: {
             parameters: {
                 query?: never;
@@ -3685,7 +3685,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OpenAI models: the chat model and the embedding model */
+        /** OpenAI models: the chat models a live worker serves, and the embedding model */
         get: {
             parameters: {
                 query?: never;
@@ -5475,6 +5475,11 @@ export interface components {
         /** SessionCreate */
         SessionCreate: {
             /**
+             * Model
+             * @default null
+             */
+            model?: string | null;
+            /**
              * Template Id
              * @default null
              */
@@ -5499,6 +5504,8 @@ export interface components {
             created_at: string;
             /** Id */
             id: number;
+            /** Model */
+            model: string | null;
             /** Pinned At */
             pinned_at: string | null;
             /** Template Id */
@@ -5526,6 +5533,11 @@ export interface components {
         };
         /** SessionUpdate */
         SessionUpdate: {
+            /**
+             * Model
+             * @default null
+             */
+            model?: string | null;
             /**
              * Pinned
              * @default null
@@ -5867,6 +5879,8 @@ export interface components {
         };
         /** ModelList */
         app__schemas__batches__ModelList: {
+            /** Default */
+            default: string;
             /** Items */
             items: string[];
         };

@@ -12,7 +12,8 @@ export const useBatches = () =>
       query.state.data?.items.some((b) => b.status === "queued" || b.status === "running") ? OPEN_REFRESH_MS : false,
   });
 
-export const useModels = () => useApiQuery(batchKeys.models, listModels, { staleTime: Infinity });
+// the models a live worker serves: they change when workers come and go
+export const useModels = () => useApiQuery(batchKeys.models, listModels, { staleTime: 30_000 });
 
 export function useBatchCalls() {
   const submit = useRefetchingMutation(batchKeys.list, (client, { file, options }: { file: File; options: BatchOptions }) =>

@@ -183,11 +183,12 @@ describe("ChatPage", () => {
   });
 
   it("makes a chat only when its first message is accepted, with the settings chosen before", async () => {
-    const chat = { id: 7, title: "Where is the handbook?", created_at: now, updated_at: now, pinned_at: null, use_knowledge_base: true, template_id: null };
+    const chat = { id: 7, title: "Where is the handbook?", created_at: now, updated_at: now, pinned_at: null, use_knowledge_base: true, template_id: null, model: "large" };
     let refuse = true;
     const route: ApiRoute = (method, url) => {
       if (url === "/api/auth/me") return [200, { id: 1, username: "ann", role: "user", active: true, email: null, created_at: now }];
       if (url.startsWith("/api/sessions?")) return [200, { items: [], total: 0, limit: 100, offset: 0 }];
+      if (url === "/api/models") return [200, { items: ["small", "large"], default: "small" }];
       if (url === "/api/sessions" && method === "POST") return [201, chat];
       if (url === "/api/sessions/7" && method === "DELETE") return [204, null];
       if (url === "/api/sessions/7" && method === "GET") return [200, chat];
@@ -202,6 +203,9 @@ describe("ChatPage", () => {
     expect(await screen.findByText("Start a new chat")).toBeInTheDocument();
     await userEvent.click(screen.getByRole("switch", { name: "Knowledge base" }));
     expect(screen.getByRole("switch", { name: "Knowledge base" })).toBeChecked();
+    await userEvent.click(await screen.findByRole("combobox", { name: "Model" })); // two models served
+    expect(screen.getByRole("option", { name: "Default (small)" })).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("option", { name: "large" }));
     await userEvent.click(screen.getByRole("button", { name: "New chat" }));
     expect(requests.filter((r) => r.method !== "GET")).toEqual([]); // nothing made yet
     expect(screen.getByRole("switch", { name: "Knowledge base" })).toBeChecked(); // still chosen
@@ -209,7 +213,7 @@ describe("ChatPage", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("the policy blocks this");
     const made = requests.filter((r) => r.method !== "GET").map((r) => [r.method, r.url, r.body]);
     expect(made).toEqual([
-      ["POST", "/api/sessions", { title: "Where is the handbook?", use_knowledge_base: true, template_id: null }],
+      ["POST", "/api/sessions", { title: "Where is the handbook?", use_knowledge_base: true, template_id: null, model: "large" }],
       ["POST", "/api/sessions/7/messages", { content: "Where is the handbook?" }],
       ["DELETE", "/api/sessions/7", undefined], // refused: no empty chat is left
     ]);

@@ -15,6 +15,7 @@ import {
 } from "@mui/material";
 import { useState } from "react";
 import type { RegenerateBody, SessionOut, SessionUpdate, TemplateOut } from "../../api/types";
+import { useModels } from "../../queries/batches";
 
 const MAX_TOKENS_KEY = "qc.maxTokens";
 
@@ -31,20 +32,47 @@ export function replyOptions(): Pick<RegenerateBody, "max_tokens"> {
 
 interface Props {
   /** the chat's settings (a field the server does not have is absent) */
-  settings: Pick<SessionOut, "use_knowledge_base" | "template_id"> | null;
+  settings: Pick<SessionOut, "use_knowledge_base" | "template_id" | "model"> | null;
   templates: TemplateOut[] | null;
   onChange: (patch: SessionUpdate) => void;
   /** only the settings button, every setting in its popover (a phone's one-row composer) */
   compact?: boolean;
 }
 
-/** Per-chat knowledge-base switch and template picker (when the server has them), reply length;
- * on a phone (``compact``) all three are in the settings popover. */
+/** Per-chat knowledge-base switch, template and model pickers (when the server has them; the
+ * model picker when it serves more than one), reply length; on a phone (``compact``) all of
+ * them are in the settings popover. */
 export function ChatSettings({ settings: session, templates, onChange, compact = false }: Props) {
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
   const [maxTokens, setMaxTokens] = useState(() => String(storedMaxTokens() ?? ""));
   const hasKnowledgeBase = session !== null && session.use_knowledge_base !== undefined;
   const hasTemplates = session !== null && session.template_id !== undefined && templates !== null && templates.length > 0;
+  const models = useModels().data;
+  const chosen = session?.model ?? null;
+  const hasModels = session !== null && session.model !== undefined && models !== undefined && (models.items.length > 1 || chosen !== null);
+  const model = hasModels && (
+    <FormControl size="small" sx={{ minWidth: 160 }}>
+      <InputLabel id="model-label">Model</InputLabel>
+      <Select
+        labelId="model-label"
+        label="Model"
+        value={chosen ?? ""}
+        onChange={(e) => onChange({ model: String(e.target.value) === "" ? null : String(e.target.value) })}
+      >
+        <MenuItem value="">
+          <em>Default ({models.default})</em>
+        </MenuItem>
+        {models.items.map((name) => (
+          <MenuItem key={name} value={name}>
+            {name}
+          </MenuItem>
+        ))}
+        {chosen !== null && !models.items.includes(chosen) && (
+          <MenuItem value={chosen}>{chosen} (no worker serves it now)</MenuItem>
+        )}
+      </Select>
+    </FormControl>
+  );
   const knowledgeBase = hasKnowledgeBase && (
     <FormControlLabel
       sx={{ ml: 0 }}
@@ -92,6 +120,7 @@ export function ChatSettings({ settings: session, templates, onChange, compact =
         <Box sx={{ p: 2, width: 260, display: "flex", flexDirection: "column", gap: 2 }}>
           {compact && knowledgeBase}
           {compact && template}
+          {compact && model}
           <TextField
             label="Max reply tokens"
             type="number"
@@ -114,6 +143,7 @@ export function ChatSettings({ settings: session, templates, onChange, compact =
     <Box sx={{ display: "flex", alignItems: "center", gap: 1, flexWrap: "wrap", minHeight: 40 }}>
       {knowledgeBase}
       {template}
+      {model}
       <Box sx={{ flex: 1 }} />
       {controls}
     </Box>

@@ -30,8 +30,8 @@ export function titleFrom(text: string): string {
 }
 
 /** The settings of a chat not made yet: chosen before its first message, sent with it. */
-export type ChatDraft = Pick<SessionOut, "use_knowledge_base" | "template_id">;
-const NEW_CHAT: ChatDraft = { use_knowledge_base: false, template_id: null };
+export type ChatDraft = Pick<SessionOut, "use_knowledge_base" | "template_id" | "model">;
+const NEW_CHAT: ChatDraft = { use_knowledge_base: false, template_id: null, model: null };
 
 interface Props {
   /** null: a new chat, made when its first message is accepted */

@@ -211,9 +211,12 @@ export function MessageItem({
               Regenerate
             </Button>
           )}
-          {message.tokens_per_second != null && (
+          {(message.model_name || message.tokens_per_second != null) && (
             <Typography variant="caption" sx={{ ml: "auto" }}>
-              {message.completion_tokens} tokens · {message.tokens_per_second.toFixed(1)} tok/s
+              {message.model_name && <span data-testid="reply-model">{message.model_name}</span>}
+              {message.model_name && message.tokens_per_second != null && " · "}
+              {message.tokens_per_second != null &&
+                `${message.completion_tokens} tokens · ${message.tokens_per_second.toFixed(1)} tok/s`}
             </Typography>
           )}
         </Box>

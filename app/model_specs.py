@@ -1,0 +1,31 @@
+"""The models an operator lists (``MODELS``): a name each, its GGUF file and its settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ModelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    # a queue name's suffix and the OpenAI ``model``: letters, digits, dot, dash, underscore
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    path: Path
+    n_ctx: int | None = Field(default=None, ge=256)
+    n_threads: int | None = Field(default=None, ge=1)
+    n_gpu_layers: int | None = None
+
+
+def served_spec(models: list[ModelSpec], worker_model: str) -> ModelSpec:
+    """The listed model a process serves: ``worker_model``'s, or the first."""
+    names = [spec.name for spec in models]
+    if len(set(names)) != len(names):
+        raise ValueError(f"MODELS names a model twice: {names}")
+    if not worker_model:
+        return models[0]
+    for spec in models:
+        if spec.name == worker_model:
+            return spec
+    raise ValueError(f"WORKER_MODEL {worker_model!r} is not in MODELS {names}")
