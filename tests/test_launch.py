@@ -200,3 +200,16 @@ def test_launcher_runs_everything_and_reuses_state(tmp_path: Path, model_path: P
     assert "trychroma.com" not in everything and "(((((" not in everything  # Chroma's banner
     for secret in (password, token, again.json()["access_token"], SECRET_MESSAGE, DRAGON, FACT):
         assert secret not in everything, f"{secret[:12]}... is in the log"
+
+
+def test_the_launcher_starts_an_inference_worker_per_listed_model() -> None:
+    """With MODELS, the Procfile's inference worker runs once per model (WORKER_MODEL), each
+    with a node name of its own; the other programs stay as they are."""
+    from scripts.launch import model_workers, procfile_processes
+
+    inference = procfile_processes(PROJECT_ROOT / "Procfile")["inference"]
+    programs = model_workers(inference, ["small", "large.v2"])
+    assert list(programs) == ["inference-small", "inference-large-v2"]
+    large = programs["inference-large-v2"]
+    assert large.startswith("env WORKER_MODEL=large.v2 celery -A workers worker -Q inference,batch")
+    assert "-n inference-large.v2@%h" in large and "-n inference@" not in large
