@@ -205,15 +205,21 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _served_model(self) -> Settings:
         """With MODELS: the model fields are those of the model this process serves."""
-        if self.models:
+        if self.models:  # each spec complete: what it leaves out is N_CTX, N_THREADS, ...
+            self.models = [spec.completed(self.n_ctx, self.n_threads, self.n_gpu_layers)
+                           for spec in self.models]  # fmt: skip
             spec = served_spec(self.models, self.worker_model)
             self.model_path, self.model_name = spec.path, spec.name
-            self.n_ctx = spec.n_ctx or self.n_ctx
-            self.n_threads = spec.n_threads or self.n_threads
-            self.n_gpu_layers = (
-                self.n_gpu_layers if spec.n_gpu_layers is None else spec.n_gpu_layers
-            )
+            self.n_ctx, self.n_threads = spec.n_ctx or self.n_ctx, spec.n_threads or self.n_threads
+            self.n_gpu_layers = spec.n_gpu_layers if spec.n_gpu_layers is not None else 0
         return self
+
+    def model_file(self, name: str | None) -> tuple[Path, int]:
+        """A listed model's GGUF file and context size (None, or unlisted: this process's)."""
+        spec = next((spec for spec in self.models if spec.name == name), None)
+        if spec is None:
+            return self.model_path, self.n_ctx
+        return spec.path, spec.n_ctx or self.n_ctx
 
     @property
     def model_names(self) -> list[str]:

@@ -17,6 +17,16 @@ class ModelSpec(BaseModel):
     n_threads: int | None = Field(default=None, ge=1)
     n_gpu_layers: int | None = None
 
+    def completed(self, n_ctx: int, n_threads: int, n_gpu_layers: int) -> ModelSpec:
+        """The spec with the deployment's settings where it names none."""
+        return self.model_copy(
+            update={
+                "n_ctx": self.n_ctx or n_ctx,
+                "n_threads": self.n_threads or n_threads,
+                "n_gpu_layers": n_gpu_layers if self.n_gpu_layers is None else self.n_gpu_layers,
+            }
+        )
+
 
 def served_spec(models: list[ModelSpec], worker_model: str) -> ModelSpec:
     """The listed model a process serves: ``worker_model``'s, or the first."""

@@ -58,7 +58,7 @@ def send_message(
     with user_quota_lock(res.redis, user_id):
         chat = admit_chat_reply(db, user_id, session_id, res.settings)
         model = require_model(res, chat.model, "the chat's model")
-        fit_message(res, db, chat.id, content, sampling, use_knowledge_base)
+        fit_message(res, db, chat.id, content, sampling, use_knowledge_base, model)
         reserved = budgets.admit(db, user_id, wanted_tokens(sampling, res.settings))
         parent_id = edited.parent_id if edited is not None else shown_leaf(db, chat)
         user_message = Message(
@@ -110,7 +110,7 @@ def regenerate(
             raise Conflict("there is no reply to regenerate")
         sampling = sampling or last.sampling
         asked = db.scalar(select(Message.content).where(Message.id == last.parent_id))
-        fit_message(res, db, chat.id, asked or "", sampling, last.use_knowledge_base)
+        fit_message(res, db, chat.id, asked or "", sampling, last.use_knowledge_base, model)
         reserved = budgets.admit(db, user_id, wanted_tokens(sampling, res.settings))
         reply = queue_reply_row(
             db, chat, last.parent_id, sampling, last.use_knowledge_base, reserved=reserved,
@@ -156,11 +156,12 @@ def fit_message(
     content: str,
     sampling: dict[str, Any],
     use_knowledge_base: bool | None,
+    model: str,
 ) -> None:
     """MessageTooLong when the message, the chat's template and the reply's room exceed the
-    model's context (app/services/message_fit.py); the worker fits it where this process has no
-    tokenizer."""
-    tokenizer = vocabulary_reader(res.settings.model_path, res.settings.n_ctx)
+    context of the chat's model (app/services/message_fit.py); the worker fits it where this
+    process has no tokenizer."""
+    tokenizer = vocabulary_reader(*res.settings.model_file(model))
     if tokenizer is not None:
         setup = load_prompt_setup(db, chat_id, use_knowledge_base)
         check_fit(tokenizer, setup, content, wanted_tokens(sampling, res.settings))

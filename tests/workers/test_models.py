@@ -140,6 +140,24 @@ def test_each_model_is_served_by_its_own_worker(settings: Settings) -> None:
         db.dispose()
 
 
+def test_a_message_is_fitted_to_the_context_of_its_chat_model(settings: Settings) -> None:
+    """A reply of 1,500 tokens leaves no room in the first model's 1,024-token context, and
+    room in the second's 2,048 (no worker is live: both models queue)."""
+    app = create_app(two_models(settings))
+    client = app.test_client()
+    user = register_and_login(client)
+    ask = {"content": "Say hi.", "max_tokens": 1500}
+    short = client.post(f"/api/sessions/{chat_on(client, user, SMALL)}/messages", json=ask,
+                        headers=user)  # fmt: skip
+    assert short.status_code == 422 and short.json is not None
+    assert short.json["error"]["code"] == "context_length_exceeded"
+    assert "1024" in short.json["error"]["message"]
+    long = client.post(f"/api/sessions/{chat_on(client, user, LONG)}/messages", json=ask,
+                       headers=user)  # fmt: skip
+    assert long.status_code == 202, long.json
+    app.extensions["queuechat"].db.dispose()
+
+
 def test_queues_are_named_per_model(settings: Settings) -> None:
     """Without MODELS the queues keep their names; with MODELS each model has its own."""
     assert model_queue(settings, "workers.inference.generate_reply", None) == "inference"
@@ -174,3 +192,5 @@ def test_a_worker_takes_its_model_settings() -> None:
     assert (worker.served_model_name, worker.model_path.name, worker.n_ctx) == ("b", "y.gguf", 512)
     web = Settings(models=specs, n_ctx=2048)  # type: ignore[arg-type]
     assert (web.served_model_name, web.model_names, web.n_ctx) == ("a", ["a", "b"], 2048)
+    assert (web.model_file("b")[0].name, web.model_file("b")[1]) == ("y.gguf", 512)
+    assert web.model_file("a")[1] == 2048  # a spec without n_ctx takes N_CTX

@@ -98,7 +98,7 @@ def test_too_many_attempts_end_as_error(
     )
     sock = ChatSocket(live_server.ws_url, token_of(headers))
     sock.subscribe(message_id)
-    app.extensions["queuechat"].jobs.enqueue_reply(message_id)
+    app.extensions["queuechat"].jobs.enqueue_reply(message_id, None)
     events = sock.until_final()
     sock.close()
     assert [e["type"] for e in events] == ["reset", "error"]
