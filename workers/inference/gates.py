@@ -29,6 +29,7 @@ from app.jobs import (
     BATCH_QUEUE,
     GENERATE_BATCH_ITEM,
     INTERACTIVE_QUEUE,
+    base_queue,
     batch_queue,
     chat_queue,
     job_headers,
@@ -45,7 +46,8 @@ logger = logging.getLogger(__name__)
 
 class QueueGate:
     def __init__(self, queue: str) -> None:
-        self.queue = queue  # the shared queue: its name labels metrics
+        self.queue = queue  # the shared queue (its model's)
+        self.kind = base_queue(queue)  # labels metrics ("inference", "batch"; model apart)
         self.queues = [queue]
         self._lock = threading.Lock()
         self.held = 0

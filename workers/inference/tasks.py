@@ -128,8 +128,8 @@ def gated(gate: QueueGate, task: str, job_id: int, run: Callable[[ChatModel], ob
     if not gate.enter(limit):
         send_back(task, job_id)
         return
-    job_started(gate.queue, model.name)
-    in_flight = REPLIES_IN_FLIGHT.labels(gate.queue)
+    job_started(gate.kind, model.name)
+    in_flight = REPLIES_IN_FLIGHT.labels(gate.kind)
     in_flight.inc()
     try:
         run(model)
