@@ -7,9 +7,9 @@ from playwright.sync_api import Browser, expect
 
 from app import create_app
 from app.config import Settings
-from testkit.processes import LiveServer, WorkerProcess
+from testkit.processes import LiveServer, WorkerProcess, wait_until
 from tests.e2e.conftest import log_in, page_of
-from tests.workers.test_models import LONG, SMALL, two_models
+from tests.workers.test_models import LONG, SMALL, served, two_models
 
 
 def test_a_chat_answered_by_the_model_chosen_for_it(
@@ -22,7 +22,9 @@ def test_a_chat_answered_by_the_model_chosen_for_it(
         WorkerProcess(isolated.model_copy(update={"worker_model": name}), queues="inference,batch")
         for name in (SMALL, LONG)
     ]
-    try:
+    try:  # a worker announces its model just after it says it is ready
+        client = flask_app.test_client()
+        wait_until(lambda: served(client, account) == [SMALL, LONG], timeout=30, what="both")
         with page_of(browser, server) as page:
             log_in(page, account["X-Username"], max_tokens=4)
             page.get_by_label("Model").click()
