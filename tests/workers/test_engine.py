@@ -15,6 +15,7 @@ from llama_cpp import Llama
 
 from app.config import Settings
 from workers.inference.model import ChatModel, Sampling, load_model
+from workers.inference.prefix_cache import common_prefix, min_copy_tokens
 from workers.inference.sequence import BATCH, Reply, Request
 from workers.inference.stops import first_stop, stop_prefix_length
 
@@ -168,6 +169,28 @@ def test_a_chat_turn_reuses_the_cached_prefix_of_the_previous_turn(model: ChatMo
     before = model.engine.cache.reused_tokens
     "".join(model.engine.submit(Request(tokens_two, stop, Sampling(8, 0.0, 1.0, 1))))
     assert model.engine.cache.reused_tokens - before >= len(tokens)
+
+
+def test_a_new_chat_copies_a_short_prefix_it_shares_and_replies_as_from_cold(
+    model: ChatModel,
+) -> None:
+    """The template and the first words shared with another chat's cached sequence (fewer than
+    the 32 tokens copied before: MIN_COPY_TOKENS) are copied, not evaluated; the reply is the
+    one a cold prompt gets."""
+    run(model, "Name the capital city of Italy and describe it.", Sampling(40, 0.0, 1.0, 1))
+    tokens, stop = chat(model, "Name the capital city of Peru.")
+    shared = common_prefix(
+        tokens, chat(model, "Name the capital city of Italy and describe it.")[0]
+    )
+    assert min_copy_tokens(N_CTX) <= shared < 32
+    sampling = Sampling(12, 0.0, 1.0, 1)
+    before = model.engine.cache.reused_tokens
+    warm = "".join(model.engine.submit(Request(tokens, stop, sampling)))
+    assert model.engine.cache.reused_tokens - before == shared
+    model.engine.cache.forget()
+    cold_before = model.engine.cache.reused_tokens
+    assert "".join(model.engine.submit(Request(tokens, stop, sampling))) == warm
+    assert model.engine.cache.reused_tokens == cold_before
 
 
 def test_a_chat_reply_takes_a_batch_items_place_and_the_item_resumes(model: ChatModel) -> None:

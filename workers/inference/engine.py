@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import llama_cpp
 
-from workers.inference.prefix_cache import PrefixCache
+from workers.inference.prefix_cache import PrefixCache, min_copy_tokens
 from workers.inference.sampler import SequenceSampler
 from workers.inference.sequence import (
     BATCH,
@@ -77,7 +77,9 @@ class Engine:
             raise RuntimeError("could not create the llama context")
         self.vocab = llama_cpp.llama_model_get_vocab(model)
         self.batch = llama_cpp.llama_batch_init(config.n_batch, 0, 1)
-        self.cache = PrefixCache(self.ctx, self.n_seq_max, config.host_cache_bytes)
+        self.cache = PrefixCache(
+            self.ctx, self.n_seq_max, config.host_cache_bytes, min_copy_tokens(config.n_ctx_seq)
+        )
         self._piece = ctypes.create_string_buffer(64)
         self._lock = threading.Condition()
         self._inbox: list[Sequence] = []

@@ -20,8 +20,21 @@ from dataclasses import dataclass
 import llama_cpp
 
 logger = logging.getLogger(__name__)
-MIN_COPY_TOKENS = 32  # shorter shared prefixes are evaluated anew (a copy is of a whole stream)
+# A shared prefix is copied from its stream when it is at least this long, else evaluated anew.
+# A copy is of a whole stream (every cell of n_ctx_seq, at the next decode: a memory copy).
+# Measured on two cores with SmolLM2-135M: a 2,048-cell stream (47 MB) copies in 8-10 ms, and
+# a prompt token costs ~3 ms to evaluate, so a copy costs about 3 tokens per 2,048 cells (less
+# for bigger models: their KV bytes per token are smaller against their weights). Prefixes of
+# at least one token per COPY_CELLS_PER_TOKEN cells (2.7x that cost), and MIN_COPY_TOKENS, are
+# copied: 8 tokens at 2k cells, 16 at 4k, 128 at 32k.
+MIN_COPY_TOKENS = 8
+COPY_CELLS_PER_TOKEN = 256
 MIN_SAVED_TOKENS = 64  # shorter sequences are not worth host memory
+
+
+def min_copy_tokens(n_ctx_seq: int) -> int:
+    """The shortest shared prefix worth a copy of a stream of ``n_ctx_seq`` cells."""
+    return max(MIN_COPY_TOKENS, n_ctx_seq // COPY_CELLS_PER_TOKEN)
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
@@ -40,8 +53,11 @@ class Saved:
 
 
 class PrefixCache:
-    def __init__(self, ctx: llama_cpp.llama_context_p, n_seq_max: int, host_bytes: int) -> None:
+    def __init__(
+        self, ctx: llama_cpp.llama_context_p, n_seq_max: int, host_bytes: int, min_copy: int
+    ) -> None:
         self.ctx = ctx
+        self.min_copy = min_copy  # min_copy_tokens of the context's streams
         self.memory = llama_cpp.llama_get_memory(ctx)
         self.host_bytes = host_bytes
         self.free = list(range(n_seq_max))
@@ -73,14 +89,14 @@ class PrefixCache:
                 return self._reuse(idle_id, idle_shared)
             if idle_shared > live_shared:
                 live_id, live_shared = idle_id, idle_shared  # copied: the other chat keeps it
-        if saved_key is not None and saved_shared >= max(live_shared, MIN_COPY_TOKENS):
+        if saved_key is not None and saved_shared >= max(live_shared, self.min_copy):
             saved = self.saved.pop(saved_key)
             seq_id = self._new_id()
             if self._restore(saved, seq_id):
                 return self._reuse(seq_id, saved_shared)
             return seq_id, 0
         seq_id = self._new_id()
-        if live_id is not None and live_shared >= MIN_COPY_TOKENS:
+        if live_id is not None and live_shared >= self.min_copy:
             # each sequence has a KV stream of its own: the copy is of the whole stream (done
             # at the next decode), then what follows the shared part is cut
             llama_cpp.llama_memory_seq_cp(self.memory, live_id, seq_id, -1, -1)
