@@ -7,6 +7,7 @@ object with a ``type``; the Redis stream entry id is the event id clients resume
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,10 +132,29 @@ class TokenStreams:
         return [event for _key, entries in response or [] for event in _events(entries)]
 
     def read_many(
-        self, after: dict[int, str], *, block_ms: int, count: int, wake: tuple[str, str]
+        self,
+        after: dict[int, str],
+        *,
+        block_ms: int | None,
+        count: int,
+        wake: tuple[str, str],
+        gather_s: float = 0.0,
     ) -> tuple[dict[int, list[StreamEvent]], str | None]:
         """One XREAD over many messages' streams, each after its own id, and over a wake-up
-        stream (key, last id seen): the events by message, and the wake stream's newest id."""
+        stream (key, last id seen): the events by message, and the wake stream's newest id.
+        ``gather_s``: once events came, what the other streams get within that time comes
+        with them (one more XREAD, not blocking), so a burst is fanned out in one pass."""
+        found, woken = self._read_many(after, block_ms, count, wake)
+        if found and gather_s > 0:
+            time.sleep(gather_s)
+            later = {m: found[m][-1].id if m in found else at for m, at in after.items()}
+            for message_id, events in self._read_many(later, None, count, wake)[0].items():
+                found.setdefault(message_id, []).extend(events)
+        return found, woken
+
+    def _read_many(
+        self, after: dict[int, str], block_ms: int | None, count: int, wake: tuple[str, str]
+    ) -> tuple[dict[int, list[StreamEvent]], str | None]:
         keys = {self.stream_key(message_id): message_id for message_id in after}
         positions: dict[str, str] = {key: after[message_id] for key, message_id in keys.items()}
         positions[wake[0]] = wake[1]

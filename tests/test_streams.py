@@ -40,3 +40,32 @@ def test_appending_tokens_reports_a_cancel_in_the_same_round_trip(streams: Token
     streams.clear_cancel(2)
     assert streams.append_tokens(2, ["c"]) is False
     assert [e.data["text"] for e in streams.read(2)] == ["a", "b", "c"]
+
+
+def test_a_read_gathers_the_events_that_come_just_after_it(
+    streams: TokenStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One XREAD over many streams returns with the first event; with ``gather_s`` what other
+    streams (and the same one) get within that time comes in the same read, each once, so the
+    web's reader fans a burst out in one pass. The wait is where they arrive: the clock's sleep
+    is where this test appends them."""
+    for message_id in (31, 32, 33):
+        streams.append_tokens(message_id, ["old"])
+    after = {m: streams.read(m)[-1].id for m in (31, 32, 33)}
+    wake = ("qc:test:wake", "0-0")
+    streams.append_tokens(31, ["a"])
+
+    def meanwhile(seconds: float) -> None:
+        assert seconds == 0.003
+        streams.append_tokens(32, ["b"])
+        streams.append_tokens(31, ["c"])
+
+    monkeypatch.setattr("app.streams.time.sleep", meanwhile)
+    found, _ = streams.read_many(after, block_ms=1000, count=100, wake=wake, gather_s=0.003)
+    assert {m: [e.data["text"] for e in events] for m, events in found.items()} == {
+        31: ["a", "c"], 32: ["b"],
+    }  # fmt: skip
+    later = {m: found[m][-1].id if m in found else at for m, at in after.items()}
+    streams.append_tokens(33, ["d"])
+    alone, _ = streams.read_many(later, block_ms=1000, count=100, wake=wake)  # no gather
+    assert {m: [e.data["text"] for e in events] for m, events in alone.items()} == {33: ["d"]}
