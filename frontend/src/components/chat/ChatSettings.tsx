@@ -13,7 +13,7 @@ import {
   Tooltip,
   Typography,
 } from "@mui/material";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import type { RegenerateBody, SessionOut, SessionUpdate, TemplateOut } from "../../api/types";
 import { useModels } from "../../queries/batches";
 
@@ -28,6 +28,28 @@ function storedMaxTokens(): number | undefined {
 export function replyOptions(): Pick<RegenerateBody, "max_tokens"> {
   const maxTokens = storedMaxTokens();
   return maxTokens ? { max_tokens: maxTokens } : {};
+}
+
+/** A chat setting picked from a list; the empty choice (``fallback``) is null: the server's default. */
+function SettingSelect({ label, value, onChange, fallback, children }: {
+  label: string;
+  value: string | null;
+  onChange: (value: string | null) => void;
+  fallback: string;
+  children: ReactNode;
+}) {
+  const id = `${label.toLowerCase()}-label`;
+  return (
+    <FormControl size="small" sx={{ minWidth: 160 }}>
+      <InputLabel id={id}>{label}</InputLabel>
+      <Select labelId={id} label={label} value={value ?? ""} onChange={(e) => onChange(String(e.target.value) === "" ? null : String(e.target.value))}>
+        <MenuItem value="">
+          <em>{fallback}</em>
+        </MenuItem>
+        {children}
+      </Select>
+    </FormControl>
+  );
 }
 
 interface Props {
@@ -51,27 +73,14 @@ export function ChatSettings({ settings: session, templates, onChange, compact =
   const chosen = session?.model ?? null;
   const hasModels = session !== null && session.model !== undefined && models !== undefined && (models.items.length > 1 || chosen !== null);
   const model = hasModels && (
-    <FormControl size="small" sx={{ minWidth: 160 }}>
-      <InputLabel id="model-label">Model</InputLabel>
-      <Select
-        labelId="model-label"
-        label="Model"
-        value={chosen ?? ""}
-        onChange={(e) => onChange({ model: String(e.target.value) === "" ? null : String(e.target.value) })}
-      >
-        <MenuItem value="">
-          <em>Default ({models.default})</em>
+    <SettingSelect label="Model" value={chosen} onChange={(value) => onChange({ model: value })} fallback={`Default (${models.default})`}>
+      {models.items.map((name) => (
+        <MenuItem key={name} value={name}>
+          {name}
         </MenuItem>
-        {models.items.map((name) => (
-          <MenuItem key={name} value={name}>
-            {name}
-          </MenuItem>
-        ))}
-        {chosen !== null && !models.items.includes(chosen) && (
-          <MenuItem value={chosen}>{chosen} (no worker serves it now)</MenuItem>
-        )}
-      </Select>
-    </FormControl>
+      ))}
+      {chosen !== null && !models.items.includes(chosen) && <MenuItem value={chosen}>{chosen} (no worker serves it now)</MenuItem>}
+    </SettingSelect>
   );
   const knowledgeBase = hasKnowledgeBase && (
     <FormControlLabel
@@ -87,27 +96,21 @@ export function ChatSettings({ settings: session, templates, onChange, compact =
     />
   );
   const template = hasTemplates && (
-    <FormControl size="small" sx={{ minWidth: 160 }}>
-      <InputLabel id="template-label">Template</InputLabel>
-      <Select
-        labelId="template-label"
-        label="Template"
-        value={session.template_id ?? ""}
-        onChange={(e) => onChange({ template_id: String(e.target.value) === "" ? null : Number(e.target.value) })}
-      >
-        <MenuItem value="">
-          <em>Default</em>
-        </MenuItem>
-        {templates
-          .filter((t) => t.active || t.id === session.template_id)
-          .map((t) => (
-            <MenuItem key={t.id} value={t.id}>
-              {t.name}
-              {t.is_default ? " (default)" : ""}
-            </MenuItem>
-          ))}
-      </Select>
-    </FormControl>
+    <SettingSelect
+      label="Template"
+      value={session.template_id === null ? null : String(session.template_id)}
+      onChange={(value) => onChange({ template_id: value === null ? null : Number(value) })}
+      fallback="Default"
+    >
+      {templates
+        .filter((t) => t.active || t.id === session.template_id)
+        .map((t) => (
+          <MenuItem key={t.id} value={String(t.id)}>
+            {t.name}
+            {t.is_default ? " (default)" : ""}
+          </MenuItem>
+        ))}
+    </SettingSelect>
   );
   const controls = (
     <>
