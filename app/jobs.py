@@ -140,13 +140,13 @@ class JobQueue:
     ) -> None:
         """To its model's queue, or to one worker's own queue (the one holding the chat)."""
         if worker_id is None:
-            queue = chat_queue(self.settings, model or self.settings.model_names[0])
+            queue = model_queue(self.settings, GENERATE_REPLY, model)
         else:
             queue = worker_queue(worker_id)
         self._send(GENERATE_REPLY, message_id, queue, message_id=message_id)
 
     def enqueue_completion(self, item_id: int, model: str | None) -> None:
-        queue = chat_queue(self.settings, model or self.settings.model_names[0])
+        queue = model_queue(self.settings, GENERATE_COMPLETION, model)
         self._send(GENERATE_COMPLETION, item_id, queue, item_id=item_id)
 
     def enqueue_ingest(self, document_id: int) -> None:
@@ -161,7 +161,7 @@ class JobQueue:
         self, item_ids: Sequence[int], model: str | None, batch_id: int | None = None
     ) -> None:
         """One task per item on its model's batch queue, sent over one broker connection."""
-        queue = batch_queue(self.settings, model or self.settings.model_names[0])
+        queue = model_queue(self.settings, GENERATE_BATCH_ITEM, model)
         if batch_id is not None:
             bind(batch_id=batch_id)
         if item_ids:  # noted before the sends: a task lost on its way is found (workers/lost.py)

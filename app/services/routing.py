@@ -29,7 +29,10 @@ def as_text(value: bytes | str) -> str:
 
 
 def read_presence(client: redis.Redis, worker_id: str) -> WorkerPresence | None:
-    raw = client.get(worker_key(worker_id))
+    return parse_presence(worker_id, client.get(worker_key(worker_id)))
+
+
+def parse_presence(worker_id: str, raw: bytes | str | None) -> WorkerPresence | None:
     if raw is None:
         return None
     fields = json.loads(raw)
@@ -39,9 +42,12 @@ def read_presence(client: redis.Redis, worker_id: str) -> WorkerPresence | None:
 
 
 def live_workers(client: redis.Redis) -> list[WorkerPresence]:
-    """Every inference worker whose presence has not lapsed."""
+    """Every inference worker whose presence has not lapsed (two round trips, however many)."""
     ids = sorted(as_text(member) for member in client.smembers(WORKERS_SET))
-    found = [read_presence(client, worker_id) for worker_id in ids]
+    if not ids:
+        return []
+    raws: list[bytes | None] = client.mget([worker_key(worker_id) for worker_id in ids])  # type: ignore[assignment]
+    found = [parse_presence(worker_id, raw) for worker_id, raw in zip(ids, raws, strict=True)]
     return [presence for presence in found if presence is not None]
 
 
