@@ -5,6 +5,7 @@ The web process sends tasks by name and never imports worker code.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -14,7 +15,9 @@ from celery import Celery
 
 from app.config import Settings
 from app.logs import CONTEXT_HEADER, bind, carried_context
-from app.redis_keys import FAIR_TICKETS, SENT_DOCUMENTS, SENT_ITEMS, fair_ticket
+from app.redis_keys import FAIR_ARRIVALS, FAIR_TICKETS, SENT_DOCUMENTS, SENT_ITEMS, fair_ticket
+
+logger = logging.getLogger(__name__)
 
 GENERATE_REPLY = "workers.inference.generate_reply"
 GENERATE_BATCH_ITEM = "workers.inference.generate_batch_item"
@@ -135,6 +138,17 @@ class JobQueue:
             **options,
         )
 
+    def _send_ticket(self, name: str, job_id: int, model: str | None, queue: str | None) -> None:
+        """A fair-share ticket, then a notice to its model's workers: one whose reserve waits
+        for a light user's job looks at once (workers/inference/arrivals.py). Only a hint: a
+        lost notice leaves the job to the reserve's next poll."""
+        ids = {"message_id" if name == GENERATE_REPLY else "item_id": job_id}
+        self._send(name, job_id, queue, **ids)
+        try:
+            self.redis.publish(FAIR_ARRIVALS, model or self.settings.model_names[0])
+        except redis.RedisError:
+            logger.warning("could not announce %s %s to the workers", name, job_id)
+
     def enqueue_reply(
         self, message_id: int, model: str | None, worker_id: str | None = None
     ) -> None:
@@ -143,11 +157,11 @@ class JobQueue:
             queue = model_queue(self.settings, GENERATE_REPLY, model)
         else:
             queue = worker_queue(worker_id)
-        self._send(GENERATE_REPLY, message_id, queue, message_id=message_id)
+        self._send_ticket(GENERATE_REPLY, message_id, model, queue)
 
     def enqueue_completion(self, item_id: int, model: str | None) -> None:
         queue = model_queue(self.settings, GENERATE_COMPLETION, model)
-        self._send(GENERATE_COMPLETION, item_id, queue, item_id=item_id)
+        self._send_ticket(GENERATE_COMPLETION, item_id, model, queue)
 
     def enqueue_ingest(self, document_id: int) -> None:
         # noted before the send: a task lost on its way is found (workers/lost.py)

@@ -23,6 +23,7 @@ FAIR_CLOCK = "qc:fair:clock"  # the turn counter behind qc:fair:served
 # "{task}:{id}" of each chat reply and API completion sent to this broker and not yet started:
 # fair sharing picks among these only (a queued row whose ticket went elsewhere is not ours)
 FAIR_TICKETS = "qc:fair:tickets"
+FAIR_ARRIVALS = "qc:fair:arrivals"  # channel: a ticket was sent (its model's name)
 SENT_ITEMS = "qc:sent:items"  # batch items sent on this broker and not yet seen taken
 SENT_DOCUMENTS = "qc:sent:documents"  # documents sent to ingest and not yet seen taken
 LOST_SUSPECTS = "qc:lost:suspects"  # "task:id" -> when a queued job was first seen without a task

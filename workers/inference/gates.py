@@ -89,6 +89,11 @@ class QueueGate:
             self.placed -= 1
             self._freed.notify()
 
+    def wake(self) -> None:
+        """Every thread waiting for a place looks again (a job for the reserve may wait)."""
+        with self._lock:
+            self._freed.notify_all()
+
     def _call(self, method: Any) -> bool:
         """Runs a consumer method in the consumer's own thread (its event loop)."""
         consumer = self.consumer

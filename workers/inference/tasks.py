@@ -24,6 +24,7 @@ from workers import celery
 from workers.context import WorkerContext, get_context
 from workers.inference import fair
 from workers.inference import presence as presences
+from workers.inference.arrivals import ArrivalWatch
 from workers.inference.chat_job import ChatReplyJob
 from workers.inference.engine_gauges import start_engine_gauges
 from workers.inference.gates import (
@@ -82,6 +83,9 @@ def announce(**_kwargs: Any) -> None:
     )
     presence.start()
     presences.current.append(presence)
+    watch = ArrivalWatch(ctx.streams.client, model.name, wake_reserve)
+    watch.start()
+    watches.append(watch)
 
 
 @task_received.connect
@@ -113,6 +117,8 @@ def unhold(task: Any = None, args: Any = None, **_kwargs: Any) -> None:
 def withdraw(**_kwargs: Any) -> None:
     for presence in presences.current:
         presence.leave()
+    for watch in watches:
+        watch.stop()
 
 
 def knowledge(query: str, session_id: int, knowledge_base: bool) -> list[Hit]:
@@ -147,14 +153,27 @@ def interactive_job(task: str) -> Job[Any, Any, Any]:
 class Scout:
     """The reserve tickets' shared look for light users' jobs: one ticket picks at a time, and
     after a look that found none the next waits RESERVE_POLL_S (one database query per poll,
-    however many tickets wait); after a pick the next ticket looks at once."""
+    however many tickets wait) unless a ticket of this model was sent since that look began
+    (``arrivals``, counted by the ArrivalWatch); after a pick the next ticket looks at once."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     starting: set[int] = field(default_factory=set)  # users picked, their jobs running
     quiet_until: float = 0.0
+    arrivals: int = 0  # notices of tickets sent, counted by one thread
+    looked_at: int = 0  # ``arrivals`` when the last look that found none began
+
+    def quiet(self) -> bool:
+        return self.arrivals == self.looked_at and time.monotonic() < self.quiet_until
 
 
 scout = Scout()
+watches: list[ArrivalWatch] = []
+
+
+def wake_reserve() -> None:
+    """A ticket of this worker's model was sent: the reserve tickets look now."""
+    scout.arrivals += 1
+    chat_gate.wake()
 
 
 def start_light(ctx: WorkerContext, model: ChatModel) -> bool:
@@ -169,12 +188,13 @@ def start_light(ctx: WorkerContext, model: ChatModel) -> bool:
         if not scout.lock.acquire(timeout=RESERVE_POLL_S):
             return False
         try:
-            if time.monotonic() < scout.quiet_until:
+            if scout.quiet():
                 return False
+            seen = scout.arrivals
             # users picked by other tickets may not be in the engine yet
             job = fair.pick_light(ctx, set(inside) | scout.starting)
             if job is None:
-                scout.quiet_until = time.monotonic() + RESERVE_POLL_S
+                scout.quiet_until, scout.looked_at = time.monotonic() + RESERVE_POLL_S, seen
                 return False
             scout.starting.add(job.user_id)
         finally:
