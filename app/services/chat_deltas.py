@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services.tool_calls import call_id, scan_calls, starts_a_call
+from app.services.tool_calls import call_id, scan_calls, starts_a_call, tool_format
 
 
 class ReplyDeltas:
@@ -39,7 +39,7 @@ class ReplyDeltas:
 
     def _calls(self) -> list[dict[str, Any]]:
         deltas: list[dict[str, Any]] = []
-        for index, call in enumerate(scan_calls(self.text) or []):
+        for index, call in enumerate(scan_calls(self.text, tool_format(self.request)) or []):
             if call.name is None:
                 break
             if index == len(self.arguments_sent):

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.errors import ApiError, InvalidInput, UnsupportedParameter
 from app.schemas.openai import UNSUPPORTED, ApiMessage, ChatCompletionBody, ToolIn
+from app.services.chat_tokens import model_tool_format
 from app.services.json_schemas import check_schema
 
 MAX_SCHEMA_NAME = 64
@@ -40,6 +41,8 @@ def chat_completion_request(
     if response_format is not None:
         stored["response_format"] = response_format
     stored.update(tools_spec(body.tools, body.tool_choice, body.parallel_tool_calls))
+    if stored.get("tools"):  # written the model's own way where its template has one
+        stored["tool_format"] = model_tool_format(settings, body.model)
     return body, stored
 
 

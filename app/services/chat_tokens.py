@@ -6,14 +6,18 @@ worker still refuses a prompt that does not fit."""
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from app.config import Settings
 from app.services.prompting import ChatMessage
+from app.services.tool_calls import JSON_LINES, template_tool_format
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -26,6 +30,39 @@ logger = logging.getLogger(__name__)
 CONTENT_MARK = "\ue000{}\ue001"
 TOKENIZED_CACHE = 4096  # contents whose tokens are kept
 CONTENT_MARKS = re.compile("\ue000(\\d+)\ue001")
+_rendering = threading.local()  # the texts a render in this thread stands in for, by mark
+
+
+def marking_tojson(
+    value: Any,
+    ensure_ascii: bool = False,
+    indent: int | None = None,
+    separators: tuple[str, str] | None = None,
+    sort_keys: bool = False,
+) -> str:
+    """The template's ``tojson``: data it writes as JSON (the tools a request lists; a content
+    some templates write as a JSON string) is a text for ``encode`` to tokenize as text, a mark
+    in the skeleton, like message contents (marks in the data stand for their texts)."""
+    texts: list[str] | None = getattr(_rendering, "texts", None)
+    if texts is not None:
+        value = unmarked(value, texts)
+    text = json.dumps(
+        value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
+    )
+    if texts is None:
+        return text
+    texts.append(text)
+    return CONTENT_MARK.format(len(texts) - 1)
+
+
+def unmarked(value: Any, texts: list[str]) -> Any:
+    if isinstance(value, str):
+        return CONTENT_MARKS.sub(lambda match: texts[int(match.group(1))], value)
+    if isinstance(value, dict):
+        return {key: unmarked(item, texts) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [unmarked(item, texts) for item in value]
+    return value
 
 
 @dataclass
@@ -51,12 +88,17 @@ class ChatTokenizer:
             eos_token=self._special_text(self.llm.token_eos()),
             bos_token=self._special_text(self.llm.token_bos()),
         )
+        self.formatter._environment.environment.filters["tojson"] = marking_tojson
+        self.tool_format = template_tool_format(template)
 
     def _special_text(self, token: int) -> str:
         return self.llm.detokenize([token], special=True).decode("utf-8", errors="ignore")
 
-    def format(self, messages: list[ChatMessage]) -> tuple[str, list[str]]:
-        response = self.formatter(messages=messages)  # type: ignore[arg-type]
+    def format(
+        self, messages: list[ChatMessage], tools: list[dict[str, Any]] | None = None
+    ) -> tuple[str, list[str]]:
+        listed = [{"type": "function", "function": tool} for tool in tools] if tools else None
+        response = self.formatter(messages=messages, tools=listed)  # type: ignore[arg-type]
         stop = response.stop if isinstance(response.stop, list) else [response.stop or ""]
         return response.prompt, [s for s in stop if s]
 
@@ -78,20 +120,29 @@ class ChatTokenizer:
         as create_completion does."""
         return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
 
-    def encode(self, messages: list[ChatMessage]) -> tuple[list[int], list[str]]:
+    def encode(
+        self, messages: list[ChatMessage], tools: list[dict[str, Any]] | None = None
+    ) -> tuple[list[int], list[str]]:
         """Tokens and stops: the template's skeleton (the text between the markers rendered in
         place of each content) with special tokens, every content as plain text, so no user,
-        example, history or document chunk can forge a turn. The last list is remembered."""
-        key = tuple((m["role"], m["content"]) for m in messages)
+        example, history or document chunk can forge a turn; ``tools`` (for a template with
+        its own tool format) are listed by the template, as text too. The last list is
+        remembered."""
+        key = (tuple((m["role"], m["content"]) for m in messages), json.dumps(tools))
         if self._last_encoded is not None and self._last_encoded[0] == key:
             return self._last_encoded[1], self._last_encoded[2]
         marked = [{**m, "content": CONTENT_MARK.format(i)} for i, m in enumerate(messages)]
-        skeleton, stop = self.format(marked)
+        texts = [m["content"] for m in messages]
+        _rendering.texts = texts
+        try:
+            skeleton, stop = self.format(marked, tools)
+        finally:
+            _rendering.texts = None
         tokens: list[int] = []
         position = 0
         for match in CONTENT_MARKS.finditer(skeleton):
             tokens += self.tokenize(skeleton[position : match.start()])
-            tokens += self._content_tokens(messages[int(match.group(1))]["content"])
+            tokens += self._content_tokens(texts[int(match.group(1))])
             position = match.end()
         tokens += self.tokenize(skeleton[position:])
         self._last_encoded = (key, tokens, stop)
@@ -110,7 +161,15 @@ class ChatTokenizer:
         return len(self.encode(messages)[0]) + reply_tokens <= self.n_ctx
 
     _tokenized: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
-    _last_encoded: tuple[tuple[tuple[str, str], ...], list[int], list[str]] | None = None
+    _last_encoded: tuple[tuple[Any, str], list[int], list[str]] | None = None
+    tool_format: str = field(default=JSON_LINES.name, init=False)
+
+
+def model_tool_format(settings: Settings, model: str | None) -> str:
+    """The tool format of a model's chat template, as this process reads it (JSON lines where
+    it has no tokenizer: the worker then writes calls the way the request says)."""
+    reader = vocabulary_reader(*settings.model_file(model))
+    return JSON_LINES.name if reader is None else reader.tool_format
 
 
 @lru_cache(maxsize=4)

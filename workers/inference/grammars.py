@@ -13,14 +13,14 @@ from typing import Any
 from llama_cpp import llama_grammar
 
 from app.services.json_schemas import DEFS, REF_PREFIXES, grammar_schema
-from app.services.tool_calls import ARGUMENTS_KEY, CALL_OPEN
+from app.services.tool_calls import call_prefix, tool_format
 
 MAX_PARALLEL_CALLS = 8
 # JSON strings may not hold raw control characters; llama-cpp-python's "char" rule lets them
 # through (llama.cpp's own C++ converter keeps them out), so the rule is replaced
 JSON_CHAR = r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})'
 # content that is not a call: anything that does not start like one (nor with a space)
-PROSE = r"[^{ \t\r\n] [^\x00]*"
+PROSE = r"[^{first} \t\r\n] [^\x00]*"
 
 
 # llama-cpp-python's converter is untyped: it is handled as Any here
@@ -82,14 +82,15 @@ def calls_grammar(request: dict[str, Any]) -> str:
     conv = converter()
     tools = request["tools"]
     choice = request.get("tool_choice", "auto")
+    fmt = tool_format(request)
     alternatives = []
     for i, tool in enumerate(tools):
         if isinstance(choice, dict) and tool["name"] != choice["name"]:
             continue
         parameters = prefixed_defs(tool["parameters"], f"t{i}-")
         arguments = add_schema(conv, parameters, f"tool{i}-arguments")
-        opening = literal(f"{CALL_OPEN}{tool['name']}{ARGUMENTS_KEY}")
-        alternatives.append(conv._add_rule(f"call{i}", f'{opening} {arguments} "}}"'))
+        opening, closing = literal(call_prefix(tool["name"], fmt)), literal(fmt.close)
+        alternatives.append(conv._add_rule(f"call{i}", f"{opening} {arguments} {closing}"))
     call = conv._add_rule("call", " | ".join(alternatives))
     parallel = request.get("parallel_tool_calls", True) and not isinstance(choice, dict)
     calls = f'{call} ("\\n" {call}){{0,{MAX_PARALLEL_CALLS - 1}}}' if parallel else call
@@ -100,7 +101,7 @@ def calls_grammar(request: dict[str, Any]) -> str:
         schema = response_format.get("schema", {"type": "object"})
         content = add_schema(conv, schema, "answer")
     else:
-        content = conv._add_rule("prose", PROSE)
+        content = conv._add_rule("prose", PROSE.replace("{first}", fmt.open[0]))
     return finish(conv, f"({calls}) | {content}")
 
 

@@ -18,7 +18,7 @@ from app.enums import OPEN_ITEM_STATUSES, BatchStatus, ItemStatus
 from app.models import BatchItem, BatchJob, PromptTemplate, utcnow
 from app.services.batch_close import close_if_finished
 from app.services.prompting import ChatMessage, PromptTooLong
-from app.services.tool_calls import output_problem, prompt_turns
+from app.services.tool_calls import native_tools, output_problem, prompt_turns
 from app.streams import TokenStreams
 from workers.context import WorkerContext
 from workers.inference.budget import finish_reason, within_reserve
@@ -103,7 +103,9 @@ class ItemJob(Job[ItemClaim, Prompt, ItemOutcome]):
         )
         raw = claim.request.get("raw_prompt")
         tokens, template_stop = (
-            (model.encode_raw(raw), []) if raw is not None else model.encode(claim.messages)
+            (model.encode_raw(raw), [])
+            if raw is not None
+            else model.encode(claim.messages, native_tools(claim.request))
         )
         if len(tokens) + sampling.max_tokens > model.n_ctx:
             raise PromptTooLong(
