@@ -41,7 +41,8 @@ def chat_completion_request(
     if response_format is not None:
         stored["response_format"] = response_format
     stored.update(tools_spec(body.tools, body.tool_choice, body.parallel_tool_calls))
-    if stored.get("tools"):  # written the model's own way where its template has one
+    history_calls = any(m.get("tool_calls") or m["role"] == "tool" for m in stored["messages"])
+    if stored.get("tools") or history_calls:  # the model's own way where its template has one
         stored["tool_format"] = model_tool_format(settings, body.model)
     return body, stored
 

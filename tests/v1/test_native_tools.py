@@ -25,6 +25,7 @@ from app import create_app
 from app.config import Settings
 from app.models import BatchItem
 from app.services.chat_deltas import ReplyDeltas
+from app.services.chat_requests import chat_completion_request
 from app.services.chat_tokens import vocabulary_reader
 from app.services.tool_calls import (
     HERMES,
@@ -107,6 +108,27 @@ def test_the_template_lists_the_tools_as_text_and_shows_results_its_own_way(
     assert "You can call these functions" not in text  # no second listing in JSON lines
     im_start = tokenizer.llm.tokenize(b"<|im_start|>", add_bos=False, special=True)
     assert tokens.count(im_start[0]) == turns, text
+
+
+def test_a_history_of_calls_keeps_the_templates_form_when_no_tool_may_be_called(
+    tool_model: tuple[Path, ToolFormat], settings: Settings
+) -> None:
+    """``tool_choice: none`` leaves the tools out, not the template's way with earlier calls
+    and results: the request is stamped with the model's format all the same."""
+    path, fmt = tool_model
+    body = {"model": "any", "tools": TOOLS, "tool_choice": "none", "messages": [
+        *ASK,
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function",
+         "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "Sunny, 21"},
+    ]}  # fmt: skip
+    _, stored = chat_completion_request(body, settings.model_copy(update={"model_path": path}))
+    assert "tools" not in stored and stored["tool_format"] == fmt.name
+    turns = prompt_turns(stored["messages"], stored)
+    assert turns[-1] == {"role": "tool", "content": "Sunny, 21"}
+    assert turns[-2]["content"] == call_text("get_weather", {"city": "Paris"}, fmt)
+    _, plain = chat_completion_request({**body, "messages": ASK}, settings)
+    assert "tool_format" not in plain
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda fmt: fmt.name)
