@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from app.redis_keys import CANCEL_PREFIX, ITEM_NAMESPACE, STREAM_PREFIX
 
 FINAL_EVENT_TYPES = frozenset({"done", "error", "cancelled"})
 EVENT_TYPES = frozenset({"token", "reset"}) | FINAL_EVENT_TYPES
+GATHER_STEP_S = 0.0005  # a gathering read looks again this often
 
 
 @dataclass(frozen=True)
@@ -139,14 +141,24 @@ class TokenStreams:
         count: int,
         wake: tuple[str, str],
         gather_s: float = 0.0,
+        expect: Collection[int] = (),
     ) -> tuple[dict[int, list[StreamEvent]], str | None]:
         """One XREAD over many messages' streams, each after its own id, and over a wake-up
         stream (key, last id seen): the events by message, and the wake stream's newest id.
         ``gather_s``: once events came, what the other streams get within that time comes
-        with them (one more XREAD, not blocking), so a burst is fanned out in one pass."""
+        with them (XREADs every GATHER_STEP_S, not blocking), so a burst is fanned out in one
+        pass; the gathering ends as soon as every stream in ``expect`` (the replies streaming:
+        an engine step writes to each) has brought events."""
         found, woken = self._read_many(after, block_ms, count, wake)
-        if found and gather_s > 0:
-            time.sleep(gather_s)
+        if not found or gather_s <= 0:
+            return found, woken
+        expected = set(expect) & after.keys()
+        deadline = time.monotonic() + gather_s
+        while not (expected and expected <= found.keys()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(GATHER_STEP_S, left))
             later = {m: found[m][-1].id if m in found else at for m, at in after.items()}
             for message_id, events in self._read_many(later, None, count, wake)[0].items():
                 found.setdefault(message_id, []).extend(events)

@@ -55,10 +55,14 @@ def test_a_read_gathers_the_events_that_come_just_after_it(
     wake = ("qc:test:wake", "0-0")
     streams.append_tokens(31, ["a"])
 
+    sleeps: list[float] = []
+
     def meanwhile(seconds: float) -> None:
-        assert seconds == 0.003
-        streams.append_tokens(32, ["b"])
-        streams.append_tokens(31, ["c"])
+        assert 0 < seconds <= 0.003
+        sleeps.append(seconds)
+        if len(sleeps) == 1:
+            streams.append_tokens(32, ["b"])
+            streams.append_tokens(31, ["c"])
 
     monkeypatch.setattr("app.streams.time.sleep", meanwhile)
     found, _ = streams.read_many(after, block_ms=1000, count=100, wake=wake, gather_s=0.003)
@@ -69,3 +73,38 @@ def test_a_read_gathers_the_events_that_come_just_after_it(
     streams.append_tokens(33, ["d"])
     alone, _ = streams.read_many(later, block_ms=1000, count=100, wake=wake)  # no gather
     assert {m: [e.data["text"] for e in events] for m, events in alone.items()} == {33: ["d"]}
+
+
+def test_a_gathering_read_ends_once_each_streaming_reply_brought_events(
+    streams: TokenStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An engine step writes to every reply it runs: once each reply that was streaming
+    (``expect``) has brought events, the burst is over and the read returns, however long its
+    window; a reply not streaming (43: queued, or idle) is not waited for."""
+    for message_id in (41, 42, 43):
+        streams.append_tokens(message_id, ["old"])
+    after = {m: streams.read(m)[-1].id for m in (41, 42, 43)}
+    wake = ("qc:test:wake", "0-0")
+    streams.append_tokens(41, ["a"])
+    sleeps: list[float] = []
+
+    def meanwhile(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 1:
+            streams.append_tokens(42, ["b"])
+
+    monkeypatch.setattr("app.streams.time.sleep", meanwhile)
+    found, _ = streams.read_many(
+        after, block_ms=1000, count=100, wake=wake, gather_s=60.0, expect=[41, 42]
+    )
+    assert {m: [e.data["text"] for e in events] for m, events in found.items()} == {
+        41: ["a"], 42: ["b"],
+    }  # fmt: skip
+    assert len(sleeps) == 1, "the read went on gathering after every streaming reply wrote"
+    streams.append_tokens(41, ["c"])
+    later = {m: found[m][-1].id if m in found else at for m, at in after.items()}
+    found, _ = streams.read_many(
+        later, block_ms=1000, count=100, wake=wake, gather_s=60.0, expect=[41]
+    )
+    assert [e.data["text"] for e in found[41]] == ["c"]
+    assert len(sleeps) == 1, "no gathering when the first read brought every streaming reply"

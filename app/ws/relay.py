@@ -31,8 +31,10 @@ FIRST_WAIT_S = 0.25  # a reply's first events are awaited this long before the d
 STALL_S = 10.0  # a reply silent this long is looked up: its final may never come (lost stream)
 WAKE_TTL_S, YIELD_EVERY = 86400, 100  # YIELD_EVERY: sockets served between two yields
 # A read's events go out in one pass (a write per socket); other replies' events that come within
-# 1 us per subscription (5 ms at most, none under 0.5 ms) join it: a burst costs one pass.
-GATHER_S_PER_SUBSCRIPTION, GATHER_MIN_S, GATHER_MAX_S = 1e-6, 0.0005, 0.005
+# 1 us per subscription (5 ms at most, none under 0.5 ms) join it: a burst costs one pass. It is
+# over early once each reply with events in the last second (an engine step writes to each) has
+# brought its own.
+GATHER_MIN_S, GATHER_MAX_S = 0.0005, 0.005
 
 
 @dataclass
@@ -122,10 +124,6 @@ class StreamHub:
         pipe.expire(self.wake_key, WAKE_TTL_S)
         pipe.execute()
 
-    def subscriber_count(self) -> int:
-        with self.lock:
-            return sum(len(topic.subscribers) for topic in self.topics.values())
-
     def run(self) -> None:
         """The reader thread's loop."""
         while not self.stopped.is_set():
@@ -142,10 +140,12 @@ class StreamHub:
         with self.lock:
             self.wake_pending = False
             after = {mid: topic.cursor[0] for mid, topic in self.topics.items()}
-        gather = min(GATHER_MAX_S, self.subscriber_count() * GATHER_S_PER_SUBSCRIPTION)
+            now, topics = time.monotonic(), self.topics.values()
+            streaming = [t.message_id for t in topics if t.live and now - t.last_event_at < 1.0]
+            gather = min(GATHER_MAX_S, sum(map(len, (t.subscribers for t in topics))) * 1e-6)
         found, woken = self.reader.read_many(
             after, block_ms=BLOCK_MS, count=READ_COUNT, wake=(self.wake_key, self.wake_position),
-            gather_s=gather if gather >= GATHER_MIN_S else 0.0,
+            gather_s=gather if gather >= GATHER_MIN_S else 0.0, expect=streaming,
         )  # fmt: skip
         self.wake_position = woken or self.wake_position
         if not found:
