@@ -15,7 +15,14 @@ from celery import Celery
 
 from app.config import Settings
 from app.logs import CONTEXT_HEADER, bind, carried_context
-from app.redis_keys import FAIR_ARRIVALS, FAIR_TICKETS, SENT_DOCUMENTS, SENT_ITEMS, fair_ticket
+from app.redis_keys import (
+    FAIR_ARRIVALS,
+    FAIR_TICKETS,
+    SENT_DOCUMENTS,
+    SENT_EMBEDDINGS,
+    SENT_ITEMS,
+    fair_ticket,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +199,8 @@ class JobQueue:
 
     def enqueue_embedding_items(self, item_ids: Sequence[int]) -> None:
         """A Batch API embeddings line per task, to the ingest workers (they hold the model)."""
+        if item_ids:  # noted before the sends: a task lost on its way is found (workers/lost.py)
+            self.redis.sadd(SENT_EMBEDDINGS, *item_ids)
         with self.celery.producer_or_acquire() as producer:
             for item_id in item_ids:
                 self.celery.send_task(

@@ -26,6 +26,7 @@ FAIR_TICKETS = "qc:fair:tickets"
 FAIR_ARRIVALS = "qc:fair:arrivals"  # channel: a ticket was sent (its model's name)
 SENT_ITEMS = "qc:sent:items"  # batch items sent on this broker and not yet seen taken
 SENT_DOCUMENTS = "qc:sent:documents"  # documents sent to ingest and not yet seen taken
+SENT_EMBEDDINGS = "qc:sent:embeddings"  # Batch API embeddings lines sent, not yet seen taken
 LOST_SUSPECTS = "qc:lost:suspects"  # "task:id" -> when a queued job was first seen without a task
 LOST_SWEEP_LOCK = "qc:lost:sweep"  # one look for lost tasks per lease across every worker
 

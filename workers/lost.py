@@ -4,7 +4,8 @@ between the two (the reply still in its socket, or its consumer not yet run) tak
 with it, and nothing (visibility timeout, lease, held set) knows of it. Its job stays queued.
 
 The reaper looks for such jobs among those sent on this broker and still queued: batch items
-(noted in ``SENT_ITEMS`` when sent) and documents to ingest (``SENT_DOCUMENTS``) by id, chat
+(noted in ``SENT_ITEMS`` when sent), documents to ingest (``SENT_DOCUMENTS``) and Batch API
+embeddings lines (``SENT_EMBEDDINGS``, on the ingest queue too) by id, chat
 replies and API completions (their fair-share tickets) by count, since a ticket starts
 whichever job fair sharing puts first and so needs not name its own. A job found without a
 task is a suspect; still without one at a look at least ``confirm_s`` later, its task is sent
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.enums import DocumentStatus, ItemStatus, MessageStatus
 from app.jobs import (
+    EMBED_BATCH_ITEM,
     FAIR_TASKS,
     GENERATE_BATCH_ITEM,
     GENERATE_COMPLETION,
@@ -40,12 +42,23 @@ from app.jobs import (
 )
 from app.jobs import chat_queues as all_chat_queues
 from app.models import BatchItem, Message, RagDocument
-from app.redis_keys import FAIR_TICKETS, LOST_SUSPECTS, SENT_DOCUMENTS, SENT_ITEMS, WORKERS_SET
+from app.redis_keys import (
+    FAIR_TICKETS,
+    LOST_SUSPECTS,
+    SENT_DOCUMENTS,
+    SENT_EMBEDDINGS,
+    SENT_ITEMS,
+    WORKERS_SET,
+)
 from app.services.routing import as_text
 from workers.inference.presence import held_job, held_text
 from workers.unacked import UNACKED, live_held, message_job, task_of
 
-DOCUMENT_TASKS = frozenset({INGEST_DOCUMENT})
+# the ingest queue's jobs looked after: each task's table and the set its sent jobs are noted in
+INGEST_JOBS: dict[str, tuple[type[RagDocument] | type[BatchItem], str]] = {
+    INGEST_DOCUMENT: (RagDocument, SENT_DOCUMENTS),
+    EMBED_BATCH_ITEM: (BatchItem, SENT_EMBEDDINGS),
+}
 
 logger = logging.getLogger(__name__)
 Job = tuple[str, int]
@@ -137,11 +150,18 @@ def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
     # what was sent is read before the tasks: a job sent after that is not looked at
     sent = {int(member) for member in client.smembers(SENT_ITEMS)}
     tickets = [held_job(as_text(member)) for member in client.smembers(FAIR_TICKETS)]
-    documents = {int(member) for member in client.smembers(SENT_DOCUMENTS)}
-    if not sent and not tickets and not documents:
+    on_ingest = {
+        task: {int(member) for member in client.smembers(key)}
+        for task, (_, key) in INGEST_JOBS.items()
+    }
+    if not sent and not tickets and not any(on_ingest.values()):
         return []
     unacked: dict[bytes, bytes] = client.hgetall(UNACKED)  # type: ignore[assignment]
-    missing = missing_documents(session, client, documents, unacked)
+    missing = [
+        job
+        for task, ids in on_ingest.items()
+        for job in missing_on_ingest(session, client, task, ids, unacked)
+    ]
     outside = outside_queues(client, unacked)
     waiting_items = queued_items(session, sent)
     taken = sent - waiting_items  # claimed, cancelled, deleted: no longer to look after
@@ -166,22 +186,23 @@ def missing_jobs(session: Session, client: redis.Redis) -> list[Job]:
     return missing
 
 
-def missing_documents(
-    session: Session, client: redis.Redis, sent: set[int], unacked: dict[bytes, bytes]
+def missing_on_ingest(
+    session: Session, client: redis.Redis, task: str, sent: set[int], unacked: dict[bytes, bytes]
 ) -> list[Job]:
-    """The documents sent to ingest, still queued, whose task is neither waiting on the ingest
-    queue nor fetched and unacknowledged (the ingest queue is read only when one waits)."""
-    waiting = queued_rows(session, RagDocument, sent)
+    """The jobs of ``task`` sent to the ingest workers (documents, embeddings lines), still
+    queued, whose task is neither waiting on the ingest queue nor fetched and unacknowledged
+    (the ingest queue is read only when one waits)."""
+    table, key = INGEST_JOBS[task]
+    waiting = queued_rows(session, table, sent)
     taken = sent - waiting  # claimed, ended, deleted
     if taken:
-        client.srem(SENT_DOCUMENTS, *taken)
+        client.srem(key, *taken)
     if not waiting:
         return []
-    found = Counter(
-        job for raw in unacked.values() if (job := message_job(raw, DOCUMENT_TASKS)) is not None
-    )
-    found += queued_tasks(client, [INGEST_QUEUE], DOCUMENT_TASKS)
-    return [(INGEST_DOCUMENT, i) for i in sorted(waiting) if not found[(INGEST_DOCUMENT, i)]]
+    tasks = frozenset({task})
+    found = Counter(job for raw in unacked.values() if (job := message_job(raw, tasks)) is not None)
+    found += queued_tasks(client, [INGEST_QUEUE], tasks)
+    return [(task, i) for i in sorted(waiting) if not found[(task, i)]]
 
 
 def send_lost(

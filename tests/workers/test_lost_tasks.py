@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis as redis_lib
 from flask import Flask
 from sqlalchemy import select
@@ -15,14 +17,15 @@ from app import create_app
 from app.config import Settings
 from app.jobs import (
     BATCH_QUEUE,
+    EMBED_BATCH_ITEM,
     GENERATE_BATCH_ITEM,
     GENERATE_REPLY,
     INGEST_DOCUMENT,
     INGEST_QUEUE,
     INTERACTIVE_QUEUE,
 )
-from app.models import BatchItem, Message, RagDocument
-from app.redis_keys import SENT_DOCUMENTS
+from app.models import BatchItem, Message, RagDocument, User
+from app.redis_keys import SENT_DOCUMENTS, SENT_EMBEDDINGS
 from testkit.processes import WorkerProcess, wait_until
 from tests.conftest import isolated_settings, register_and_login
 from workers.lost import send_lost
@@ -117,34 +120,59 @@ def queued_batch(
     return isolated, app, redis_lib.Redis.from_url(isolated.redis_url), headers, batch
 
 
-def test_a_document_whose_task_was_lost_is_sent_again(settings: Settings) -> None:
-    """Documents to ingest, sent as the upload does: one task lost on its way (off the ingest
-    queue, in no record), one fetched and unacknowledged, one waiting, and a document already
-    indexed. Only the lost one is sent again, after two looks a lease apart; the indexed one is
-    no longer looked after."""
+def document_row(status: str, _owner: int) -> RagDocument:
+    tag = uuid.uuid4().hex
+    return RagDocument(
+        title=tag,
+        original_name=f"{tag}.txt",
+        content_type="text/plain",
+        size_bytes=1,
+        sha256=tag + tag,
+        storage_name=tag,
+        status="ready" if status == "done" else status,
+    )
+
+
+def embedding_row(status: str, owner: int) -> BatchItem:
+    return BatchItem(owner_id=owner, request={"input": ["hi"]}, status=status)
+
+
+@pytest.mark.parametrize(
+    ("task", "row", "noted_in"),
+    [
+        (INGEST_DOCUMENT, document_row, SENT_DOCUMENTS),
+        (EMBED_BATCH_ITEM, embedding_row, SENT_EMBEDDINGS),
+    ],
+    ids=["document", "embeddings line"],
+)
+def test_an_ingest_job_whose_task_was_lost_is_sent_again(
+    settings: Settings, task: str, row: Callable[[str, int], Any], noted_in: str
+) -> None:
+    """Documents to ingest, or Batch API embeddings lines, sent as the upload or the batch
+    does: one task lost on its way (off the ingest queue, in no record), one fetched and
+    unacknowledged, one waiting, and a job already done. Only the lost one is sent again, after
+    two looks a lease apart; the done one is no longer looked after."""
     isolated = isolated_settings(settings, 7)
     app = create_app(isolated)
     resources = app.extensions["queuechat"]
     broker = redis_lib.Redis.from_url(isolated.redis_url)
+    client = app.test_client()
+    username = f"u{uuid.uuid4().hex[:8]}"
+    register_and_login(client, username)
     ids = []
     with resources.db.session() as session:
-        for status in ("queued", "queued", "queued", "ready"):
-            tag = uuid.uuid4().hex
-            row = RagDocument(
-                title=tag,
-                original_name=f"{tag}.txt",
-                content_type="text/plain",
-                size_bytes=1,
-                sha256=tag + tag,
-                storage_name=tag,
-                status=status,
-            )
-            session.add(row)
+        owner = session.scalars(select(User.id).where(User.username == username)).one()
+        for status in ("queued", "queued", "queued", "done"):
+            added = row(status, owner)
+            session.add(added)
             session.flush()
-            ids.append(row.id)
-    for document_id in ids:
-        resources.jobs.enqueue_ingest(document_id)
-    lost, fetched, waiting, ready = ids
+            ids.append(added.id)
+    for job_id in ids:
+        if task == INGEST_DOCUMENT:
+            resources.jobs.enqueue_ingest(job_id)
+    if task == EMBED_BATCH_ITEM:
+        resources.jobs.enqueue_embedding_items(ids)
+    lost, fetched, waiting, _done = ids
     assert broker.rpop(INGEST_QUEUE) is not None  # the first sent: lost on its way
     taken = broker.rpop(INGEST_QUEUE)  # the second: fetched, then recorded as unacked
     assert taken is not None
@@ -156,8 +184,8 @@ def test_a_document_whose_task_was_lost_is_sent_again(settings: Settings) -> Non
             return send_lost(session, broker, lambda *job: sends.append(job), 10.0, now)
 
     assert look(1000.0) == []  # a suspect only
-    assert look(1010.0) == [(INGEST_DOCUMENT, lost)]
-    assert sends == [(INGEST_DOCUMENT, lost)]
-    noted = {int(member) for member in broker.smembers(SENT_DOCUMENTS)}
-    assert noted == {lost, fetched, waiting}, "an indexed document is no longer looked after"
+    assert look(1010.0) == [(task, lost)]
+    assert sends == [(task, lost)]
+    noted = {int(member) for member in broker.smembers(noted_in)}
+    assert noted == {lost, fetched, waiting}, "a job done is no longer looked after"
     resources.db.dispose()
