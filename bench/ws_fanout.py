@@ -19,7 +19,6 @@ import re
 import selectors
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -43,7 +42,12 @@ SENT = re.compile(rb'"sent":([0-9.]+)')  # the XADD time the simulated worker pu
 
 
 def client_process(
-    url: str, token: str, count: int, message_ids: list[int], opened: Any, ready: Any,
+    url: str,
+    token: str,
+    count: int,
+    message_ids: list[int],
+    opened: Any,
+    ready: Any,
     results: Any,
 ) -> None:
     """Opens ``count`` sockets, and once every client has opened its own, has them watch every
@@ -198,9 +202,10 @@ def run(sockets: int, replies: int, events: int, interval_ms: float, clients: in
             time.sleep(2)
             print(f"{sockets} sockets open: {costs(web, settings)}")
             open_rest = rest_latencies(web, token, 100)
-            streams = TokenStreams.for_settings(redis.Redis.from_url(redis_url), settings)
-            writer = threading.Thread(
-                target=simulate_worker, args=(streams, message_ids, events, interval_ms)
+            # a process of its own: a writer thread here would hold this process's GIL while
+            # the REST client below times its calls
+            writer = context.Process(
+                target=write_events, args=(settings, message_ids, events, interval_ms)
             )
             cpu_before = cpu_seconds(worker_pid(web))
             writer.start()
@@ -223,6 +228,13 @@ def run(sockets: int, replies: int, events: int, interval_ms: float, clients: in
                   f"{cpu * 1e6 / frames:.0f} us per frame")  # fmt: skip
         finally:
             web.stop()
+
+
+def write_events(
+    settings: Settings, message_ids: list[int], events: int, interval_ms: float
+) -> None:
+    streams = TokenStreams.for_settings(redis.Redis.from_url(settings.redis_url), settings)
+    simulate_worker(streams, message_ids, events, interval_ms)
 
 
 def simulate_worker(
