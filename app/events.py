@@ -9,13 +9,15 @@ from typing import Any
 
 import redis
 
-from app.redis_keys import ACCOUNT_CHANNEL, DOCUMENT_CHANNEL
+from app.redis_keys import ACCOUNT_CHANNEL, DOCUMENT_CHANNEL, db_channel
 
 logger = logging.getLogger(__name__)
 
 
 def publish_document(client: redis.Redis, document: dict[str, Any]) -> None:
-    client.publish(DOCUMENT_CHANNEL, json.dumps({"type": "document", "document": document}))
+    client.publish(
+        db_channel(client, DOCUMENT_CHANNEL), json.dumps({"type": "document", "document": document})
+    )
 
 
 def publish_account_notice(
@@ -25,6 +27,6 @@ def publish_account_notice(
     of the user's sockets (deactivation, a role change)."""
     notice = {"user_id": user_id, "reason": reason, "token_ids": token_ids}
     try:
-        client.publish(ACCOUNT_CHANNEL, json.dumps(notice))
+        client.publish(db_channel(client, ACCOUNT_CHANNEL), json.dumps(notice))
     except redis.RedisError as exc:  # the web processes' periodic re-check catches it instead
         logger.warning("account notice for user %s not sent: %s", user_id, exc)

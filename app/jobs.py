@@ -21,6 +21,7 @@ from app.redis_keys import (
     SENT_DOCUMENTS,
     SENT_EMBEDDINGS,
     SENT_ITEMS,
+    db_channel,
     fair_ticket,
 )
 
@@ -152,7 +153,8 @@ class JobQueue:
         ids = {"message_id" if name == GENERATE_REPLY else "item_id": job_id}
         self._send(name, job_id, queue, **ids)
         try:
-            self.redis.publish(FAIR_ARRIVALS, model or self.settings.model_names[0])
+            channel = db_channel(self.redis, FAIR_ARRIVALS)
+            self.redis.publish(channel, model or self.settings.model_names[0])
         except redis.RedisError:
             logger.warning("could not announce %s %s to the workers", name, job_id)
 

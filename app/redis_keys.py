@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import redis
+
 DEPLOYMENT_KEY = "qc:deployment"  # the instance id of the database these keys belong to
 STREAM_PREFIX = "qc:stream:"  # one stream of events per reply: qc:stream:{message id}
 CANCEL_PREFIX = "qc:cancel:"  # a reply's cancel flag, also its pub/sub channel
@@ -29,6 +34,13 @@ SENT_DOCUMENTS = "qc:sent:documents"  # documents sent to ingest and not yet see
 SENT_EMBEDDINGS = "qc:sent:embeddings"  # Batch API embeddings lines sent, not yet seen taken
 LOST_SUSPECTS = "qc:lost:suspects"  # "task:id" -> when a queued job was first seen without a task
 LOST_SWEEP_LOCK = "qc:lost:sweep"  # one look for lost tasks per lease across every worker
+
+
+def db_channel(client: redis.Redis, name: str) -> str:
+    """A pub/sub channel of the client's database. Redis's channels are the server's, not a
+    database's: deployments (and test runs) on one server's databases would hear each other's
+    cancels and notices (a cancel of reply 5 would stop another deployment's reply 5)."""
+    return f"{name}@{client.connection_pool.connection_kwargs.get('db', 0)}"
 
 
 def held_key(worker_id: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from app.config import Settings
-from app.redis_keys import CANCEL_PREFIX, ITEM_NAMESPACE, STREAM_PREFIX
+from app.redis_keys import CANCEL_PREFIX, ITEM_NAMESPACE, STREAM_PREFIX, db_channel
 
 FINAL_EVENT_TYPES = frozenset({"done", "error", "cancelled"})
 EVENT_TYPES = frozenset({"token", "reset"}) | FINAL_EVENT_TYPES
@@ -192,7 +192,7 @@ class TokenStreams:
         pipe.execute()
 
     def cancel_channel(self, message_id: int) -> str:
-        return self._cancel_key(message_id)
+        return db_channel(self.client, self._cancel_key(message_id))
 
     def cancel_requested(self, message_id: int) -> bool:
         return bool(self.client.exists(self._cancel_key(message_id)))

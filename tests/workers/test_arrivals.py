@@ -13,6 +13,7 @@ import redis as redis_lib
 
 from app.config import Settings
 from app.jobs import JobQueue
+from app.redis_keys import FAIR_ARRIVALS, db_channel
 from app.services.fair_share import Waiting
 from testkit.processes import wait_until
 from tests.conftest import isolated_settings
@@ -40,8 +41,9 @@ def test_a_sent_ticket_wakes_the_workers_of_its_model_only(settings: Settings) -
         watch.start()
     queue = JobQueue(isolated)
     try:
+        channel = db_channel(client, FAIR_ARRIVALS)  # this database's: no other run's workers
         wait_until(
-            lambda: client.pubsub_numsub("qc:fair:arrivals")[0][1] == 2,
+            lambda: client.pubsub_numsub(channel)[0][1] == 2,
             timeout=10,
             what="subscribed",
         )

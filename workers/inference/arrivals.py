@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import redis
 
-from app.redis_keys import FAIR_ARRIVALS
+from app.redis_keys import FAIR_ARRIVALS, db_channel
 from app.services.routing import as_text
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class ArrivalWatch:
         came since the last wake-up (read without waiting, after a gap of MIN_GAP_S)."""
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:
-            pubsub.subscribe(FAIR_ARRIVALS)
+            pubsub.subscribe(db_channel(self.client, FAIR_ARRIVALS))
             pending = False
             while not self.stopped.is_set():
                 message = pubsub.get_message(timeout=0 if pending else RETRY_S)
