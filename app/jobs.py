@@ -134,8 +134,6 @@ class JobQueue:
         """Sends a task; its headers carry the log context (request, user, the job's ids), and
         the ids are bound here too, so the web's own lines about the job name them."""
         bind(**ids)
-        if name in FAIR_TASKS:
-            self.redis.sadd(FAIR_TICKETS, fair_ticket(name, job_id))
         options = {} if queue is None else {"queue": queue}
         self.celery.send_task(
             name,
@@ -151,6 +149,7 @@ class JobQueue:
         for a light user's job looks at once (workers/inference/arrivals.py). Only a hint: a
         lost notice leaves the job to the reserve's next poll."""
         ids = {"message_id" if name == GENERATE_REPLY else "item_id": job_id}
+        self.redis.sadd(FAIR_TICKETS, fair_ticket(name, job_id))  # before the job can arrive
         self._send(name, job_id, queue, **ids)
         try:
             channel = db_channel(self.redis, FAIR_ARRIVALS)

@@ -34,7 +34,7 @@ _rendering = threading.local()  # the texts a render in this thread stands in fo
 
 
 def marking_tojson(
-    value: Any,
+    x: Any,
     ensure_ascii: bool = False,
     indent: int | None = None,
     separators: tuple[str, str] | None = None,
@@ -44,8 +44,7 @@ def marking_tojson(
     some templates write as a JSON string) is a text for ``encode`` to tokenize as text, a mark
     in the skeleton, like message contents (marks in the data stand for their texts)."""
     texts: list[str] | None = getattr(_rendering, "texts", None)
-    if texts is not None:
-        value = unmarked(value, texts)
+    value = x if texts is None else unmarked(x, texts)
     text = json.dumps(
         value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
     )
@@ -53,6 +52,18 @@ def marking_tojson(
         return text
     texts.append(text)
     return CONTENT_MARK.format(len(texts) - 1)
+
+
+@lru_cache(maxsize=1)
+def marking_formatter() -> type[Jinja2ChatFormatter]:
+    """llama-cpp-python's Jinja2 chat formatter with ``marking_tojson`` as its ``tojson`` (the
+    static method it installs as the template's filter)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    class MarkingFormatter(Jinja2ChatFormatter):
+        tojson = staticmethod(marking_tojson)
+
+    return MarkingFormatter
 
 
 def unmarked(value: Any, texts: list[str]) -> Any:
@@ -78,17 +89,14 @@ class ChatTokenizer:
     formatter: Jinja2ChatFormatter = field(init=False)
 
     def __post_init__(self) -> None:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise RuntimeError("the GGUF model has no chat template")
-        self.formatter = Jinja2ChatFormatter(
+        self.formatter = marking_formatter()(
             template=template,
             eos_token=self._special_text(self.llm.token_eos()),
             bos_token=self._special_text(self.llm.token_bos()),
         )
-        self.formatter._environment.environment.filters["tojson"] = marking_tojson
         self.tool_format = template_tool_format(template)
 
     def _special_text(self, token: int) -> str:
