@@ -14,7 +14,11 @@ import psycopg2
 from testkit.faults import PROMPT, Run, judge, watch
 from testkit.faultstack import FaultStack
 from testkit.processes import POSTGRES_ADMIN_DSN
+from workers.inference.presence import held_text
+from workers.unacked import UNACKED, UNACKED_INDEX, live_held, message_job
 
+ACKED_S = 5  # a job run through a Redis restart is acknowledged within this of its end
+REAPER_PASS_S = 5  # a reaper pass's own time, on a loaded machine
 CHAT_AGAIN_S = 10  # after Redis is back, a new message is answered within this (issue #13)
 OUTAGE_REPLY_TOKENS = 48
 REDIS_DOWN_S = 1.0  # a restart as deployed takes at least this
@@ -28,27 +32,57 @@ def redis_restart(stack: FaultStack) -> Run:
     watcher = watch(stack, reply_id)
     watcher.wait_for_tokens(3)
     restarts = stack.restarts
+    through = live_held(stack.redis)  # the jobs the worker runs at the kill
     stack.redis_server.kill()
     time.sleep(REDIS_DOWN_S)  # the worker's consumer finds Redis gone before it is back
     stack.redis_server.start()
-    back = time.monotonic()
+    back, back_at = time.monotonic(), time.time()
     answered, problems = chat_works_again(stack, since=back)
     run = judge(stack, reply_id, watcher, since=back, deadline_s=30)
     run.problems += problems
     run.recovery_s = answered
     if stack.restarts > restarts:  # kombu 5.7's failed clean-up: workers/consumer.py
         run.problems.append("the inference worker exited and its supervisor started it again")
-    run.problems += left_unacknowledged(stack)
+    run.problems += left_unacknowledged(stack, through, back_at)
     return run
 
 
-def left_unacknowledged(stack: FaultStack, wait_s: float = 5) -> list[str]:
-    """Every job the worker ran through the outage is acknowledged once it ended: kombu's
-    ``unacked`` hash empties (a message left there would be delivered again later)."""
-    deadline = time.monotonic() + wait_s
-    while (held := int(stack.redis.hlen("unacked"))) and time.monotonic() < deadline:
+def left_unacknowledged(stack: FaultStack, through: set[str], back_at: float) -> list[str]:
+    """Every job the worker ran through the outage (running at the kill, or fetched after the
+    restart) is acknowledged within ACKED_S of its end: its own acknowledgement, on the channel
+    it came by (workers/consumer.py). Any other message of kombu's ``unacked`` records (one
+    whose acknowledgement the kill took before Redis wrote it to its AOF, one of a worker
+    killed by an earlier row) is the reaper's, which drops a finished job's message once it
+    is two leases old, in a pass every half lease (workers/unacked.py): within two and a half
+    leases and REAPER_PASS_S of its fetch. A message left in the records would be delivered
+    again later. Each one left is named, with its age and whose it was."""
+    lease = stack.settings.lease_ttl_s
+    deadline = time.monotonic() + ACKED_S
+    reaped_s = 2 * lease + lease / 2 + REAPER_PASS_S  # older than two leases, a pass each half
+    while True:
+        left = unacknowledged(stack)
+        ours = {tag: (entry, fetched) for tag, (entry, fetched) in left.items()
+                if entry in through or fetched >= back_at}  # fmt: skip
+        reaper_late = max((fetched + reaped_s for _, fetched in left.values()), default=0.0)
+        if not left or (time.monotonic() > deadline and (ours or time.time() > reaper_late)):
+            break
         time.sleep(0.1)
-    return [f"{held} finished jobs left unacknowledged"] if held else []
+    now = time.time()
+    return [
+        f"{entry} (fetched {now - fetched:.1f} s ago, "
+        f"{'run through the outage' if tag in ours else 'not reaped'}) left unacknowledged"
+        for tag, (entry, fetched) in left.items()
+    ]
+
+
+def unacknowledged(stack: FaultStack) -> dict[bytes, tuple[str, float]]:
+    """kombu's unacked records: delivery tag -> (held entry of its job, when it was fetched)."""
+    fetched = dict(stack.redis.zrange(UNACKED_INDEX, 0, -1, withscores=True))
+    found: dict[bytes, tuple[str, float]] = {}
+    for tag, raw in stack.redis.hgetall(UNACKED).items():
+        job = message_job(raw)
+        found[tag] = (held_text(*job) if job else "a message", float(fetched.get(tag, 0.0)))
+    return found
 
 
 def chat_works_again(stack: FaultStack, *, since: float) -> tuple[float | None, list[str]]:
