@@ -5,8 +5,9 @@ For each level N, N chats (one user each, so per-user caps do not cut the run) a
 once: QueueChat POST -> first token over the WebSocket, with one inference worker holding N
 places (PARALLEL_SEQUENCES=N); llama-server (bench/llama_server.py, built from the llama.cpp
 vendored in the pinned llama-cpp-python, same CMake flags) with -np N, streaming
-/v1/chat/completions. Same model, threads, system prompt, questions, temperature 0. Rounds
-alternate between the two so drift on the machine hits both alike.
+/v1/chat/completions. Same model, threads and prompts (each round is a new turn of the same
+conversations on both: system prompt, history, question), temperature 0. Rounds alternate
+between the two so drift on the machine hits both alike.
 """
 
 from __future__ import annotations
@@ -87,13 +88,14 @@ def queuechat_round(stack: Stack, users: list[tuple[str, int]], tokens: int) -> 
     return in_parallel(len(users), job)
 
 
-def llama_server_round(url: str, count: int, tokens: int) -> Round:
+def llama_server_round(url: str, chats: list[list[dict[str, str]]], tokens: int) -> Round:
+    """A turn in each of ``chats`` (the conversations so far, which it extends): llama-server
+    is sent the same prompts as QueueChat's chats hold, history and all."""
+
     def job(i: int, barrier: threading.Barrier) -> tuple[float, int]:
+        asked = {"role": "user", "content": QUESTION.format(i=i)}
         body = {
-            "messages": [
-                {"role": "system", "content": DEFAULT_SYSTEM_PROMPT},
-                {"role": "user", "content": QUESTION.format(i=i)},
-            ],
+            "messages": [*chats[i], asked],
             "max_tokens": tokens,
             "temperature": 0.0,
             "stream": True,
@@ -101,7 +103,7 @@ def llama_server_round(url: str, count: int, tokens: int) -> Round:
         }
         barrier.wait()
         started = time.perf_counter()
-        first, used = None, 0
+        first, used, pieces = None, 0, []
         with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=600) as r:
             for line in r.iter_lines():
                 if not line.startswith("data: ") or line == "data: [DONE]":
@@ -110,11 +112,14 @@ def llama_server_round(url: str, count: int, tokens: int) -> Round:
                 if chunk.get("usage"):
                     used = chunk["usage"]["completion_tokens"]
                 choices = chunk.get("choices") or [{}]
-                if first is None and choices[0].get("delta", {}).get("content"):
-                    first = time.perf_counter() - started
+                piece = choices[0].get("delta", {}).get("content")
+                if piece:
+                    first = first or time.perf_counter() - started
+                    pieces.append(piece)
+        chats[i] += [asked, {"role": "assistant", "content": "".join(pieces)}]
         return first or 0.0, used
 
-    return in_parallel(count, job)
+    return in_parallel(len(chats), job)
 
 
 def users_with_chats(stack: Stack, count: int) -> list[tuple[str, int]]:
@@ -163,9 +168,11 @@ def main() -> None:
                     n_ctx_seq=settings.n_ctx,
                     n_batch=settings.n_batch,
                 ) as url:
-                    llama_server_round(url, n, 8)
+                    system = {"role": "system", "content": DEFAULT_SYSTEM_PROMPT}
+                    chats = [[system] for _ in range(n)]  # the same turns as ``users``' chats
+                    llama_server_round(url, chats, 8)
                     for _ in range(args.rounds):
-                        theirs.append(llama_server_round(url, n, args.tokens))
+                        theirs.append(llama_server_round(url, chats, args.tokens))
                         time.sleep(0.5)
                         ours.append(queuechat_round(stack, users, args.tokens))
                         time.sleep(0.5)
