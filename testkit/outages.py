@@ -15,7 +15,7 @@ from testkit.faults import PROMPT, Run, judge, watch
 from testkit.faultstack import FaultStack
 from testkit.processes import POSTGRES_ADMIN_DSN
 from workers.inference.presence import held_text
-from workers.unacked import UNACKED, UNACKED_INDEX, live_held, message_job
+from workers.unacked import ORPHAN_LEASES, UNACKED, UNACKED_INDEX, live_held, message_job
 
 ACKED_S = 5  # a job run through a Redis restart is acknowledged within this of its end
 REAPER_PASS_S = 5  # a reaper pass's own time, on a loaded machine
@@ -58,7 +58,7 @@ def left_unacknowledged(stack: FaultStack, through: set[str], back_at: float) ->
     again later. Each one left is named, with its age and whose it was."""
     lease = stack.settings.lease_ttl_s
     deadline = time.monotonic() + ACKED_S
-    reaped_s = 2 * lease + lease / 2 + REAPER_PASS_S  # older than two leases, a pass each half
+    reaped_s = ORPHAN_LEASES * lease + lease / 2 + REAPER_PASS_S  # a reaper pass each half lease
     while True:
         left = unacknowledged(stack)
         ours = {tag: (entry, fetched) for tag, (entry, fetched) in left.items()

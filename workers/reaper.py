@@ -44,7 +44,7 @@ from workers.context import WorkerContext, get_context
 from workers.inference.presence import held_job
 from workers.leases import forget, live_leases, taken_jobs
 from workers.lost import send_lost
-from workers.unacked import take_over_orphans
+from workers.unacked import ORPHAN_LEASES, take_over_orphans
 
 logger = logging.getLogger(__name__)
 Send = Callable[[str, int], None]
@@ -121,7 +121,7 @@ def reap(ctx: WorkerContext, send: Send) -> list[tuple[str, int]]:
     with ctx.db.session() as session:
         taken_over = take_over_orphans(
             client,
-            2 * ctx.settings.lease_ttl_s,
+            ORPHAN_LEASES * ctx.settings.lease_ttl_s,
             lambda jobs: still_queued(session, jobs),
             send,
             lambda jobs: ended(session, jobs),

@@ -26,6 +26,7 @@ from workers.inference.presence import HELD_TASKS, held_text
 logger = logging.getLogger(__name__)
 UNACKED = "unacked"  # kombu's Redis transport: delivery tag -> [message, exchange, routing key]
 UNACKED_INDEX = "unacked_index"  # delivery tag -> when it was fetched
+ORPHAN_LEASES = 2  # a message no live worker holds is taken over once this many leases old
 Send = Callable[[str, int], None]
 # the jobs among those given whose rows are in a state: still queued, or ended
 Queued = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
