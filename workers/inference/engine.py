@@ -12,9 +12,11 @@ next step.
 
 Each sequence has a KV stream of its own (a full context window; twice as many streams as
 places), so its attention sums in the same order alone or beside others: concurrent replies
-equal one-at-a-time ones. A finished reply's stream stays cached for the next prompt that
-shares its prefix (prefix_cache.py): a chat's next turn evaluates only what is new, and a
-system prompt or few-shot prefix is copied from a stream that holds it.
+equal one-at-a-time ones. Running replies sit in consecutive ids, moved there when they do
+not (llama.cpp decodes only consecutive sequences in one pass: layout.py). A finished reply's
+stream stays cached for the next prompt that shares its prefix (prefix_cache.py): a chat's
+next turn evaluates only what is new, and a system prompt or few-shot prefix is copied from a
+stream that holds it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 
 import llama_cpp
 
+from workers.inference.layout import contiguous_moves, next_to
 from workers.inference.prefix_cache import PrefixCache, min_copy_tokens
 from workers.inference.sampler import SequenceSampler
 from workers.inference.sequence import (
@@ -131,6 +134,7 @@ class Engine:
         for sequence in [s for s in self.running + self.waiting if s.request.stopped()]:
             self._leave(sequence, "cancelled")
         self._admit()
+        self._compact()
         planned = self._plan()
         if not planned:
             return
@@ -209,9 +213,23 @@ class Engine:
         """Gives a newcomer a sequence id, starting from the longest cached prefix of its prompt."""
         placed = [s for s in self.running + self.waiting if s.seq_id >= 0]
         live = {s.seq_id: s.tokens[: s.cached] for s in placed}
-        seq_id, reused = self.cache.place(sequence.tokens, live)
+        near = next_to([s.seq_id for s in self.running])
+        seq_id, reused = self.cache.place(sequence.tokens, live, near)
         sequence.seq_id = seq_id
         sequence.cached = reused
+
+    def _compact(self) -> None:
+        """Moves running replies that sit apart next to the others: llama.cpp decodes only
+        consecutive sequence ids in one pass (layout.py). Not for a reply a copy would not pay
+        for (fewer tokens left to generate than the shortest prefix worth a copy)."""
+        by_id = {s.seq_id: s for s in self.running}
+        cache = self.cache
+        moves = contiguous_moves(list(by_id), set(cache.free), set(cache.idle), self.n_seq_max)
+        if any(by_id[i].budget - by_id[i].generated < cache.min_copy for i in moves):
+            return
+        for src, dst in moves.items():
+            cache.move(src, dst)
+            by_id[src].seq_id = dst
 
     def _plan(self) -> list[tuple[Sequence, int, int | None]]:
         """The batch: (sequence, tokens it adds, its output index when it samples after).

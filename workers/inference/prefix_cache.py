@@ -66,9 +66,13 @@ class PrefixCache:
         self._saved_key = 0
         self.reused_tokens = 0  # prompt tokens not evaluated thanks to the cache
         self.restored = 0  # sequences loaded back from host memory
+        self.moves = 0  # running sequences moved next to the others (layout.py)
 
-    def place(self, prompt: list[int], live: dict[int, list[int]]) -> tuple[int, int]:
-        """A sequence id for this prompt and how many of its tokens are already in the cache."""
+    def place(
+        self, prompt: list[int], live: dict[int, list[int]], near: list[int]
+    ) -> tuple[int, int]:
+        """A sequence id for this prompt and how many of its tokens are already in the cache;
+        a new id is the first of ``near`` that is free, else the lowest free."""
         # At least the last two tokens are evaluated again: the last for its logits, and one
         # more because llama.cpp computes a one-token batch by another kernel than a longer
         # one (rounding differs), and a prompt evaluated cold never ends in a one-token chunk.
@@ -91,11 +95,11 @@ class PrefixCache:
                 live_id, live_shared = idle_id, idle_shared  # copied: the other chat keeps it
         if saved_key is not None and saved_shared >= max(live_shared, self.min_copy):
             saved = self.saved.pop(saved_key)
-            seq_id = self._new_id()
+            seq_id = self._new_id(near)
             if self._restore(saved, seq_id):
                 return self._reuse(seq_id, saved_shared)
             return seq_id, 0
-        seq_id = self._new_id()
+        seq_id = self._new_id(near)
         if live_id is not None and live_shared >= self.min_copy:
             # each sequence has a KV stream of its own: the copy is of the whole stream (done
             # at the next decode), then what follows the shared part is cut
@@ -123,12 +127,29 @@ class PrefixCache:
             self.release(seq_id)
         self.saved.clear()
 
+    def move(self, src: int, dst: int) -> None:
+        """Moves a running sequence to ``dst`` (free, or idle: its chat goes to host memory):
+        a copy of the whole stream at the next decode (layout.py)."""
+        if dst in self.idle:
+            self._save(dst, self.idle.pop(dst))
+            llama_cpp.llama_memory_seq_rm(self.memory, dst, -1, -1)
+        else:
+            self.free.remove(dst)
+        llama_cpp.llama_memory_seq_cp(self.memory, src, dst, -1, -1)
+        llama_cpp.llama_memory_seq_rm(self.memory, src, -1, -1)
+        self.free.append(src)
+        self.moves += 1
+
     def _reuse(self, seq_id: int, shared: int) -> tuple[int, int]:
         llama_cpp.llama_memory_seq_rm(self.memory, seq_id, shared, -1)
         self.reused_tokens += shared
         return seq_id, shared
 
-    def _new_id(self) -> int:
+    def _new_id(self, near: list[int]) -> int:
+        for seq_id in near:
+            if seq_id in self.free:
+                self.free.remove(seq_id)
+                return seq_id
         if not self.free:
             if not self.idle:
                 raise RuntimeError("every sequence id of the context is in use")
