@@ -54,6 +54,7 @@ class EngineConfig:
     prefill_chunk: int = 64  # a newcomer's prompt tokens per step while others stream
     host_cache_bytes: int = 0  # evicted sequences kept in host memory
     reserve: int = 0  # replies beyond the places that may wait suspended (fair sharing)
+    compact: bool = True  # move running replies next to each other (off: bench/layout.py)
 
 
 class Engine:
@@ -134,7 +135,8 @@ class Engine:
         for sequence in [s for s in self.running + self.waiting if s.request.stopped()]:
             self._leave(sequence, "cancelled")
         self._admit()
-        self._compact()
+        if self.config.compact:
+            self._compact()
         planned = self._plan()
         if not planned:
             return
