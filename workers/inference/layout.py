@@ -3,18 +3,18 @@
 Each sequence has a KV stream of its own (kv_unified off), and llama.cpp puts into one ubatch
 only sequences whose ids follow each other (``llama_batch_allocr::split_equal``, sequential):
 four replies in streams 0, 2, 4 and 6 are decoded in four passes over the weights per step,
-not one. Measured on two cores with SmolLM2-135M, four replies of 200 tokens: 150-161 tok/s in
-streams 0-3, 92-110 tok/s in streams 0, 2, 4, 6. A chat's next turn goes back to its own
-stream, wherever it is, and replies end in any order; so the engine places a newcomer next to
-the running ones, and moves a reply that sits apart into one run of ids with the others. A
-move is a copy of the stream (8-10 ms at 2,048 cells here, done at the next decode), which the
-separate passes cost in one or two steps.
+not one. Measured on two cores with SmolLM2-135M, four replies of 200 tokens together: 60
+tok/s in streams 0, 2, 4, 6 against 115-124 in consecutive ones (bench/layout.py). A chat's
+next turn goes back to its own stream, wherever it is, and replies end in any order; so the
+engine places a newcomer next to the running ones, and moves a reply that sits apart into one
+run of ids with the others. A move is a copy of the stream (8-10 ms at 2,048 cells here, done
+at the next decode), which the separate passes cost in one or two steps.
 """
 
 from __future__ import annotations
 
-# Moving a sequence costs this many of its replaced places' worth against evicting an idle one
-# (a move copies a stream; an eviction saves the idle chat's used cells to host memory).
+# What a layout costs: a move (a copy of a whole stream) counts twice an eviction (an idle
+# chat's used cells saved to host memory, from where its next turn loads them back).
 MOVE_COST, EVICT_COST = 2, 1
 
 
