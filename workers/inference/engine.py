@@ -293,5 +293,6 @@ class Engine:
 
     def _end(self, sequence: Sequence, reason: FinishReason) -> None:
         if sequence.seq_id >= 0:
-            self.cache.keep(sequence.seq_id, sequence.tokens[: sequence.cached])
+            kept = sequence.tokens[: sequence.cached]
+            self.cache.keep(sequence.seq_id, kept, len(sequence.request.prompt))
         sequence.finish(reason)

@@ -4,7 +4,8 @@ A finished reply's sequence keeps its KV cells (``keep``) until its id is needed
 recently used first; then its state moves to host memory (a byte-bounded LRU,
 KV_HOST_CACHE_MB) instead of being lost. A newcomer (``place``) starts from the longest prefix
 of its prompt that any sequence holds, on the context or in host memory:
-- a chat's next turn takes its own idle sequence over (cutting what follows the shared part);
+- a chat's next turn (a prompt that holds all of an idle sequence's prompt) takes that
+  sequence over, cutting what follows the shared part (a reply that tokenizes otherwise);
 - a prefix shared with another chat (the system prompt, few-shot examples) is copied from that
   sequence's stream and cut after the shared part, so the other chat keeps its cache;
 - a sequence saved to host memory is loaded back into a free id.
@@ -62,6 +63,7 @@ class PrefixCache:
         self.host_bytes = host_bytes
         self.free = list(range(n_seq_max))
         self.idle: OrderedDict[int, list[int]] = OrderedDict()  # least recently used first
+        self.asked: dict[int, int] = {}  # an idle sequence's prompt length
         self.saved: OrderedDict[int, Saved] = OrderedDict()  # host memory, by a running key
         self._saved_key = 0
         self.reused_tokens = 0  # prompt tokens not evaluated thanks to the cache
@@ -84,8 +86,8 @@ class PrefixCache:
             prompt, {k: s.tokens for k, s in self.saved.items()}, usable
         )
         if idle_id is not None and idle_shared >= max(live_shared, saved_shared):
-            if idle_shared * 2 >= len(self.idle[idle_id]):
-                del self.idle[idle_id]  # its own next turn
+            if idle_shared >= self.asked[idle_id]:  # all it was asked: its own next turn
+                del self.idle[idle_id]
                 return self._reuse(idle_id, idle_shared)
             if not self.free:
                 tokens = self.idle.pop(idle_id)  # no id to copy into: the other chat's
@@ -107,10 +109,12 @@ class PrefixCache:
             return self._reuse(seq_id, live_shared)
         return seq_id, 0
 
-    def keep(self, seq_id: int, tokens: list[int]) -> None:
-        """A sequence whose reply ended: its cells stay for a later prompt that shares them."""
+    def keep(self, seq_id: int, tokens: list[int], asked: int) -> None:
+        """A sequence whose reply ended: its cells stay for a later prompt that shares them.
+        ``asked``: its prompt's length (a prompt that shares all of it is the chat's next turn)."""
         if tokens:
             self.idle[seq_id] = tokens
+            self.asked[seq_id] = asked
             self.idle.move_to_end(seq_id)
         else:
             self.release(seq_id)
