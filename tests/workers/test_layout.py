@@ -81,7 +81,8 @@ def test_chats_whose_streams_lie_apart_run_side_by_side_as_from_cold(model: Chat
     moves, reused = engine.cache.moves, engine.cache.reused_tokens
     replies = [engine.submit(Request(prompt, stop, sampling)) for prompt in prompts]
     streams = [iter(reply) for reply in replies]
-    heads = [next(stream) for stream in streams]
+    heads = [next(stream) for stream in streams]  # every prompt evaluated: moved at the next step
+    heads = [head + next(stream) for head, stream in zip(heads, streams, strict=True)]
     placed = sorted(s.seq_id for s in list(engine.running))
     texts = [head + "".join(stream) for head, stream in zip(heads, streams, strict=True)]
     assert engine.cache.reused_tokens - reused >= sum(len(firsts[t]) for t in topics)

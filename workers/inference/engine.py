@@ -221,9 +221,11 @@ class Engine:
         sequence.cached = reused
 
     def _compact(self) -> None:
-        """Moves running replies that sit apart next to the others: llama.cpp decodes only
-        consecutive sequence ids in one pass (layout.py). Not for a reply a copy would not pay
-        for (fewer tokens left to generate than the shortest prefix worth a copy)."""
+        """Moves running replies that sit apart next to each other (layout.py); not while a
+        prompt is evaluated (the copies would delay its first token), nor a reply with fewer
+        tokens left than the shortest prefix worth a copy."""
+        if any(s.pending > 1 for s in self.running):
+            return
         by_id = {s.seq_id: s for s in self.running}
         cache = self.cache
         moves = contiguous_moves(list(by_id), set(cache.free), set(cache.idle), self.n_seq_max)
