@@ -20,16 +20,13 @@ from dataclasses import replace
 
 from app.config import Settings
 from scripts.fetch_model import fetch
+from testkit.chats_apart import ask, second_turns
 from workers.inference.engine import Engine
 from workers.inference.layout import runs
-from workers.inference.model import ChatModel, Sampling, load_model
+from workers.inference.model import Sampling, load_model
 from workers.inference.sequence import Request
 
 TOPICS = ["a lighthouse", "a fox", "the sea", "a baker", "a river", "a clock", "a kite", "a bee"]
-
-
-def ask(topic: str) -> dict[str, str]:
-    return {"role": "user", "content": f"Write a long and detailed story about {topic}."}
 
 
 def together(engine: Engine, prompts: list[list[int]], stop: list[str], tokens: int) -> float:
@@ -42,28 +39,6 @@ def together(engine: Engine, prompts: list[list[int]], stop: list[str], tokens: 
     for thread in threads:
         thread.join()
     return sum(r.generated_tokens for r in replies) / (time.perf_counter() - started)
-
-
-def second_turns(
-    model: ChatModel, engine: Engine, topics: list[str], apart: bool
-) -> tuple[list[list[int]], list[int]]:
-    """Each chat's first turn (then another chat's when ``apart``): the second turns' prompts,
-    and the ids of the streams that hold the chats."""
-    prompts, firsts = [], []
-    engine.cache.forget()
-    for i, topic in enumerate(topics):
-        tokens, stop = model.encode([ask(topic)])
-        answer = "".join(engine.submit(Request(tokens, stop, Sampling(40, 0.0, 1.0, 1))))
-        if apart:
-            other, _ = model.encode([{"role": "user", "content": f"Count to {i + 3}."}])
-            "".join(engine.submit(Request(other, stop, Sampling(40, 0.0, 1.0, 1))))
-        again = {"role": "user", "content": "Go on, at length."}
-        chat = [ask(topic), {"role": "assistant", "content": answer}, again]
-        prompts.append(model.encode(chat)[0])
-        firsts.append(tokens)
-    held = engine.cache.idle.items()
-    own = [i for first in firsts for i, tokens in held if tokens[: len(first)] == first]
-    return prompts, own
 
 
 def main() -> None:
@@ -84,10 +59,10 @@ def main() -> None:
     rates: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     for _ in range(args.rounds):
         for name, engine, apart in cases:
-            prompts, own = second_turns(model, engine, topics, apart)
-            if (runs(own) > 1) != apart:
-                raise RuntimeError(f"{name}: the chats' streams are {own}")
-            rates[name].append(together(engine, prompts, stop, args.tokens))
+            turns = second_turns(model, engine, topics, apart)
+            if (runs(turns.own) > 1) != apart:
+                raise RuntimeError(f"{name}: the chats' streams are {turns.own}")
+            rates[name].append(together(engine, turns.prompts, stop, args.tokens))
     print(f"| {args.chats} chats, {args.tokens} tokens each | tok/s, median of {args.rounds} |")  # noqa: T201
     print("|---|---|")  # noqa: T201
     for name, values in rates.items():

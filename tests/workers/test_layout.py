@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
+from testkit.chats_apart import second_turns
 from workers.inference.layout import contiguous_moves, next_to, runs
 from workers.inference.model import ChatModel, Sampling, load_model
 from workers.inference.sequence import Request
@@ -51,32 +52,11 @@ def model(model_path: Path) -> ChatModel:
     )
 
 
-def ask(topic: str) -> dict[str, str]:
-    return {"role": "user", "content": f"Write a long story about {topic}."}
-
-
 def test_chats_whose_streams_lie_apart_run_side_by_side_as_from_cold(model: ChatModel) -> None:
     engine = model.engine
     sampling = Sampling(40, 0.0, 1.0, 1)
-    topics = ["a lighthouse", "a fox", "the sea", "a baker"]
-    firsts: dict[str, list[int]] = {}
-    prompts = []
-    for topic in topics:  # each chat's first turn, then another chat's: their streams lie apart
-        tokens, stop = model.encode([ask(topic)])
-        answer = "".join(engine.submit(Request(tokens, stop, Sampling(40, 0.0, 1.0, 1))))
-        other, _ = model.encode([{"role": "user", "content": f"Count to {len(firsts) + 3}."}])
-        "".join(engine.submit(Request(other, stop, Sampling(40, 0.0, 1.0, 1))))
-        firsts[topic] = tokens
-        again = {"role": "user", "content": "Go on, at length."}
-        prompts.append(
-            model.encode([ask(topic), {"role": "assistant", "content": answer}, again])[0]
-        )
-    own = [
-        seq_id
-        for topic in topics
-        for seq_id, held in engine.cache.idle.items()
-        if held[: len(firsts[topic])] == firsts[topic]
-    ]
+    turns = second_turns(model, engine, ["a lighthouse", "a fox", "the sea", "a baker"])
+    prompts, stop, own = turns.prompts, turns.stop, turns.own
     assert len(own) == 4 and runs(own) > 1, f"the chats' cached streams lie apart: {own}"
     moves, reused = engine.cache.moves, engine.cache.reused_tokens
     replies = [engine.submit(Request(prompt, stop, sampling)) for prompt in prompts]
@@ -85,7 +65,7 @@ def test_chats_whose_streams_lie_apart_run_side_by_side_as_from_cold(model: Chat
     heads = [head + next(stream) for head, stream in zip(heads, streams, strict=True)]
     placed = sorted(s.seq_id for s in list(engine.running))
     texts = [head + "".join(stream) for head, stream in zip(heads, streams, strict=True)]
-    assert engine.cache.reused_tokens - reused >= sum(len(firsts[t]) for t in topics)
+    assert engine.cache.reused_tokens - reused >= sum(len(first) for first in turns.firsts)
     assert len(placed) == 4 and runs(placed) == 1, f"running replies in one run of ids: {placed}"
     assert engine.cache.moves > moves
     engine.cache.forget()

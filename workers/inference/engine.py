@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import llama_cpp
 
-from workers.inference.layout import contiguous_moves, next_to
+from workers.inference.layout import contiguous_moves, next_to, runs
 from workers.inference.prefix_cache import PrefixCache, min_copy_tokens
 from workers.inference.sampler import SequenceSampler
 from workers.inference.sequence import (
@@ -224,9 +224,9 @@ class Engine:
         """Moves running replies that sit apart next to each other (layout.py); not while a
         prompt is evaluated (the copies would delay its first token), nor a reply with fewer
         tokens left than the shortest prefix worth a copy."""
-        if any(s.pending > 1 for s in self.running):
-            return
         by_id = {s.seq_id: s for s in self.running}
+        if runs(list(by_id)) <= 1 or any(s.pending > 1 for s in self.running):
+            return  # the usual step: nothing else to look at
         cache = self.cache
         moves = contiguous_moves(list(by_id), set(cache.free), set(cache.idle), self.n_seq_max)
         if any(by_id[i].budget - by_id[i].generated < cache.min_copy for i in moves):
