@@ -131,7 +131,11 @@ class WorkerProcess:
             cwd=PROJECT_ROOT, env=settings_env(settings), stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        wait_until(self.ready, timeout=90, what=f"celery worker (log: {self.log_path})")
+        try:
+            wait_until(self.ready, timeout=90, what=f"celery worker (log: {self.log_path})")
+        except BaseException:
+            self.stop()
+            raise
 
     def ready(self) -> bool:
         if self.proc.poll() is not None:

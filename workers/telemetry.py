@@ -28,5 +28,14 @@ def serve_worker_metrics(**_kwargs: Any) -> None:
     prepare_metrics_dir(settings.metrics_dir)
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(settings.metrics_dir))  # type: ignore[no-untyped-call]
-    start_http_server(settings.worker_metrics_port, addr="0.0.0.0", registry=registry)
+    try:
+        start_http_server(settings.worker_metrics_port, addr="0.0.0.0", registry=registry)
+    except OSError as exc:
+        # Celery logs and swallows a receiver's Exception: the worker would run on, and Prometheus
+        # would scrape whatever else holds the port. A taken port stops the worker, as it would a
+        # web server.
+        logger.error(
+            "cannot serve worker metrics on port %d: %s", settings.worker_metrics_port, exc
+        )
+        raise SystemExit(1) from exc
     logger.info("worker metrics on port %d", settings.worker_metrics_port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -13,16 +14,15 @@ from app.config import Settings
 from testkit.processes import WorkerProcess, free_port
 from tests.conftest import isolated_settings, register_and_login
 
+TAKEN = "cannot serve worker metrics on port"
+
 
 def test_worker_serves_its_metrics(settings: Settings, tmp_path: Path) -> None:
-    port = free_port()
-    isolated = isolated_settings(
-        settings, 6, worker_metrics_port=port, prometheus_multiproc_dir=tmp_path / "metrics"
-    )
+    isolated, worker = worker_with_metrics(settings, tmp_path)
+    port = isolated.worker_metrics_port
     app = create_app(isolated)
     client = app.test_client()
     headers = register_and_login(client)
-    worker = WorkerProcess(isolated, queues="inference")
     try:
         chat = client.post("/api/sessions", json={}, headers=headers).json
         reply = client.post(
@@ -60,3 +60,44 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
+
+
+def test_a_worker_whose_metrics_port_is_taken_stops_and_says_why(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Prometheus would otherwise scrape whatever else holds the port, and the worker none."""
+    with socket.socket() as held:
+        held.bind(("0.0.0.0", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        isolated = isolated_settings(
+            settings, 6, worker_metrics_port=port, prometheus_multiproc_dir=tmp_path / "metrics"
+        )
+        try:
+            worker = WorkerProcess(isolated, queues="inference")
+        except RuntimeError as exc:
+            assert f"{TAKEN} {port}" in str(exc)
+        else:
+            worker.stop()
+            raise AssertionError("the worker started without its metrics port")
+
+
+def worker_with_metrics(settings: Settings, tmp_path: Path) -> tuple[Settings, WorkerProcess]:
+    """A worker serving /metrics on a free port.
+
+    Another process may take the port between free_port() and the worker's bind; the worker then
+    stops and says so (the test above), and another port is tried.
+    """
+    for attempt in range(3):
+        isolated = isolated_settings(
+            settings,
+            6,
+            worker_metrics_port=free_port(),
+            prometheus_multiproc_dir=tmp_path / f"metrics-{attempt}",
+        )
+        try:
+            return isolated, WorkerProcess(isolated, queues="inference")
+        except RuntimeError as exc:
+            if TAKEN not in str(exc):
+                raise
+    raise AssertionError("three free ports were taken before the worker bound them")
