@@ -8,7 +8,6 @@ from pathlib import Path
 from app.resources import connect_redis
 from app.streams import TokenStreams
 from testkit.faultstack import RedisServer
-from testkit.processes import wait_until
 from testkit.wsclient import text_of
 from workers.inference.token_writer import TokenWriter
 
@@ -18,13 +17,13 @@ def test_tokens_put_while_redis_is_down_reach_the_stream_whole(tmp_path: Path) -
     client = connect_redis(server.url)
     try:
         streams = TokenStreams(client, final_ttl_s=60, live_ttl_s=60)
-        writer = TokenWriter(streams, 1, flush_interval_s=0.01)
-        writer.put("One")
+        writer = TokenWriter(streams, 1)
+        writer.write(["One"])
         server.kill()
-        writer.put(" two")  # its write fails once the client's retries run out
-        wait_until(lambda: writer.behind, timeout=30, what="the failed write")
+        writer.write([" two"])  # fails once the client's retries run out
+        assert writer.behind
         server.start()
-        writer.put(" three")
+        writer.write([" three"])
         writer.close()
         writer._watcher.join(10)  # before the server goes: its connection closes with it
         events = [event.data for event in streams.read(1)]
@@ -41,14 +40,14 @@ def test_a_cancel_sent_after_redis_came_back_is_heard(tmp_path: Path) -> None:
     client = connect_redis(server.url)
     try:
         streams = TokenStreams(client, final_ttl_s=60, live_ttl_s=60)
-        writer = TokenWriter(streams, 2, flush_interval_s=0.01)
-        writer.put("One")
+        writer = TokenWriter(streams, 2)
+        writer.write(["One"])
         server.kill()
-        writer.put(" two")
-        wait_until(lambda: writer.behind, timeout=30, what="the failed write")
+        writer.write([" two"])
+        assert writer.behind
         server.start()
         streams.request_cancel(2)
-        writer.put(" three")  # generation goes on until the flag is seen
+        writer.write([" three"])  # generation goes on until the flag is seen
         heard = writer.cancelled.wait(10)
         writer.close()
         writer._watcher.join(10)

@@ -92,28 +92,29 @@ def generate_text(
     screen = OutputScreen(policy) if policy is not None and policy.applies("output") else None
     blocked = False
     started = time.perf_counter()
-    writer = (
-        TokenWriter(streams, stream_id, flush_interval_s, abandoned)
-        if streams is not None
-        else None
-    )
+    writer = TokenWriter(streams, stream_id, abandoned) if streams is not None else None
     cancelled = writer.cancelled if writer is not None else threading.Event()
-    request = Request(
-        prompt_tokens, stop, sampling, priority, cancelled, grammar, abandoned, owner
-    )
+    request = Request(prompt_tokens, stop, sampling, priority, cancelled, grammar, abandoned, owner)
     reply = model.engine.submit(request)
     first_token_at: float | None = None
     pieces: list[str] = []
     try:
-        for text in reply:
+        # one batch per flush interval (the first piece at once): one wake-up of this thread
+        # and one Redis round trip for several tokens
+        for batch in reply.batches(flush_interval_s):
             if first_token_at is None:
                 first_token_at = time.perf_counter()
-            if screen is not None and screen.blocks(text):
-                blocked = True
+            sent: list[str] = []
+            for text in batch:
+                if screen is not None and screen.blocks(text):
+                    blocked = True
+                    break
+                sent.append(text)
+            pieces += sent
+            if writer is not None and sent:
+                writer.write(sent)
+            if blocked:
                 break
-            pieces.append(text)
-            if writer is not None:
-                writer.put(text)
     finally:
         reply.cancel()  # no-op for a finished reply; stops the sequence if this thread failed
         if blocked:  # the engine's last word after the cancel: the tokens it generated
