@@ -14,6 +14,7 @@ import statistics
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -69,7 +70,10 @@ def run_mode(args: argparse.Namespace, fair: bool) -> dict[str, Any]:
     }
     if args.places:
         overrides["parallel_sequences"] = args.places
-    with running_stack(n_threads=args.threads, **overrides) as stack:
+    log_dir = args.log_dir / ("fair" if fair else "fifo") if args.log_dir else None
+    if log_dir:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    with running_stack(n_threads=args.threads, log_dir=log_dir, **overrides) as stack:
         heavy, *light = (new_user(stack) for _ in range(4))
         warm_up(lambda: timed_reply(stack, light[0], args.tokens))
         idle = [timed_reply(stack, light[0], args.tokens) for _ in range(args.idle)]
@@ -110,6 +114,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=32, help="max_tokens of every reply")
     parser.add_argument("--idle", type=int, default=5, help="idle samples")
     parser.add_argument("--only", choices=["fair", "fifo"], help="run one order only")
+    parser.add_argument("--log-dir", type=Path, help="keep the worker's log there")
     args = parser.parse_args()
     modes = {"fair sharing": True, "plain FIFO": False}
     if args.only:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import gevent
 from flask import Blueprint, Response, request
 from flask_jwt_extended import jwt_required
 from kombu.exceptions import OperationalError
@@ -19,14 +20,22 @@ from app.schemas.admin import QueueDepths, SystemOut
 logger = logging.getLogger(__name__)
 bp = Blueprint("admin_system", __name__, url_prefix="/api/admin/system")
 PING_TIMEOUT_S = 1.0
+# the whole ping, however kombu's reply loop goes: in the gevent web (once seen, while a worker
+# was busy) it kept draining the reply queue for minutes and the admin's request never ended
+PING_BOUND_S = 3.0
 
 
 def worker_names() -> list[str]:
-    """Workers that answer a broadcast ping within a second."""
+    """Workers that answer a broadcast ping within a second (none, when the ping outlasts
+    PING_BOUND_S: the page says so rather than hang)."""
     try:
-        replies: list[dict[str, Any]] = (
-            resources().jobs.celery.control.ping(timeout=PING_TIMEOUT_S) or []
-        )
+        with gevent.Timeout(PING_BOUND_S):
+            replies: list[dict[str, Any]] = (
+                resources().jobs.celery.control.ping(timeout=PING_TIMEOUT_S) or []
+            )
+    except gevent.Timeout:
+        logger.warning("worker ping took over %.0f s: no workers listed", PING_BOUND_S)
+        return []
     except (OperationalError, RedisError, OSError):
         logger.warning("worker ping failed", exc_info=True)
         return []

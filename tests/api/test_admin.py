@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import gevent
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -124,3 +128,18 @@ def test_system_lists_live_workers(
     body = client.get("/api/admin/system", headers=admin).json
     prefix = celery_worker.name.split("@")[0]
     assert any(name.startswith(prefix + "@") for name in body["workers"]), body  # type: ignore[index]
+
+
+def test_a_ping_that_does_not_end_lists_no_workers_instead_of_hanging(
+    idle_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gevent web's bound on the broadcast ping (a reply loop once ran for minutes)."""
+    client = idle_app.test_client()
+    admin = admin_headers(idle_app, client)
+    control = idle_app.extensions["queuechat"].jobs.celery.control
+    monkeypatch.setattr(control, "ping", lambda timeout: gevent.sleep(600))  # a greenlet's wait
+    started = time.monotonic()
+    body = client.get("/api/admin/system", headers=admin).json
+    assert time.monotonic() - started < 60
+    assert body["workers"] == []  # type: ignore[index]
+    assert body["queues"] == {"inference": 0, "batch": 0, "ingest": 0}  # type: ignore[index]
