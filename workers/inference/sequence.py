@@ -62,21 +62,15 @@ class Reply:
         self._pieces: queue.SimpleQueue[str | Finished] = queue.SimpleQueue()
 
     def __iter__(self) -> Iterator[str]:
-        while True:
-            item = self._pieces.get()
-            if isinstance(item, Finished):
-                self.finish_reason = item.reason
-                self.generated_tokens = item.generated_tokens
-                return
-            yield item
+        for batch in self.batches(0.0):
+            yield from batch
 
     def batches(self, gather_s: float) -> Iterator[list[str]]:
         """The pieces in batches: the first at once, each later one when ``gather_s`` has passed
         since the one before (or the reply ended), holding whatever came meanwhile.
 
-        The consumer wakes once a batch, not once a token: on a small machine each wake-up
-        takes a core from llama.cpp's threads for a moment, and they wait for each other at
-        every step (at 8 replies, ~250 wake-ups a second).
+        The consumer wakes once a batch, not once a token, and writes each batch in one round
+        trip (no writer thread of its own). With ``gather_s`` 0 a batch is whatever came.
         """
         last = float("-inf")
         while True:
