@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,10 +29,36 @@ POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=54
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port nothing holds, for a server a test starts.
+
+    Drawn from below the kernel's ephemeral range. A port from inside it (what binding port 0
+    gives) can go to one of this busy suite's outgoing connections before the server binds it: a
+    worker's metrics server failed so in a rehearsal ([Errno 98] on port 45863). The kernel never
+    hands out a port below the range by itself, so only another explicit bind could take it.
+    """
+    low = ephemeral_ports()[0]
+    for _ in range(200):
+        port = random.randrange(FREE_PORTS_FROM, low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {FREE_PORTS_FROM}..{low - 1}")
+
+
+FREE_PORTS_FROM = 20_000
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux's default if unreadable)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        found = (int(low), int(high))
+    except (OSError, ValueError):
+        found = (32768, 60999)
+    return found if found[0] > FREE_PORTS_FROM + 1000 else (FREE_PORTS_FROM + 10_000, found[1])
 
 
 @contextmanager

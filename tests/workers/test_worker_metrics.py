@@ -85,8 +85,9 @@ def test_a_worker_whose_metrics_port_is_taken_stops_and_says_why(
 def worker_with_metrics(settings: Settings, tmp_path: Path) -> tuple[Settings, WorkerProcess]:
     """A worker serving /metrics on a free port.
 
-    Another process may take the port between free_port() and the worker's bind; the worker then
-    stops and says so (the test above), and another port is tried.
+    free_port() draws below the kernel's ephemeral range, so no outgoing connection takes the
+    port; should another test's server bind it first, the worker stops and says so (the test
+    above), and another port is tried.
     """
     for attempt in range(3):
         isolated = isolated_settings(
