@@ -64,6 +64,20 @@ ENGINE_SEQUENCES = Gauge(
     ["state"],
     multiprocess_mode="liveall",
 )
+ENGINE_STEP = Histogram(
+    "queuechat_engine_step_seconds",
+    "One llama_decode of an inference worker's engine, by tokens in the step (1: one reply "
+    "decoding; more: several replies, or a prompt being evaluated)",
+    ["tokens"],
+    buckets=(0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.2, 0.5, 1, 2.5),
+)
+STEP_SIZES = ((1, "1"), (4, "2-4"), (16, "5-16"), (64, "17-64"))  # else "65+"
+
+
+def step_size(tokens: int) -> str:
+    return next((name for most, name in STEP_SIZES if tokens <= most), "65+")
+
+
 # Refused by a usage budget (per user, per key, ...). Defined here; the budgets feature
 # increments it where it refuses (scope: what the budget applies to).
 BUDGET_REFUSALS = Counter(

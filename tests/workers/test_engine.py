@@ -95,6 +95,20 @@ def test_a_reply_equals_create_completion(
     assert len(pieces) > 3, "the text must stream in pieces, not arrive at the end"
 
 
+def test_each_decode_step_is_timed_with_its_tokens(model: ChatModel) -> None:
+    """What the worker's step histogram is drawn from (engine_gauges.py): a lone reply's prompt
+    in one step, then one step per further token."""
+    model.engine.step_times.clear()
+    tokens, stop = chat(model, "Name a colour.")
+    reply = model.engine.submit(Request(tokens, stop, Sampling(8, 0.0, 1.0, 42)))
+    list(reply)
+    steps = list(model.engine.step_times)
+    assert len(steps) == reply.generated_tokens > 1
+    assert 2 <= steps[0][0] <= len(tokens)  # what the cache did not hold, two tokens at least
+    assert [size for size, _ in steps[1:]] == [1] * (len(steps) - 1)
+    assert all(0 < seconds < 60 for _, seconds in steps)
+
+
 def test_concurrent_replies_equal_one_at_a_time(model: ChatModel) -> None:
     greedy = [(question, Sampling(48, 0.0, 1.0, 42)) for question, _ in CASES]
     jobs = [*greedy, ("Tell me a story about a fox.", Sampling(40, 0.8, 0.95, 7))]

@@ -15,6 +15,7 @@ from testkit.processes import WorkerProcess, free_port
 from tests.conftest import isolated_settings, register_and_login
 
 TAKEN = "cannot serve worker metrics on port"
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def test_worker_serves_its_metrics(settings: Settings, tmp_path: Path) -> None:
@@ -42,7 +43,9 @@ def test_worker_serves_its_metrics(settings: Settings, tmp_path: Path) -> None:
         # the worker counts a generation just after it stores the reply: wait for the count
         done = ("queuechat_generations_total", (("kind", "chat"), ("status", "done")))
         samples = scrape(port)
-        while done not in samples:
+        # every decode step is timed (the prompt's, then one per further token): the worker
+        # drains the step times into its histogram once a second
+        while done not in samples or step_count(samples) < generated(samples):
             assert time.monotonic() < deadline, sorted(samples)
             time.sleep(0.1)
             samples = scrape(port)
@@ -50,10 +53,20 @@ def test_worker_serves_its_metrics(settings: Settings, tmp_path: Path) -> None:
         worker.stop()
         app.extensions["queuechat"].db.dispose()
     assert samples[done] == 1
-    assert samples[("queuechat_tokens_generated_total", (("kind", "chat"),))] >= 1
+    assert generated(samples) >= 1
+    assert step_count(samples) >= generated(samples)
 
 
-def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+def generated(samples: Samples) -> float:
+    return samples.get(("queuechat_tokens_generated_total", (("kind", "chat"),)), 0.0)
+
+
+def step_count(samples: Samples) -> float:
+    steps = "queuechat_engine_step_seconds_count"
+    return sum(value for (name, _), value in samples.items() if name == steps)
+
+
+def scrape(port: int) -> Samples:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value

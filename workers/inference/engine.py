@@ -25,7 +25,7 @@ import ctypes
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 
 import llama_cpp
@@ -43,6 +43,7 @@ from workers.inference.sequence import (
 )
 
 logger = logging.getLogger(__name__)
+STEP_TIMES_KEPT = 10_000  # steps not yet drained (a stopped sampler loses the oldest)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class Engine:
         self.waiting: list[Sequence] = []  # admitted order: priority, then arrival
         self.running: list[Sequence] = []
         self.suspensions = 0  # replies that gave their place to another's
+        # (tokens, seconds) of each llama_decode, drained by the gauges' thread (metrics): a
+        # step that other work on the machine stalls shows there (README, fair sharing)
+        self.step_times: deque[tuple[int, float]] = deque(maxlen=STEP_TIMES_KEPT)
         self._thread = threading.Thread(target=self._loop, daemon=True, name="engine")
         self._thread.start()
 
@@ -278,8 +282,10 @@ class Engine:
     def _decode(self, planned: list[tuple[Sequence, int, int | None]]) -> bool:
         """One llama_decode; a failure ends the replies in it (each has a whole stream, so a
         missing KV slot is not expected)."""
+        started = time.perf_counter()
         result = llama_cpp.llama_decode(self.ctx, self.batch)
         if result == 0:
+            self.step_times.append((self.batch.n_tokens, time.perf_counter() - started))
             return True
         logger.error("llama_decode returned %d for %d tokens", result, self.batch.n_tokens)
         for sequence, _, _ in planned:

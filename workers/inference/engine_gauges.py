@@ -1,12 +1,13 @@
-"""The engine's sequences as gauges, sampled from a thread of its own: the step loop is never
-touched (the length of a list is read without its lock; a sample a step old is fine)."""
+"""The engine's sequences as gauges, and its decode steps' times as a histogram, from a thread
+of its own: the step loop only appends each step's time to a bounded deque (the length of a list
+is read without its lock; a sample a step old is fine)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
-from app.metrics import ENGINE_SEQUENCES
+from app.metrics import ENGINE_SEQUENCES, ENGINE_STEP, step_size
 from workers.inference.engine import Engine
 
 logger = logging.getLogger(__name__)
@@ -17,6 +18,9 @@ def sample(engine: Engine) -> None:
     ENGINE_SEQUENCES.labels("running").set(len(engine.running))
     ENGINE_SEQUENCES.labels("waiting").set(len(engine.waiting))
     ENGINE_SEQUENCES.labels("places").set(engine.config.n_parallel)
+    while engine.step_times:
+        tokens, seconds = engine.step_times.popleft()
+        ENGINE_STEP.labels(step_size(tokens)).observe(seconds)
 
 
 def start_engine_gauges(engine: Engine, interval_s: float = SAMPLE_S) -> threading.Event:
