@@ -1,22 +1,20 @@
 """The engine: one llama context, many replies at once (continuous batching).
 
-One thread owns the context. Each step it builds one ``llama_batch``: the next token of every
-reply that is generating, plus a chunk of the prompt of newcomers (small while others stream,
-so they keep flowing), decodes it once, and samples each reply's token with that reply's own
-sampler chain. Replies join and leave between steps. Chat work comes first: when every place is
-taken and a chat reply waits, a batch item is suspended (its KV cache, sampler and text kept)
-and resumes when a place frees. Users share the places: a reply of a user with nothing
-running takes the place of the latest reply of the user who holds the most (the fair-sharing
-reserve lets it reach the engine, workers/inference/fair.py). A cancelled reply leaves at the
-next step.
+One thread owns the context. Each step it builds one ``llama_batch``: the next token of every reply
+that is generating, plus a chunk of the prompt of newcomers (small while others stream, so they
+keep flowing), decodes it once, and samples each reply's token with that reply's own sampler chain.
+Replies join and leave between steps. Chat work comes first: when every place is taken and a chat
+reply waits, a batch item is suspended (its KV cache, sampler and text kept) and resumes when a
+place frees. Users share the places: a reply of a user with nothing running takes the place of the
+latest reply of the user who holds the most (the fair-sharing reserve lets it reach the engine,
+workers/inference/fair.py). A cancelled reply leaves at the next step.
 
-Each sequence has a KV stream of its own (a full context window; twice as many streams as
-places), so its attention sums in the same order alone or beside others: concurrent replies
-equal one-at-a-time ones. Running replies sit in consecutive ids, moved there when they do
-not (llama.cpp decodes only consecutive sequences in one pass: layout.py). A finished reply's
-stream stays cached for the next prompt that shares its prefix (prefix_cache.py): a chat's
-next turn evaluates only what is new, and a system prompt or few-shot prefix is copied from a
-stream that holds it.
+Each sequence has a KV stream of its own (a full context window; twice as many streams as places),
+so its attention sums in the same order alone or beside others: concurrent replies equal
+one-at-a-time ones. Running replies sit in consecutive ids, moved there when they do not (llama.cpp
+decodes only consecutive sequences in one pass: layout.py). A finished reply's stream stays cached
+for the next prompt that shares its prefix (prefix_cache.py): a chat's next turn evaluates only
+what is new, and a system prompt or few-shot prefix is copied from a stream that holds it.
 """
 
 from __future__ import annotations
@@ -43,7 +41,6 @@ from workers.inference.sequence import (
 )
 
 logger = logging.getLogger(__name__)
-STEP_TIMES_KEPT = 10_000  # steps not yet drained (a stopped sampler loses the oldest)
 
 
 @dataclass(frozen=True)
@@ -91,9 +88,7 @@ class Engine:
         self.waiting: list[Sequence] = []  # admitted order: priority, then arrival
         self.running: list[Sequence] = []
         self.suspensions = 0  # replies that gave their place to another's
-        # (tokens, seconds) of each llama_decode, drained by the gauges' thread (metrics): a
-        # step that other work on the machine stalls shows there (README, fair sharing)
-        self.step_times: deque[tuple[int, float]] = deque(maxlen=STEP_TIMES_KEPT)
+        self.step_times: deque[tuple[int, float]] = deque(maxlen=10_000)  # drained: metrics
         self._thread = threading.Thread(target=self._loop, daemon=True, name="engine")
         self._thread.start()
 
@@ -280,8 +275,7 @@ class Engine:
         return planned
 
     def _decode(self, planned: list[tuple[Sequence, int, int | None]]) -> bool:
-        """One llama_decode; a failure ends the replies in it (each has a whole stream, so a
-        missing KV slot is not expected)."""
+        """One llama_decode, timed; a failure ends its replies (a KV slot is never missing)."""
         started = time.perf_counter()
         result = llama_cpp.llama_decode(self.ctx, self.batch)
         if result == 0:
