@@ -80,16 +80,27 @@ def test_metrics_move_after_a_reply(
             break
         assert time.monotonic() < deadline, message.json
         time.sleep(0.1)
-    after = scrape(client)
+    # the worker counts a generation just after it stores the reply (and lets its lease go):
+    # a scrape at once may come between the two
+    counted = value(before, "queuechat_generations_total", kind="chat", status="done") + 1
     chat = {"kind": "chat"}
+    ttft = "queuechat_time_to_first_token_seconds_count"
+    after = scrape(client)
+    while (
+        value(after, "queuechat_generations_total", kind="chat", status="done") < counted
+        or value(after, ttft, **chat) < value(before, ttft, **chat) + 1
+        or value(after, "queuechat_tokens_per_second_count", **chat) < 1
+    ):
+        assert time.monotonic() < deadline, "the generation was never counted"
+        time.sleep(0.1)
+        after = scrape(client)
     generated = value(after, "queuechat_generations_total", kind="chat", status="done")
-    assert generated == value(before, "queuechat_generations_total", kind="chat", status="done") + 1
+    assert generated == counted
     assert (
         value(after, "queuechat_tokens_generated_total", **chat)
         == value(before, "queuechat_tokens_generated_total", **chat)
         + message.json["completion_tokens"]
     )
-    ttft = "queuechat_time_to_first_token_seconds_count"
     assert value(after, ttft, **chat) == value(before, ttft, **chat) + 1
     assert value(after, "queuechat_tokens_per_second_count", **chat) >= 1
     done = value(after, "queuechat_jobs", kind="reply", state="done")
