@@ -38,7 +38,7 @@ def free_port() -> int:
     """
     low = ephemeral_ports()[0]
     for _ in range(200):
-        port = random.randrange(FREE_PORTS_FROM, low)
+        port = random.SystemRandom().randrange(FREE_PORTS_FROM, low)  # a bench may seed random
         with socket.socket() as sock:
             try:
                 sock.bind(("0.0.0.0", port))

@@ -103,6 +103,7 @@ def test_each_decode_step_is_timed_with_its_tokens(model: ChatModel) -> None:
     reply = model.engine.submit(Request(tokens, stop, Sampling(8, 0.0, 1.0, 42)))
     list(reply)
     steps = list(model.engine.step_times)
+    assert reply.finish_reason == "length"  # an end-of-generation token is a step, not a token
     assert len(steps) == reply.generated_tokens > 1
     assert 2 <= steps[0][0] <= len(tokens)  # what the cache did not hold, two tokens at least
     assert [size for size, _ in steps[1:]] == [1] * (len(steps) - 1)

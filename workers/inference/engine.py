@@ -277,8 +277,8 @@ class Engine:
     def _decode(self, planned: list[tuple[Sequence, int, int | None]]) -> bool:
         """One llama_decode, timed; a failure ends its replies (a KV slot is never missing)."""
         started = time.perf_counter()
-        result = llama_cpp.llama_decode(self.ctx, self.batch)
-        if result == 0:
+        if (result := llama_cpp.llama_decode(self.ctx, self.batch)) == 0:
+            llama_cpp.llama_synchronize(self.ctx)  # on a GPU the decode returns before it ends
             self.step_times.append((self.batch.n_tokens, time.perf_counter() - started))
             return True
         logger.error("llama_decode returned %d for %d tokens", result, self.batch.n_tokens)
