@@ -28,6 +28,10 @@ from app.config import PROJECT_ROOT, Settings
 POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
 
 
+FREE_PORTS_FROM = 20_000
+PORTS = random.SystemRandom()  # not the global random: a bench seeds it
+
+
 def free_port() -> int:
     """A port nothing holds, for a server a test starts.
 
@@ -36,29 +40,26 @@ def free_port() -> int:
     worker's metrics server failed so in a rehearsal ([Errno 98] on port 45863). The kernel never
     hands out a port below the range by itself, so only another explicit bind could take it.
     """
-    low = ephemeral_ports()[0]
+    low = ephemeral_low()
+    below = low if low > FREE_PORTS_FROM + 1000 else FREE_PORTS_FROM + 10_000
     for _ in range(200):
-        port = random.SystemRandom().randrange(FREE_PORTS_FROM, low)  # a bench may seed random
+        port = PORTS.randrange(FREE_PORTS_FROM, below)
         with socket.socket() as sock:
             try:
                 sock.bind(("0.0.0.0", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free port in {FREE_PORTS_FROM}..{low - 1}")
+    raise RuntimeError(f"no free port in {FREE_PORTS_FROM}..{below - 1}")
 
 
-FREE_PORTS_FROM = 20_000
-
-
-def ephemeral_ports() -> tuple[int, int]:
-    """The kernel's range for outgoing connections' local ports (Linux's default if unreadable)."""
+def ephemeral_low() -> int:
+    """Where the kernel's range for outgoing connections' local ports begins (Linux's default
+    if unreadable)."""
     try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        found = (int(low), int(high))
-    except (OSError, ValueError):
-        found = (32768, 60999)
-    return found if found[0] > FREE_PORTS_FROM + 1000 else (FREE_PORTS_FROM + 10_000, found[1])
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 @contextmanager
