@@ -142,17 +142,26 @@ class TokenStreams:
         wake: tuple[str, str],
         gather_s: float = 0.0,
         expect: Collection[int] = (),
+        written_ms: int = 0,
     ) -> tuple[dict[int, list[StreamEvent]], str | None]:
         """One XREAD over many messages' streams, each after its own id, and over a wake-up
         stream (key, last id seen): the events by message, and the wake stream's newest id.
         ``gather_s``: once events came, what the other streams get within that time comes
         with them (XREADs every GATHER_STEP_S, not blocking), so a burst is fanned out in one
         pass; the gathering ends as soon as every stream in ``expect`` (the replies streaming:
-        an engine step writes to each) has brought events."""
+        an engine step writes to each) has brought events. ``written_ms``: a stream whose
+        last event (its ``after`` id, on Redis's clock) is less than that older than the first
+        event read wrote in this burst already (the previous read had it) and is not waited
+        for; when none is left to wait for, the read returns at once."""
         found, woken = self._read_many(after, block_ms, count, wake)
         if not found or gather_s <= 0:
             return found, woken
         expected = set(expect) & after.keys()
+        if expected and written_ms > 0:
+            first = min(_id_ms(events[0].id) for events in found.values())
+            expected = {m for m in expected if _id_ms(after[m]) <= first - written_ms}
+            if not expected:
+                return found, woken
         deadline = time.monotonic() + gather_s
         while not (expected and expected <= found.keys()):
             left = deadline - time.monotonic()
@@ -265,3 +274,8 @@ def event_order(event_id: str) -> tuple[int, int]:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _id_ms(entry_id: str) -> int:
+    """The milliseconds part of a stream entry id: when Redis added it, on Redis's clock."""
+    return int(entry_id.split("-", 1)[0])

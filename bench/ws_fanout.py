@@ -2,9 +2,12 @@
 
 N sockets each watch the same R replies; a simulated worker appends token events to the replies'
 Redis streams (as app/streams.py does) stamped with the time of the XADD. Reported: the delay
-XADD -> client receive (p50/p99), REST p99 (GET /api/sessions, database-backed) with the
-sockets open and streaming divided by the same on an idle server, and the web process's RSS,
-threads and Redis connections with no socket, with the sockets open and while streaming.
+XADD -> client receive (p50/p99), both when the client's kernel received the bytes (the socket's
+receive timestamp, SO_TIMESTAMPNS) and when the client's Python read them (this adds the client's
+own queueing: one process reads its share of the sockets one after another), REST p99 (GET
+/api/sessions, database-backed) with the sockets open and streaming divided by the same on an
+idle server, and the web process's RSS, threads and Redis connections with no socket, with the
+sockets open and while streaming.
 
     python -m bench.ws_fanout --sockets 200 1000
 """
@@ -17,7 +20,9 @@ import multiprocessing as mp
 import os
 import re
 import selectors
+import socket
 import statistics
+import struct
 import tempfile
 import time
 import uuid
@@ -39,6 +44,8 @@ from testkit.wsload import connections_to, open_socket, process_status, redis_po
 
 PASSWORD = "bench password"
 SENT = re.compile(rb'"sent":([0-9.]+)')  # the XADD time the simulated worker put in each token
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux: a receive time with each read
+STAMP = struct.Struct("qq")  # struct timespec: seconds, nanoseconds
 
 
 def client_process(
@@ -64,8 +71,10 @@ def client_process(
     selector = selectors.DefaultSelector()
     buffers = [b""] * count
     for index, ws in enumerate(sockets):
+        ws.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         selector.register(ws.sock, selectors.EVENT_READ, index)
-    delays: list[float] = []
+    delays: list[float] = []  # to the kernel's receive time (the newest packet in the read)
+    read_delays: list[float] = []  # to when this process read them
     finished = 0
     expected = count * len(message_ids)
     deadline = time.time() + 600
@@ -73,17 +82,25 @@ def client_process(
         for key, _ in selector.select(timeout=1):
             index = key.data
             raw = sockets[index].sock
-            data = buffers[index] + raw.recv(1 << 20)
+            chunk, ancillary, _, _ = raw.recvmsg(1 << 20, socket.CMSG_SPACE(STAMP.size))
             now = time.time()
-            frames, buffers[index] = split_frames(data, raw)
+            received = next(
+                (sec + nsec / 1e9 for level, kind, stamp in ancillary
+                 if (level, kind) == (socket.SOL_SOCKET, SO_TIMESTAMPNS)
+                 for sec, nsec in [STAMP.unpack(stamp[: STAMP.size])]),
+                now,
+            )  # fmt: skip
+            frames, buffers[index] = split_frames(buffers[index] + chunk, raw)
             payload = b"\n".join(frames)  # one regex pass per read, not a JSON parse per frame
-            delays += [(now - float(sent)) * 1000 for sent in SENT.findall(payload)]
+            sent_at = [float(sent) for sent in SENT.findall(payload)]
+            delays += [(received - sent) * 1000 for sent in sent_at]
+            read_delays += [(now - sent) * 1000 for sent in sent_at]
             finished += payload.count(b'"type":"done"')
             if b'"type":"pong"' in payload:
                 pongs += payload.count(b'"type":"pong"')
                 if pongs == count:
                     ready.put(count)
-    results.put((delays, finished, expected))
+    results.put((delays, read_delays, finished, expected))
     for ws in sockets:
         ws.close()
 
@@ -214,15 +231,17 @@ def run(sockets: int, replies: int, events: int, interval_ms: float, clients: in
             writer.join()
             cpu = cpu_seconds(worker_pid(web)) - cpu_before
             delays: list[float] = []
+            read_delays: list[float] = []
             finished = expected = 0
             for _ in procs:
-                got, done, wanted = results.get(timeout=600)
+                got, read, done, wanted = results.get(timeout=600)
                 delays += got
+                read_delays += read
                 finished += done
                 expected += wanted
             for proc in procs:
                 proc.join(30)
-            report(delays, finished, expected, idle_rest, open_rest + streaming_rest)
+            report(delays, read_delays, finished, expected, idle_rest, open_rest + streaming_rest)
             frames = sockets * replies * (events + 1)
             print(f"web CPU while streaming: {cpu:.1f} s for {frames} frames = "
                   f"{cpu * 1e6 / frames:.0f} us per frame")  # fmt: skip
@@ -251,11 +270,17 @@ def simulate_worker(
 
 
 def report(
-    delays: list[float], finished: int, expected: int, idle: list[float], busy: list[float]
+    delays: list[float],
+    read_delays: list[float],
+    finished: int,
+    expected: int,
+    idle: list[float],
+    busy: list[float],
 ) -> None:
     print(f"frames delivered: {len(delays)} tokens, {finished}/{expected} done")
-    print(f"XADD -> client: p50 {percentile(delays, 50):.1f} ms, p99 {percentile(delays, 99):.1f}"
-          f" ms, max {max(delays):.1f} ms")  # fmt: skip
+    for label, values in (("received", delays), ("read by the client", read_delays)):
+        print(f"XADD -> {label}: p50 {percentile(values, 50):.1f} ms, p99 "
+              f"{percentile(values, 99):.1f} ms, max {max(values):.1f} ms")  # fmt: skip
     idle_p99, busy_p99 = percentile(idle, 99), percentile(busy, 99)
     print(f"REST GET /api/sessions p99: idle {idle_p99:.1f} ms, sockets open {busy_p99:.1f} ms "
           f"= {busy_p99 / idle_p99:.2f}x (p50 {percentile(idle, 50):.1f} / "

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis as redis_lib
 
-from app.streams import TokenStreams
+from app.streams import StreamEvent, TokenStreams
 from testkit.processes import redis_server
 
 
@@ -110,6 +110,51 @@ def test_a_gathering_read_ends_once_each_streaming_reply_brought_events(
     )
     assert [e.data["text"] for e in found[41]] == ["c"]
     assert len(sleeps) == 1, "no gathering when the first read brought every streaming reply"
+
+
+def test_a_gathering_read_does_not_wait_for_replies_that_wrote_just_before(
+    streams: TokenStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst read in two parts (its first part was fanned out while the rest was written):
+    the second read does not wait for the replies of the first, whose last event is less than
+    ``written_ms`` older than what it read (a reply writes at most every STREAM_FLUSH_MS), but
+    still waits for a streaming reply whose last event is older."""
+    streams.append_tokens(51, ["a"])  # the burst's first part: the previous read had it
+    streams.append_tokens(52, ["b"])  # its second part
+    newest = {m: streams.read(m)[-1].id for m in (51, 52)}
+    long_ago = f"{int(newest[52].split('-')[0]) - 1000}-0"  # a second before: its last event
+    wake = ("qc:test:wake", "0-0")
+    sleeps: list[float] = []
+    writes: list[int] = []  # a stream to write to at the next sleep
+
+    def meanwhile(seconds: float) -> None:
+        sleeps.append(seconds)
+        if writes:
+            streams.append_tokens(writes.pop(), ["c"])
+
+    def texts(found: dict[int, list[StreamEvent]]) -> dict[int, list[str]]:
+        return {m: [e.data["text"] for e in events] for m, events in found.items()}
+
+    monkeypatch.setattr("app.streams.time.sleep", meanwhile)
+    after = {51: newest[51], 52: long_ago}
+    found, _ = streams.read_many(
+        after, block_ms=1000, count=100, wake=wake, gather_s=60.0, expect=[51, 52], written_ms=25
+    )
+    assert texts(found) == {52: ["b"]}
+    assert sleeps == [], "the read waited for a reply that had just written"
+    found, _ = streams.read_many(
+        after, block_ms=1000, count=100, wake=wake, gather_s=0.05, expect=[51, 52], written_ms=0
+    )
+    assert texts(found) == {52: ["b"]}
+    assert sleeps, "without written_ms, the read waits for every streaming reply"
+    sleeps.clear()
+    writes.append(53)
+    after[53] = long_ago
+    found, _ = streams.read_many(
+        after, block_ms=1000, count=100, wake=wake, gather_s=60.0, expect=[51, 53], written_ms=25
+    )
+    assert texts(found) == {52: ["b"], 53: ["c"]}
+    assert len(sleeps) == 1, "a reply whose last event is older was waited for, and only it"
 
 
 def test_a_cancel_reaches_its_own_databases_workers_only(streams: TokenStreams) -> None:

@@ -4,7 +4,6 @@ without a stream yet (queue positions) or any more (the stored message)."""
 
 from __future__ import annotations
 
-import bisect
 import logging
 import threading
 import time
@@ -15,6 +14,7 @@ from typing import Any
 import redis
 from sqlalchemy import select
 
+from app.config import Settings
 from app.db import Database
 from app.enums import FINAL_STATUSES, MessageStatus
 from app.models import Message
@@ -23,6 +23,7 @@ from app.schemas.messages import MessageOut
 from app.services.fair_share import queued_reply_order
 from app.streams import StreamEvent, TokenStreams, event_order
 from app.ws.connection import Connection, text_frame
+from app.ws.slices import Slice, slice_after
 
 logger = logging.getLogger(__name__)
 BLOCK_MS = 5000  # the reader blocks this long; a new subscription wakes it at once
@@ -31,10 +32,10 @@ FIRST_WAIT_S = 0.25  # a reply's first events are awaited this long before the d
 STALL_S = 10.0  # a reply silent this long is looked up: its final may never come (lost stream)
 WAKE_TTL_S, YIELD_EVERY = 86400, 100  # YIELD_EVERY: sockets served between two yields
 # A read's events go out in one pass (a write per socket); other replies' events that come within
-# 1 us per subscription (5 ms at most, none under 0.5 ms) join it: a burst costs one pass. It is
+# 2.5 us per subscription (5 ms at most, none under 0.5 ms) join it: a burst costs one pass. It is
 # over early once each reply with events in the last second (an engine step writes to each) has
-# brought its own.
-GATHER_MIN_S, GATHER_MAX_S = 0.0005, 0.005
+# brought its own, or wrote just before (the previous read had it: STREAM_FLUSH_MS / 2).
+GATHER_MIN_S, GATHER_MAX_S, GATHER_PER_SUBSCRIPTION_S = 0.0005, 0.005, 2.5e-6
 
 
 @dataclass
@@ -46,16 +47,6 @@ class Subscriber:
 
     def __post_init__(self) -> None:
         self.order = event_order(self.position)
-
-
-@dataclass(frozen=True)
-class Slice:
-    """What subscribers at one position get from one read: the frames' bytes, joined once."""
-
-    data: bytes
-    last_id: str
-    last_order: tuple[int, int]
-    final: bool
 
 
 Deliveries = dict[int, tuple[Connection, list[bytes]]]  # by connection id: what it gets
@@ -77,12 +68,15 @@ class Topic:
 
 class StreamHub:
     def __init__(
-        self, streams: TokenStreams, reader: TokenStreams, db: Database, default_model: str = ""
+        self, streams: TokenStreams, reader: TokenStreams, db: Database, settings: Settings
     ) -> None:
-        """``streams`` on the shared pool; ``reader`` on a client of its own (it blocks);
-        ``default_model``: of replies stored without one (positions count per model)."""
+        """``streams`` on the shared pool; ``reader`` on a client of its own (it blocks)."""
         self.streams = streams
-        self.default_model = default_model
+        # of replies stored without one (queue positions count per model)
+        self.default_model = settings.model_names[0]
+        # a reply writes at most every STREAM_FLUSH_MS: one that wrote within half of it is
+        # not waited for by a gathering read
+        self.written_ms = settings.stream_flush_ms // 2
         self.reader = reader
         self.db = db
         self.topics: dict[int, Topic] = {}
@@ -142,10 +136,12 @@ class StreamHub:
             after = {mid: topic.cursor[0] for mid, topic in self.topics.items()}
             now, topics = time.monotonic(), self.topics.values()
             streaming = [t.message_id for t in topics if t.live and now - t.last_event_at < 1.0]
-            gather = min(GATHER_MAX_S, sum(map(len, (t.subscribers for t in topics))) * 1e-6)
+            subscriptions = sum(map(len, (t.subscribers for t in topics)))
+            gather = min(GATHER_MAX_S, subscriptions * GATHER_PER_SUBSCRIPTION_S)
         found, woken = self.reader.read_many(
             after, block_ms=BLOCK_MS, count=READ_COUNT, wake=(self.wake_key, self.wake_position),
             gather_s=gather if gather >= GATHER_MIN_S else 0.0, expect=streaming,
+            written_ms=self.written_ms,
         )  # fmt: skip
         self.wake_position = woken or self.wake_position
         if not found:
@@ -181,10 +177,9 @@ class StreamHub:
                 if subscriber.order < lowest[1]:
                     lowest = (subscriber.position, subscriber.order)
                 continue
-            if subscriber.order in slices:
-                cut = slices[subscriber.order]
-            else:
-                cut = slices[subscriber.order] = _slice(events, orders, frames, subscriber.order)
+            at = subscriber.order
+            cut = slices[at] if at in slices else slice_after(events, orders, frames, at)
+            slices[at] = cut
             if cut is None:
                 if subscriber.order < lowest[1]:
                     lowest = (subscriber.position, subscriber.order)
@@ -282,19 +277,3 @@ class StreamHub:
                 subscriber.announced_position = position
                 frame = {"type": "queued", "message_id": topic.message_id, "position": position}
                 subscriber.connection.push(frame)
-
-
-def _slice(
-    events: list[StreamEvent],
-    orders: list[tuple[int, int]],
-    frames: list[bytes],
-    position: tuple[int, int],
-) -> Slice | None:
-    """The events after ``position``, up to and including the first final one."""
-    first = bisect.bisect_right(orders, position)
-    last = next((n for n in range(first, len(events)) if events[n].is_final), None)
-    end = len(events) if last is None else last + 1
-    if first == end:
-        return None
-    data = frames[first] if end - first == 1 else b"".join(frames[first:end])
-    return Slice(data, events[end - 1].id, orders[end - 1], last is not None)

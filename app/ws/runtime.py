@@ -95,7 +95,7 @@ def start_runtime(resources: Resources) -> SocketRuntime:
         settings.ws_max_sockets_per_user, settings.ws_max_sockets_per_ip, Seats(resources.redis)
     )
     runtime = SocketRuntime(
-        hub=StreamHub(resources.streams, reader, resources.db, resources.settings.model_names[0]),
+        hub=StreamHub(resources.streams, reader, resources.db, settings),
         registry=registry,
         listener=NoticeListener(redis.Redis.from_url(settings.redis_url), registry),
         resources=resources,

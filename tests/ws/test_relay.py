@@ -65,7 +65,7 @@ def hub(app: Flask) -> Iterator[StreamHub]:
     reader = TokenStreams.for_settings(
         redis_lib.Redis.from_url(services.settings.redis_url), services.settings
     )
-    found = StreamHub(services.streams, reader, services.db)
+    found = StreamHub(services.streams, reader, services.db, services.settings)
     thread = threading.Thread(target=found.run, daemon=True)
     thread.start()
     yield found
