@@ -69,15 +69,17 @@ class Reply:
         """The pieces in batches: the first at once, each later one when ``gather_s`` has passed
         since the one before (or the reply ended), holding whatever came meanwhile.
 
-        The consumer wakes once a batch, not once a token, and writes each batch in one round
-        trip (no writer thread of its own). With ``gather_s`` 0 a batch is whatever came.
+        The consumer wakes once a batch, not once a token (it sleeps through the interval
+        first, then takes what came, waiting only when nothing did), and writes each batch in
+        one round trip (no writer thread of its own). With ``gather_s`` 0 a batch is whatever
+        came. The end wakes it at once.
         """
         last = float("-inf")
         while True:
-            item = self._pieces.get()
             wait = last + gather_s - time.monotonic()
-            if wait > 0 and not isinstance(item, Finished):
+            if wait > 0:
                 self.ended.wait(wait)
+            item = self._pieces.get()
             batch: list[str] = []
             while not isinstance(item, Finished):
                 batch.append(item)
