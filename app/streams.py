@@ -150,16 +150,17 @@ class TokenStreams:
         with them (XREADs every GATHER_STEP_S, not blocking), so a burst is fanned out in one
         pass; the gathering ends as soon as every stream in ``expect`` (the replies streaming:
         an engine step writes to each) has brought events. ``written_ms``: a stream whose
-        last event (its ``after`` id, on Redis's clock) is less than that older than the first
-        event read wrote in this burst already (the previous read had it) and is not waited
-        for; when none is left to wait for, the read returns at once."""
+        last event (its ``after`` id, on Redis's clock) is less than that older than the
+        burst read (the newest of the streams' first events: a stream read from further back,
+        a new subscriber's, does not date it) wrote in this burst already (the previous read
+        had it) and is not waited for; when none is left to wait for, the read returns at once."""
         found, woken = self._read_many(after, block_ms, count, wake)
         if not found or gather_s <= 0:
             return found, woken
         expected = set(expect) & after.keys()
         if expected and written_ms > 0:
-            first = min(_id_ms(events[0].id) for events in found.values())
-            expected = {m for m in expected if _id_ms(after[m]) <= first - written_ms}
+            burst = max(_id_ms(events[0].id) for events in found.values())
+            expected = {m for m in expected if _id_ms(after[m]) <= burst - written_ms}
             if not expected:
                 return found, woken
         deadline = time.monotonic() + gather_s

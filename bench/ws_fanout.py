@@ -44,8 +44,10 @@ from testkit.wsload import connections_to, open_socket, process_status, redis_po
 
 PASSWORD = "bench password"
 SENT = re.compile(rb'"sent":([0-9.]+)')  # the XADD time the simulated worker put in each token
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux: a receive time with each read
-STAMP = struct.Struct("qq")  # struct timespec: seconds, nanoseconds
+# Linux: a receive time with each read. 35 is its value on x86-64 and arm64 (where the socket
+# module does not name it); "qq" is struct timespec on those 64-bit ABIs (seconds, ns).
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+STAMP = struct.Struct("qq")
 
 
 def client_process(
@@ -75,6 +77,7 @@ def client_process(
         selector.register(ws.sock, selectors.EVENT_READ, index)
     delays: list[float] = []  # to the kernel's receive time (the newest packet in the read)
     read_delays: list[float] = []  # to when this process read them
+    stampless = 0  # reads that came without a receive time (timed at the read instead)
     finished = 0
     expected = count * len(message_ids)
     deadline = time.time() + 600
@@ -84,12 +87,14 @@ def client_process(
             raw = sockets[index].sock
             chunk, ancillary, _, _ = raw.recvmsg(1 << 20, socket.CMSG_SPACE(STAMP.size))
             now = time.time()
-            received = next(
+            stamped = next(
                 (sec + nsec / 1e9 for level, kind, stamp in ancillary
                  if (level, kind) == (socket.SOL_SOCKET, SO_TIMESTAMPNS)
                  for sec, nsec in [STAMP.unpack(stamp[: STAMP.size])]),
-                now,
+                None,
             )  # fmt: skip
+            stampless += stamped is None
+            received = now if stamped is None else stamped
             frames, buffers[index] = split_frames(buffers[index] + chunk, raw)
             payload = b"\n".join(frames)  # one regex pass per read, not a JSON parse per frame
             sent_at = [float(sent) for sent in SENT.findall(payload)]
@@ -100,7 +105,7 @@ def client_process(
                 pongs += payload.count(b'"type":"pong"')
                 if pongs == count:
                     ready.put(count)
-    results.put((delays, read_delays, finished, expected))
+    results.put((delays, read_delays, finished, expected, stampless))
     for ws in sockets:
         ws.close()
 
@@ -232,16 +237,18 @@ def run(sockets: int, replies: int, events: int, interval_ms: float, clients: in
             cpu = cpu_seconds(worker_pid(web)) - cpu_before
             delays: list[float] = []
             read_delays: list[float] = []
-            finished = expected = 0
+            finished = expected = stampless = 0
             for _ in procs:
-                got, read, done, wanted = results.get(timeout=600)
+                got, read, done, wanted, unstamped = results.get(timeout=600)
                 delays += got
                 read_delays += read
                 finished += done
                 expected += wanted
+                stampless += unstamped
             for proc in procs:
                 proc.join(30)
             report(delays, read_delays, finished, expected, idle_rest, open_rest + streaming_rest)
+            print(f"reads without a kernel receive time (timed at the read): {stampless}")
             frames = sockets * replies * (events + 1)
             print(f"web CPU while streaming: {cpu:.1f} s for {frames} frames = "
                   f"{cpu * 1e6 / frames:.0f} us per frame")  # fmt: skip

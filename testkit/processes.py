@@ -35,31 +35,42 @@ PORTS = random.SystemRandom()  # not the global random: a bench seeds it
 def free_port() -> int:
     """A port nothing holds, for a server a test starts.
 
-    Drawn from below the kernel's ephemeral range. A port from inside it (what binding port 0
+    Drawn from outside the kernel's ephemeral range. A port from inside it (what binding port 0
     gives) can go to one of this busy suite's outgoing connections before the server binds it: a
     worker's metrics server failed so in a rehearsal ([Errno 98] on port 45863). The kernel never
-    hands out a port below the range by itself, so only another explicit bind could take it.
+    hands out a port outside the range by itself, so only another explicit bind could take it.
     """
-    low = ephemeral_low()
-    below = low if low > FREE_PORTS_FROM + 1000 else FREE_PORTS_FROM + 10_000
+    ports = outside_ephemeral(*ephemeral_range())
     for _ in range(200):
-        port = PORTS.randrange(FREE_PORTS_FROM, below)
+        port = PORTS.choice(ports)
         with socket.socket() as sock:
             try:
                 sock.bind(("0.0.0.0", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free port in {FREE_PORTS_FROM}..{below - 1}")
+    raise RuntimeError(f"no free port in {ports}")
 
 
-def ephemeral_low() -> int:
-    """Where the kernel's range for outgoing connections' local ports begins (Linux's default
-    if unreadable)."""
+def outside_ephemeral(low: int, high: int) -> range:
+    """Ports to draw from: below the ephemeral range (from FREE_PORTS_FROM, or lower when the
+    range starts low), else above it; where the range leaves too few ports, any unprivileged
+    one (a race with outgoing connections is possible then, and a test retries)."""
+    if low - 1024 >= 1000:
+        return range(max(1024, min(FREE_PORTS_FROM, low - 10_000)), low)
+    if 65535 - high >= 1000:
+        return range(high + 1, 65536)
+    return range(1024, 65536)
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux's default if
+    unreadable)."""
     try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2]
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis as redis_lib
 
-from app.streams import StreamEvent, TokenStreams
+from app.streams import StreamEvent, TokenStreams, encode
 from testkit.processes import redis_server
 
 
@@ -112,6 +112,34 @@ def test_a_gathering_read_ends_once_each_streaming_reply_brought_events(
     assert len(sleeps) == 1, "no gathering when the first read brought every streaming reply"
 
 
+def _gathering(
+    streams: TokenStreams, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[float], list[int]]:
+    """Gathering reads whose sleeps are counted and write, at the next one, to the stream
+    queued in the second list (what an engine step would have written meanwhile)."""
+    sleeps: list[float] = []
+    writes: list[int] = []
+
+    def meanwhile(seconds: float) -> None:
+        sleeps.append(seconds)
+        if writes:
+            streams.append_tokens(writes.pop(), ["c"])
+
+    monkeypatch.setattr("app.streams.time.sleep", meanwhile)
+    return sleeps, writes
+
+
+def _texts(found: dict[int, list[StreamEvent]]) -> dict[int, list[str]]:
+    return {m: [e.data["text"] for e in events] for m, events in found.items()}
+
+
+def _ms_before(entry_id: str, ms: int) -> str:
+    return f"{int(entry_id.split('-')[0]) - ms}-0"
+
+
+WAKE = ("qc:test:wake", "0-0")
+
+
 def test_a_gathering_read_does_not_wait_for_replies_that_wrote_just_before(
     streams: TokenStreams, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,39 +150,48 @@ def test_a_gathering_read_does_not_wait_for_replies_that_wrote_just_before(
     streams.append_tokens(51, ["a"])  # the burst's first part: the previous read had it
     streams.append_tokens(52, ["b"])  # its second part
     newest = {m: streams.read(m)[-1].id for m in (51, 52)}
-    long_ago = f"{int(newest[52].split('-')[0]) - 1000}-0"  # a second before: its last event
-    wake = ("qc:test:wake", "0-0")
-    sleeps: list[float] = []
-    writes: list[int] = []  # a stream to write to at the next sleep
-
-    def meanwhile(seconds: float) -> None:
-        sleeps.append(seconds)
-        if writes:
-            streams.append_tokens(writes.pop(), ["c"])
-
-    def texts(found: dict[int, list[StreamEvent]]) -> dict[int, list[str]]:
-        return {m: [e.data["text"] for e in events] for m, events in found.items()}
-
-    monkeypatch.setattr("app.streams.time.sleep", meanwhile)
+    long_ago = _ms_before(newest[52], 10_000)  # ten seconds before: its last event
+    sleeps, writes = _gathering(streams, monkeypatch)
     after = {51: newest[51], 52: long_ago}
     found, _ = streams.read_many(
-        after, block_ms=1000, count=100, wake=wake, gather_s=60.0, expect=[51, 52], written_ms=25
+        after, block_ms=1000, count=100, wake=WAKE, gather_s=2.0, expect=[51, 52], written_ms=1000
     )
-    assert texts(found) == {52: ["b"]}
+    assert _texts(found) == {52: ["b"]}
     assert sleeps == [], "the read waited for a reply that had just written"
     found, _ = streams.read_many(
-        after, block_ms=1000, count=100, wake=wake, gather_s=0.05, expect=[51, 52], written_ms=0
+        after, block_ms=1000, count=100, wake=WAKE, gather_s=0.05, expect=[51, 52], written_ms=0
     )
-    assert texts(found) == {52: ["b"]}
+    assert _texts(found) == {52: ["b"]}
     assert sleeps, "without written_ms, the read waits for every streaming reply"
     sleeps.clear()
     writes.append(53)
     after[53] = long_ago
     found, _ = streams.read_many(
-        after, block_ms=1000, count=100, wake=wake, gather_s=60.0, expect=[51, 53], written_ms=25
+        after, block_ms=1000, count=100, wake=WAKE, gather_s=2.0, expect=[51, 53], written_ms=1000
     )
-    assert texts(found) == {52: ["b"], 53: ["c"]}
+    assert _texts(found) == {52: ["b"], 53: ["c"]}
     assert len(sleeps) == 1, "a reply whose last event is older was waited for, and only it"
+
+
+def test_a_stream_read_from_further_back_does_not_date_the_burst(
+    streams: TokenStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new subscriber reads its reply from the start: that stream's first event, twenty
+    seconds old, comes with the burst and must not make every streaming reply look as if it
+    had just written (the read would return at once, splitting the burst in two passes)."""
+    streams.append_tokens(62, ["b"])  # this burst
+    now = streams.read(62)[-1].id
+    streams.client.xadd(
+        streams.stream_key(61), encode("token", {"text": "old"}), id=_ms_before(now, 20_000)
+    )  # type: ignore[arg-type]
+    sleeps, writes = _gathering(streams, monkeypatch)
+    writes.append(63)  # a streaming reply whose part of the burst comes a moment later
+    after = {61: "0-0", 62: _ms_before(now, 10_000), 63: _ms_before(now, 10_000)}
+    found, _ = streams.read_many(
+        after, block_ms=1000, count=100, wake=WAKE, gather_s=2.0, expect=[62, 63], written_ms=1000
+    )
+    assert _texts(found) == {61: ["old"], 62: ["b"], 63: ["c"]}
+    assert len(sleeps) == 1
 
 
 def test_a_cancel_reaches_its_own_databases_workers_only(streams: TokenStreams) -> None:

@@ -54,16 +54,28 @@ def test_worker_serves_its_metrics(settings: Settings, tmp_path: Path) -> None:
         app.extensions["queuechat"].db.dispose()
     assert samples[done] == 1
     assert generated(samples) >= 1
-    assert step_count(samples) >= generated(samples)
+    # what the steps were: the prompt (the chat template around "Hi": more than 4 tokens) in
+    # one step of its own class, then one 1-token step per further token; and they took time
+    by_size = step_counts(samples)
+    assert sum(count for size, count in by_size.items() if size not in ("1", "2-4")) >= 1, by_size
+    assert by_size.get("1", 0) >= generated(samples) - 1, by_size
+    assert samples.get(("queuechat_engine_step_seconds_sum", (("tokens", "1"),)), 0) > 0
 
 
 def generated(samples: Samples) -> float:
     return samples.get(("queuechat_tokens_generated_total", (("kind", "chat"),)), 0.0)
 
 
-def step_count(samples: Samples) -> float:
+def step_counts(samples: Samples) -> dict[str, float]:
+    """Decode steps by their token-count class."""
     steps = "queuechat_engine_step_seconds_count"
-    return sum(value for (name, _), value in samples.items() if name == steps)
+    return {
+        dict(labels)["tokens"]: value for (name, labels), value in samples.items() if name == steps
+    }
+
+
+def step_count(samples: Samples) -> float:
+    return sum(step_counts(samples).values())
 
 
 def scrape(port: int) -> Samples:
