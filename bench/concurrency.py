@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
-    rows = []
+    rows: list[Row] = []
     with running_stack(n_threads=args.threads, inference=False) as stack:
         for n in levels:
             settings = stack.settings.model_copy(update={"parallel_sequences": n})
@@ -178,22 +178,29 @@ def main() -> None:
                         time.sleep(0.5)
             finally:
                 worker.stop()
-            rows.append((n, summary(ours), summary(theirs)))
+            pairs = [mine.rate / peer.rate for mine, peer in zip(ours, theirs, strict=True)]
+            rows.append((n, summary(ours), summary(theirs), pairs))
             print_rows(rows[-1:], header=len(rows) == 1)
 
 
-def print_rows(rows: list[tuple[int, tuple[float, ...], tuple[float, ...]]], header: bool) -> None:
+Row = tuple[int, tuple[float, ...], tuple[float, ...], list[float]]
+
+
+def print_rows(rows: list[Row], header: bool) -> None:
+    """The ratio of the median rates, and the ratios of each round with the llama-server round
+    run just before it (the machine's speed drifts over minutes: a pair shares its minute)."""
     if header:
         print(  # noqa: T201
             "| chats | QueueChat tok/s | llama-server tok/s | ratio | QueueChat TTFT p50/p95/max "
-            "ms | llama-server TTFT p50/p95/max ms | worst TTFT ratio |\n"
-            "|---|---|---|---|---|---|---|"
+            "ms | llama-server TTFT p50/p95/max ms | worst TTFT ratio | ratio by round |\n"
+            "|---|---|---|---|---|---|---|---|"
         )
-    for n, (rate, p50, p95, worst), (peer_rate, peer_p50, peer_p95, peer_worst) in rows:
+    for n, (rate, p50, p95, worst), (peer_rate, peer_p50, peer_p95, peer_worst), pairs in rows:
         print(  # noqa: T201
             f"| {n} | {rate:.1f} | {peer_rate:.1f} | **{rate / peer_rate:.2f}x** | "
             f"{p50:.0f} / {p95:.0f} / {worst:.0f} | {peer_p50:.0f} / {peer_p95:.0f} / "
-            f"{peer_worst:.0f} | {worst / peer_worst:.2f}x |",
+            f"{peer_worst:.0f} | {worst / peer_worst:.2f}x | "
+            f"{', '.join(f'{pair:.2f}' for pair in pairs)} |",
             flush=True,
         )
 

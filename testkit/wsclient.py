@@ -45,7 +45,7 @@ class ChatSocket:
         raise AssertionError("no final event")
 
     def take(self, count: int, of_type: str = "token") -> list[dict[str, Any]]:
-        events = []
+        events: list[dict[str, Any]] = []
         while len([e for e in events if e["type"] == of_type]) < count:
             event = self.recv()
             events.append(event)
