@@ -166,3 +166,31 @@ def test_the_grammar_checks_the_drawn_token_and_redraws_only_what_it_refuses(
     text = llm.detokenize([t for t in drawn if not llama_cpp.llama_vocab_is_eog(vocab, t)])
     assert isinstance(json.loads(text), dict), text
     assert lazy.redrawn > 0
+
+
+def test_the_greedy_draw_is_llama_cpps_greedy_token(model: ChatModel) -> None:
+    """At temperature 0 the sampler reads the argmax of the logits in place; step by step on
+    the same logits it is the token of llama.cpp's greedy sampler, over a whole reply."""
+    vocab = llama_cpp.llama_model_get_vocab(model.llm.model)
+    sampling = Sampling(max_tokens=48, temperature=0.0, top_p=1.0, seed=0)
+    fast = SequenceSampler(vocab, sampling, None)
+    greedy = chain(sampling, 0, None)
+    question = [{"role": "user", "content": "Name three rivers."}]
+    tokens, _ = model.encode(prompt_turns(question, {}))
+    llm = model.llm
+    llm.reset()
+    llm.eval(tokens)
+    drawn: list[int] = []
+    try:
+        for _ in range(sampling.max_tokens):
+            token = fast.sample(llm._ctx.ctx, -1)
+            assert token == llama_cpp.llama_sampler_sample(greedy, llm._ctx.ctx, -1), drawn
+            drawn.append(token)
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                break
+            llm.eval([token])
+    finally:
+        fast.close()
+        llama_cpp.llama_sampler_free(greedy)
+        llm.reset()
+    assert fast.greedy and len(set(drawn)) > 5, drawn
