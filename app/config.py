@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     reply_attempts: int = Field(default=3, ge=1)
     visibility_timeout_s: int = Field(default=3600, ge=1)
     stream_ttl_s: int = Field(default=3600, ge=1)
-    # Tokens reach Redis (and browsers) in flushes at most this far apart, the first at once.
+    # Tokens reach Redis (and browsers) in flushes at most this far apart, the first at once,
+    # the others on ticks of this clock shared by every reply on the machine (they write together).
     # Fewer wake-ups of Redis, the web relay and the browser leave the CPU to the model: on two
     # cores 50 ms keeps the delivered rate at the raw decode rate; 20 ms cost about 10 percent.
     stream_flush_ms: int = Field(default=50, ge=0, le=1000)

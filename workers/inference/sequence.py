@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import math
 import queue
 import threading
 import time
@@ -66,17 +67,20 @@ class Reply:
             yield from batch
 
     def batches(self, gather_s: float) -> Iterator[list[str]]:
-        """The pieces in batches: the first at once, each later one when ``gather_s`` has passed
-        since the one before (or the reply ended), holding whatever came meanwhile.
+        """The pieces in batches: the first at once, each later one at the first tick of the
+        ``gather_s`` clock after the one before (or when the reply ended), holding whatever came
+        meanwhile.
 
-        The consumer wakes once a batch, not once a token (it sleeps through the interval
-        first, then takes what came, waiting only when nothing did), and writes each batch in
-        one round trip (no writer thread of its own). With ``gather_s`` 0 a batch is whatever
-        came. The end wakes it at once.
+        The consumer wakes once a batch, not once a token (it sleeps until the tick, then takes
+        what came, waiting only when nothing did), and writes each batch in one round trip (no
+        writer thread of its own). The ticks are the same for every reply on the machine (the
+        monotonic clock's multiples of ``gather_s``): the replies of a worker write together,
+        so a web process reads them in one pass, not one pass per reply. With ``gather_s`` 0 a
+        batch is whatever came. The end wakes it at once.
         """
         last = float("-inf")
         while True:
-            wait = last + gather_s - time.monotonic()
+            wait = next_tick(last, gather_s) - time.monotonic()
             if wait > 0:
                 self.ended.wait(wait)
             item = self._pieces.get()
@@ -155,6 +159,13 @@ class Sequence:
         self.sampler.close()
         self.reply.put(Finished(reason, self.generated))
         self.reply.ended.set()
+
+
+def next_tick(after: float, interval: float) -> float:
+    """The first multiple of ``interval`` on the monotonic clock later than ``after``."""
+    if interval <= 0 or after == float("-inf"):
+        return after
+    return (math.floor(after / interval) + 1) * interval
 
 
 def token_piece(
