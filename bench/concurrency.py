@@ -7,13 +7,16 @@ places (PARALLEL_SEQUENCES=N); llama-server (bench/llama_server.py, built from t
 vendored in the pinned llama-cpp-python, same CMake flags) with -np N, streaming
 /v1/chat/completions. Same model, threads and prompts (each round is a new turn of the same
 conversations on both: system prompt, history, question), temperature 0. Rounds alternate
-between the two so drift on the machine hits both alike.
+between the two so drift on the machine hits both alike. The last column is the share of the
+machine's CPU time each side spent outside its model's threads (bench/cpu_share.py): on a
+machine with no more cores than model threads, that time is taken from the model.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import threading
 import time
@@ -25,6 +28,7 @@ from functools import partial
 import httpx
 
 from app.services.prompting import DEFAULT_SYSTEM_PROMPT
+from bench.cpu_share import outside_model, snapshot
 from bench.harness import Stack, running_stack, warm_up
 from bench.llama_server import llama_server
 from bench.stream import percentile
@@ -39,13 +43,21 @@ class Round:
     ttfts_ms: list[float]
     tokens: int
     wall_s: float
+    outside_s: float = 0.0  # CPU time of everything but the model's threads (cpu_share.py)
 
     @property
     def rate(self) -> float:
         return self.tokens / self.wall_s
 
+    @property
+    def outside_share(self) -> float:
+        """The share of the machine's CPU time that went outside the model."""
+        return self.outside_s / (self.wall_s * (os.cpu_count() or 1))
 
-def in_parallel(count: int, job: Callable[[int, threading.Barrier], tuple[float, int]]) -> Round:
+
+def in_parallel(
+    count: int, job: Callable[[int, threading.Barrier], tuple[float, int]], threads_of_model: int
+) -> Round:
     barrier = threading.Barrier(count + 1)
     results: list[tuple[float, int]] = [(0.0, 0)] * count
 
@@ -55,12 +67,14 @@ def in_parallel(count: int, job: Callable[[int, threading.Barrier], tuple[float,
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
+    before = snapshot()
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    return Round([r[0] * 1000 for r in results], sum(r[1] for r in results), wall)
+    _, outside = outside_model(before, snapshot(), threads_of_model)
+    return Round([r[0] * 1000 for r in results], sum(r[1] for r in results), wall, outside)
 
 
 def queuechat_round(stack: Stack, users: list[tuple[str, int]], tokens: int) -> Round:
@@ -85,10 +99,12 @@ def queuechat_round(stack: Stack, users: list[tuple[str, int]], tokens: int) -> 
         http.close()
         return first or 0.0, int(stored["completion_tokens"] or 0)
 
-    return in_parallel(len(users), job)
+    return in_parallel(len(users), job, stack.settings.n_threads)
 
 
-def llama_server_round(url: str, chats: list[list[dict[str, str]]], tokens: int) -> Round:
+def llama_server_round(
+    url: str, chats: list[list[dict[str, str]]], tokens: int, threads: int
+) -> Round:
     """A turn in each of ``chats`` (the conversations so far, which it extends): llama-server
     is sent the same prompts as QueueChat's chats hold, history and all."""
 
@@ -119,7 +135,7 @@ def llama_server_round(url: str, chats: list[list[dict[str, str]]], tokens: int)
         chats[i] += [asked, {"role": "assistant", "content": "".join(pieces)}]
         return first or 0.0, used
 
-    return in_parallel(len(chats), job)
+    return in_parallel(len(chats), job, threads)
 
 
 def users_with_chats(stack: Stack, count: int) -> list[tuple[str, int]]:
@@ -134,10 +150,11 @@ def users_with_chats(stack: Stack, count: int) -> list[tuple[str, int]]:
     return users
 
 
-def summary(rounds: list[Round]) -> tuple[float, float, float, float]:
+def summary(rounds: list[Round]) -> tuple[float, float, float, float, float]:
     ttfts = [t for r in rounds for t in r.ttfts_ms]
     rate = statistics.median(r.rate for r in rounds)
-    return rate, percentile(ttfts, 0.5), percentile(ttfts, 0.95), max(ttfts)
+    outside = statistics.median(r.outside_share for r in rounds)
+    return rate, percentile(ttfts, 0.5), percentile(ttfts, 0.95), max(ttfts), outside
 
 
 def main() -> None:
@@ -170,9 +187,9 @@ def main() -> None:
                 ) as url:
                     system = {"role": "system", "content": DEFAULT_SYSTEM_PROMPT}
                     chats = [[system] for _ in range(n)]  # the same turns as ``users``' chats
-                    llama_server_round(url, chats, 8)
+                    llama_server_round(url, chats, 8, args.threads)
                     for _ in range(args.rounds):
-                        theirs.append(llama_server_round(url, chats, args.tokens))
+                        theirs.append(llama_server_round(url, chats, args.tokens, args.threads))
                         time.sleep(0.5)
                         ours.append(queuechat_round(stack, users, args.tokens))
                         time.sleep(0.5)
@@ -192,15 +209,17 @@ def print_rows(rows: list[Row], header: bool) -> None:
     if header:
         print(  # noqa: T201
             "| chats | QueueChat tok/s | llama-server tok/s | ratio | QueueChat TTFT p50/p95/max "
-            "ms | llama-server TTFT p50/p95/max ms | worst TTFT ratio | ratio by round |\n"
-            "|---|---|---|---|---|---|---|---|"
+            "ms | llama-server TTFT p50/p95/max ms | worst TTFT ratio | ratio by round | CPU "
+            "outside the model, QueueChat / llama-server |\n|---|---|---|---|---|---|---|---|---|"
         )
-    for n, (rate, p50, p95, worst), (peer_rate, peer_p50, peer_p95, peer_worst), pairs in rows:
+    for n, ours, theirs, pairs in rows:
+        rate, p50, p95, worst, out = ours
+        peer_rate, peer_p50, peer_p95, peer_worst, peer_out = theirs
         print(  # noqa: T201
             f"| {n} | {rate:.1f} | {peer_rate:.1f} | **{rate / peer_rate:.2f}x** | "
             f"{p50:.0f} / {p95:.0f} / {worst:.0f} | {peer_p50:.0f} / {peer_p95:.0f} / "
             f"{peer_worst:.0f} | {worst / peer_worst:.2f}x | "
-            f"{', '.join(f'{pair:.2f}' for pair in pairs)} |",
+            f"{', '.join(f'{pair:.2f}' for pair in pairs)} | {out:.1%} / {peer_out:.1%} |",
             flush=True,
         )
 

@@ -1,0 +1,48 @@
+"""Where a round's CPU went: the model's own threads against everything else on the machine.
+
+A model's compute is its two (``--threads``) busiest threads, llama.cpp's OpenMP team: the
+engine thread and its helper in the inference worker, the decode threads of llama-server. The
+rest of the machine's busy time (from /proc/stat: the web, Redis, the worker's job threads, the
+benchmark's own clients, anything else running) is time those threads could not have: on a
+machine with as many cores as model threads, each CPU-second of it is taken from the model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    busy_s: float  # every core's non-idle time
+    threads: dict[str, float]  # "pid/tid" -> CPU seconds
+
+
+def snapshot() -> Snapshot:
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    jiffies = [int(f) for f in fields]
+    busy = sum(jiffies) - jiffies[3] - jiffies[4]  # idle, iowait
+    threads: dict[str, float] = {}
+    for task in Path("/proc").glob("[0-9]*/task/[0-9]*/stat"):
+        try:
+            stat = task.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        threads[f"{task.parent.parent.parent.name}/{task.parent.name}"] = (
+            int(stat[11]) + int(stat[12])
+        ) * TICK_S
+    return Snapshot(busy * TICK_S, threads)
+
+
+def outside_model(before: Snapshot, after: Snapshot, model_threads: int) -> tuple[float, float]:
+    """CPU seconds of the ``model_threads`` busiest threads, and of everything else."""
+    deltas = sorted(
+        (spent - before.threads.get(key, 0.0) for key, spent in after.threads.items()),
+        reverse=True,
+    )
+    model = sum(deltas[:model_threads])
+    return model, max(0.0, after.busy_s - before.busy_s - model)
