@@ -32,10 +32,21 @@ FIRST_WAIT_S = 0.25  # a reply's first events are awaited this long before the d
 STALL_S = 10.0  # a reply silent this long is looked up: its final may never come (lost stream)
 WAKE_TTL_S, YIELD_EVERY = 86400, 100  # YIELD_EVERY: sockets served between two yields
 # A read's events go out in one pass (a write per socket); other replies' events that come within
-# 2.5 us per subscription (5 ms at most, none under 0.5 ms) join it: a burst costs one pass. It is
-# over early once each reply with events in the last second (an engine step writes to each) has
-# brought its own, or wrote just before (the previous read had it: STREAM_FLUSH_MS / 2).
+# 2.5 us per subscription (5 ms at most; 0.5 ms at least when two replies or more are streaming,
+# else none under 0.5 ms) join it: a burst costs one pass. A worker's replies write in the same
+# few hundred microseconds (on the same flush tick, or the same engine step), so a few sockets
+# on them cost one read a burst, not one a reply. It is over early once each reply with events
+# in the last second (an engine step writes to each) has brought its own, or wrote just before
+# (the previous read had it: STREAM_FLUSH_MS / 2).
 GATHER_MIN_S, GATHER_MAX_S, GATHER_PER_SUBSCRIPTION_S = 0.0005, 0.005, 2.5e-6
+
+
+def gather_window(subscriptions: int, streaming: int) -> float:
+    """How long a read that found events waits for other replies' (0: it does not)."""
+    gather = min(GATHER_MAX_S, subscriptions * GATHER_PER_SUBSCRIPTION_S)
+    if streaming > 1:
+        return max(gather, GATHER_MIN_S)
+    return gather if gather >= GATHER_MIN_S else 0.0
 
 
 @dataclass
@@ -137,10 +148,9 @@ class StreamHub:
             now, topics = time.monotonic(), self.topics.values()
             streaming = [t.message_id for t in topics if t.live and now - t.last_event_at < 1.0]
             subscriptions = sum(map(len, (t.subscribers for t in topics)))
-            gather = min(GATHER_MAX_S, subscriptions * GATHER_PER_SUBSCRIPTION_S)
         found, woken = self.reader.read_many(
             after, block_ms=BLOCK_MS, count=READ_COUNT, wake=(self.wake_key, self.wake_position),
-            gather_s=gather if gather >= GATHER_MIN_S else 0.0, expect=streaming,
+            gather_s=gather_window(subscriptions, len(streaming)), expect=streaming,
             written_ms=self.written_ms,
         )  # fmt: skip
         self.wake_position = woken or self.wake_position

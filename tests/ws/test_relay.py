@@ -17,7 +17,7 @@ from flask import Flask
 from app.enums import MessageRole, MessageStatus
 from app.models import ChatSession, Message, User, utcnow
 from app.streams import TokenStreams
-from app.ws.relay import STALL_S, StreamHub
+from app.ws.relay import GATHER_MAX_S, GATHER_MIN_S, STALL_S, StreamHub, gather_window
 
 _ids = iter(range(1, 1_000_000))
 
@@ -190,3 +190,14 @@ def test_a_reply_whose_final_event_never_comes_gets_its_stored_row(
     assert frames[-1]["message"]["content"] == "Hello."
     assert frames[-1]["message"]["status"] == "done"
     assert watcher.subscriptions == set()
+
+
+def test_a_read_gathers_a_burst_when_two_replies_stream_however_few_the_sockets() -> None:
+    """A worker's replies write in the same few hundred microseconds: with two streaming, a read
+    waits at least GATHER_MIN_S for the others (ending early when they come), so a handful of
+    sockets costs one read a burst; one reply alone, or none, is never waited for below it."""
+    assert gather_window(4, 2) == GATHER_MIN_S
+    assert gather_window(8, 8) == GATHER_MIN_S
+    assert gather_window(4, 1) == 0.0 and gather_window(4, 0) == 0.0
+    assert gather_window(2000, 1) == GATHER_MAX_S and gather_window(10_000, 8) == GATHER_MAX_S
+    assert GATHER_MIN_S < gather_window(400, 1) < GATHER_MAX_S
