@@ -225,6 +225,36 @@ def test_a_chat_reply_takes_a_batch_items_place_and_the_item_resumes(model: Chat
     assert all(item.generated_tokens == 60 for item in items)
 
 
+def test_batch_items_sit_out_the_steps_of_a_chats_prompt(
+    model: ChatModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat's first token costs a step of chat work only: while its prompt is evaluated the
+    running batch items add nothing to the batch (and then go on, their text unchanged)."""
+    engine = model.engine
+    sampling = Sampling(40, 0.0, 1.0, 42)
+    question = "Write a long story about a mountain."
+    expected, _ = run(model, question, sampling)
+    steps: list[list[tuple[int, int]]] = []  # each step's (priority, tokens) per sequence
+    plan = engine._plan
+
+    def recorded() -> list[tuple[Any, int, int | None]]:
+        planned = plan()
+        steps.append([(sequence.request.priority, chunk) for sequence, chunk, _ in planned])
+        return planned
+
+    monkeypatch.setattr(engine, "_plan", recorded)
+    items = [submit(model, question, sampling, priority=BATCH) for _ in range(2)]
+    streams = [iter(item) for item in items]
+    firsts = [next(stream) for stream in streams]  # both items are decoding
+    chat_text, _ = run(model, "Name the capital city of France.", Sampling(4, 0.0, 1.0, 1))
+    outputs = [first + "".join(stream) for first, stream in zip(firsts, streams, strict=True)]
+    prompt_steps = [step for step in steps if any(p != BATCH and n > 1 for p, n in step)]
+    assert chat_text and prompt_steps, steps
+    assert all(p != BATCH for step in prompt_steps for p, _ in step), prompt_steps
+    assert any(step.count((BATCH, 1)) == 2 for step in steps[steps.index(prompt_steps[-1]) :])
+    assert outputs == [expected] * 2
+
+
 def test_a_light_users_reply_takes_the_place_of_the_heaviest_users_latest(
     model: ChatModel,
 ) -> None:

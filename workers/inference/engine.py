@@ -5,9 +5,10 @@ that is generating, plus a chunk of the prompt of newcomers (small while others 
 keep flowing), decodes it once, and samples each reply's token with that reply's own sampler chain.
 Replies join and leave between steps. Chat work comes first: when every place is taken and a chat
 reply waits, a batch item is suspended (its KV cache, sampler and text kept) and resumes when a
-place frees. Users share the places: a reply of a user with nothing running takes the place of the
-latest reply of the user who holds the most (the fair-sharing reserve lets it reach the engine,
-workers/inference/fair.py). A cancelled reply leaves at the next step.
+place frees; batch items sit out the steps of a chat's prompt. Users share the places: a reply of a
+user with nothing running takes the place of the latest reply of the user who holds the most (the
+fair-sharing reserve lets it reach the engine, workers/inference/fair.py). A cancelled reply leaves
+at the next step.
 
 Each sequence has a KV stream of its own (a full context window; twice as many streams as places),
 so its attention sums in the same order alone or beside others: concurrent replies equal
@@ -60,9 +61,8 @@ class Engine:
         self.config = config
         params = llama_cpp.llama_context_default_params()
         # One KV stream per sequence, each a full window: twice the places (and the reserve),
-        # so that finished replies stay cached and suspended replies keep theirs. A sequence's
-        # cells are its own and in order, so its attention sums in the same order alone or
-        # beside others.
+        # so finished replies stay cached and suspended ones keep theirs (and each sequence's
+        # attention sums in the same order alone or beside others).
         self.n_seq_max = min(
             2 * config.n_parallel + config.reserve, llama_cpp.llama_max_parallel_sequences()
         )
@@ -89,8 +89,7 @@ class Engine:
         self.running: list[Sequence] = []
         self.suspensions = 0  # replies that gave their place to another's
         self.step_times: deque[tuple[int, float]] = deque(maxlen=10_000)  # drained: metrics
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="engine")
-        self._thread.start()
+        threading.Thread(target=self._loop, daemon=True, name="engine").start()
 
     def submit(self, request: Request) -> Reply:
         """Queues a reply; its pieces come out of the returned Reply as they are sampled."""
@@ -235,16 +234,17 @@ class Engine:
             by_id[src].seq_id = dst
 
     def _plan(self) -> list[tuple[Sequence, int, int | None]]:
-        """The batch: (sequence, tokens it adds, its output index when it samples after).
-
-        Room goes to generating replies first, then to prompt chunks. Tokens are laid out by
-        ascending sequence id: with a KV stream per sequence, llama.cpp computes in one pass
-        only sequences whose ids follow each other in the batch (else one pass per run).
-        """
+        """The batch: (sequence, tokens it adds, its output index when it samples after). Room goes
+        to generating replies first, then to prompt chunks (short while others stream). While a
+        chat's prompt waits, batch items sit the step out: its first token costs a step of chat
+        work only. Tokens go by ascending sequence id: llama.cpp computes in one pass only
+        sequences whose ids follow each other in the batch (layout.py)."""
         room = self.config.n_batch
-        streaming = any(s.pending == 1 for s in self.running)
+        chats = [s for s in self.running if s.request.priority != BATCH]
+        stepping = chats if any(s.pending > 1 for s in chats) else self.running
+        streaming = any(s.pending == 1 for s in stepping)
         chunks: dict[int, int] = {}
-        for sequence in sorted(self.running, key=lambda s: s.pending):  # decoders first
+        for sequence in sorted(stepping, key=lambda s: s.pending):  # decoders first
             if room <= 0:
                 break
             chunk = min(sequence.pending, room)
