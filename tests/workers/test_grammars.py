@@ -146,23 +146,12 @@ def test_the_grammar_checks_the_drawn_token_and_redraws_only_what_it_refuses(
     everywhere = chain(
         sampling, 0, llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
     )
-    tokens, _ = model.encode(prompt_turns([{"role": "user", "content": "Reply please."}], {}))
-    llm = model.llm
-    llm.reset()
-    llm.eval(tokens)
-    drawn: list[int] = []
     try:
-        for _ in range(sampling.max_tokens):
-            token = lazy.sample(llm._ctx.ctx, -1)
-            assert token == llama_cpp.llama_sampler_sample(everywhere, llm._ctx.ctx, -1), drawn
-            drawn.append(token)
-            if llama_cpp.llama_vocab_is_eog(vocab, token):
-                break
-            llm.eval([token])
+        drawn = side_by_side(model, "Reply please.", lazy, everywhere, sampling.max_tokens)
     finally:
         lazy.close()
         llama_cpp.llama_sampler_free(everywhere)
-        llm.reset()
+    llm = model.llm
     text = llm.detokenize([t for t in drawn if not llama_cpp.llama_vocab_is_eog(vocab, t)])
     assert isinstance(json.loads(text), dict), text
     assert lazy.redrawn > 0
@@ -175,22 +164,33 @@ def test_the_greedy_draw_is_llama_cpps_greedy_token(model: ChatModel) -> None:
     sampling = Sampling(max_tokens=48, temperature=0.0, top_p=1.0, seed=0)
     fast = SequenceSampler(vocab, sampling, None)
     greedy = chain(sampling, 0, None)
-    question = [{"role": "user", "content": "Name three rivers."}]
-    tokens, _ = model.encode(prompt_turns(question, {}))
+    try:
+        drawn = side_by_side(model, "Name three rivers.", fast, greedy, sampling.max_tokens)
+    finally:
+        fast.close()
+        llama_cpp.llama_sampler_free(greedy)
+    assert fast.greedy and len(set(drawn)) > 5, drawn
+
+
+def side_by_side(
+    model: ChatModel, question: str, sampler: SequenceSampler, reference: Any, steps: int
+) -> list[int]:
+    """The tokens ``sampler`` draws for ``question``, each checked against the ``reference``
+    chain's draw on the same logits (the model evaluates each drawn token for the next)."""
+    vocab = llama_cpp.llama_model_get_vocab(model.llm.model)
+    tokens, _ = model.encode(prompt_turns([{"role": "user", "content": question}], {}))
     llm = model.llm
     llm.reset()
     llm.eval(tokens)
     drawn: list[int] = []
     try:
-        for _ in range(sampling.max_tokens):
-            token = fast.sample(llm._ctx.ctx, -1)
-            assert token == llama_cpp.llama_sampler_sample(greedy, llm._ctx.ctx, -1), drawn
+        for _ in range(steps):
+            token = sampler.sample(llm._ctx.ctx, -1)
+            assert token == llama_cpp.llama_sampler_sample(reference, llm._ctx.ctx, -1), drawn
             drawn.append(token)
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 break
             llm.eval([token])
     finally:
-        fast.close()
-        llama_cpp.llama_sampler_free(greedy)
         llm.reset()
-    assert fast.greedy and len(set(drawn)) > 5, drawn
+    return drawn
