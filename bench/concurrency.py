@@ -73,7 +73,7 @@ def in_parallel(
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    _, outside = outside_model(before, snapshot(), threads_of_model)
+    outside = outside_model(before, snapshot(), threads_of_model)
     return Round([r[0] * 1000 for r in results], sum(r[1] for r in results), wall, outside)
 
 

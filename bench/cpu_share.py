@@ -38,11 +38,10 @@ def snapshot() -> Snapshot:
     return Snapshot(busy * TICK_S, threads)
 
 
-def outside_model(before: Snapshot, after: Snapshot, model_threads: int) -> tuple[float, float]:
-    """CPU seconds of the ``model_threads`` busiest threads, and of everything else."""
+def outside_model(before: Snapshot, after: Snapshot, model_threads: int) -> float:
+    """CPU seconds of everything but the ``model_threads`` busiest threads."""
     deltas = sorted(
         (spent - before.threads.get(key, 0.0) for key, spent in after.threads.items()),
         reverse=True,
     )
-    model = sum(deltas[:model_threads])
-    return model, max(0.0, after.busy_s - before.busy_s - model)
+    return max(0.0, after.busy_s - before.busy_s - sum(deltas[:model_threads]))
