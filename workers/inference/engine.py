@@ -20,7 +20,6 @@ what is new, and a system prompt or few-shot prefix is copied from a stream that
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import threading
 import time
@@ -31,14 +30,14 @@ import llama_cpp
 
 from workers.inference.layout import contiguous_moves, next_to, runs
 from workers.inference.prefix_cache import PrefixCache, min_copy_tokens
-from workers.inference.sampler import SequenceSampler
+from workers.inference.sampler import SequenceSampler, best_tokens
 from workers.inference.sequence import (
     BATCH,
     FinishReason,
     Reply,
     Request,
     Sequence,
-    token_piece,
+    Vocabulary,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ class Engine:
         self.cache = PrefixCache(
             self.ctx, self.n_seq_max, config.host_cache_bytes, min_copy_tokens(config.n_ctx_seq)
         )
-        self._piece = ctypes.create_string_buffer(64)
+        self.words = Vocabulary(self.vocab)
         self._lock = threading.Condition()
         self._inbox: list[Sequence] = []
         self.waiting: list[Sequence] = []  # admitted order: priority, then arrival
@@ -140,12 +139,13 @@ class Engine:
             return
         if not self._decode(planned):
             return
-        for sequence, chunk, output in planned:
+        outputs = [(s, output) for s, _, output in planned if output is not None]
+        best = best_tokens(self.ctx, [s.sampler.greedy for s, _ in outputs], len(self.words.pieces))
+        for sequence, chunk, _ in planned:
             sequence.cached += chunk
-            if output is None:
-                continue
-            token = sequence.sampler.sample(self.ctx, output)
-            sequence.accept(token, self.vocab, token_piece(self.vocab, token, self._piece))
+        for (sequence, output), token in zip(outputs, best, strict=True):
+            token = sequence.sampler.sample(self.ctx, output, token)
+            sequence.accept(token, self.words)
             if sequence.finish_reason is not None:
                 self._leave(sequence, sequence.finish_reason)
 

@@ -11,7 +11,8 @@ it, is also the best allowed one).
 At temperature 0 the drawn token is the argmax of the logits row, read in place (numpy over
 llama.cpp's buffer: about 10 µs), not llama.cpp's greedy sampler, which first copies the whole
 vocabulary into a candidate array (110-200 µs a token here, 2-3% of a decode step's time per
-reply). Both take the first of equal best logits, so the tokens are the same.
+reply). Both take the first of equal best logits, so the tokens are the same. The engine reads
+the best tokens of all its greedy replies at once (best_tokens: one call into llama.cpp a step).
 """
 
 from __future__ import annotations
@@ -51,11 +52,12 @@ class SequenceSampler:
         )
         self.redrawn = 0  # tokens the grammar refused, drawn again under it
 
-    def sample(self, ctx: llama_cpp.llama_context_p, output: int) -> int:
-        """The next token from the logits of batch row ``output``; every sampler's state
-        (the grammar's included) moves past it."""
+    def sample(self, ctx: llama_cpp.llama_context_p, output: int, best: int | None = None) -> int:
+        """The next token from the logits of batch row ``output`` (at temperature 0, ``best``
+        when the caller read it already: best_tokens); every sampler's state (the grammar's
+        included) moves past it."""
         if self.greedy:
-            token = best_token(ctx, output, self.n_vocab)
+            token = best if best is not None else best_token(ctx, output, self.n_vocab)
         else:
             token = int(llama_cpp.llama_sampler_sample(self.free, ctx, output))
         if self.grammar is None:
@@ -100,3 +102,17 @@ def best_token(ctx: llama_cpp.llama_context_p, output: int, n_vocab: int) -> int
     llama.cpp's greedy sampler picks)."""
     row = llama_cpp.llama_get_logits_ith(ctx, output)
     return int(np.ctypeslib.as_array(row, shape=(n_vocab,)).argmax())
+
+
+def best_tokens(
+    ctx: llama_cpp.llama_context_p, greedy: list[bool], n_vocab: int
+) -> list[int | None]:
+    """The best token of each output row of the last decode (rows in batch order) that is
+    ``greedy``, None for the others: one read of the logits for them all."""
+    rows = [row for row, wanted in enumerate(greedy) if wanted]
+    if not rows:
+        return [None] * len(greedy)
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits(ctx), shape=(len(greedy), n_vocab))
+    chosen = logits if len(rows) == len(greedy) else logits[rows]
+    found = iter(chosen.argmax(axis=1).tolist())
+    return [next(found) if wanted else None for wanted in greedy]

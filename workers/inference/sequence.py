@@ -128,15 +128,15 @@ class Sequence:
     def pending(self) -> int:
         return len(self.tokens) - self.cached
 
-    def accept(self, token: int, vocab: llama_cpp.llama_vocab_p, piece: bytes) -> None:
+    def accept(self, token: int, words: Vocabulary) -> None:
         """A sampled token: ends the reply, or adds its text (held back near a stop string)."""
-        if llama_cpp.llama_vocab_is_eog(vocab, token):
+        if token in words.end:
             self.finish_reason = "stop"
             return
         self.tokens.append(token)
         self.generated += 1
         stop = self.request.stop
-        self._held += self._decoder.decode(piece)
+        self._held += self._decoder.decode(words.pieces[token])
         cut = first_stop(self._held, stop)
         if cut is not None:
             self._held = self._held[:cut]
@@ -166,6 +166,19 @@ def next_tick(after: float, interval: float) -> float:
     if interval <= 0 or after == float("-inf"):
         return after
     return (math.floor(after / interval) + 1) * interval
+
+
+class Vocabulary:
+    """The model's tokens as text, read once: taking a token's piece or asking whether it ends
+    a reply is then a lookup, not a call into llama.cpp (each call lets the worker's other
+    threads take the interpreter, and at 16 replies a step's 48 such calls cost more than the
+    rest of its Python)."""
+
+    def __init__(self, vocab: llama_cpp.llama_vocab_p) -> None:
+        buffer = ctypes.create_string_buffer(64)
+        count = range(llama_cpp.llama_vocab_n_tokens(vocab))
+        self.pieces = [token_piece(vocab, token, buffer) for token in count]
+        self.end = frozenset(t for t in count if llama_cpp.llama_vocab_is_eog(vocab, t))
 
 
 def token_piece(
