@@ -43,8 +43,8 @@ class SequenceSampler:
             if not self.grammar:
                 raise ValueError("the grammar does not parse")
             self.strict = chain(sampling, seed, self.grammar)  # owns the grammar sampler
-        self.free = chain(sampling, seed, None)
         self.greedy = sampling.temperature == 0.0
+        self.free: Any = None if self.greedy else chain(sampling, seed, None)  # argmax: no chain
         self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(vocab))
         self._cell = llama_cpp.llama_token_data()
         self._one = llama_cpp.llama_token_data_array(
@@ -73,7 +73,8 @@ class SequenceSampler:
         return int(llama_cpp.llama_sampler_sample(self.strict, ctx, output))
 
     def close(self) -> None:
-        llama_cpp.llama_sampler_free(self.free)
+        if self.free is not None:
+            llama_cpp.llama_sampler_free(self.free)
         if self.strict is not None:
             llama_cpp.llama_sampler_free(self.strict)
 
