@@ -114,6 +114,13 @@ class TokenStreams:
         (redis-py retries a command whose connection broke, and Redis may have run the first
         send before a restart lost its reply) finds its marker on the stream's last entry and
         appends nothing twice."""
+        write = self.token_write(message_id, texts, marker=marker, reset=reset)
+        return bool(self._append_tokens(keys=write.keys, args=write.args))
+
+    def token_write(
+        self, message_id: int, texts: list[str], *, marker: str = "", reset: bool = False
+    ) -> TokenWrite:
+        """``append_tokens``'s write, to run in a pipeline with others (``queue_write``)."""
         events = [encode("reset", {})] if reset else []
         events += [encode("token", {"text": text}) for text in texts]
         # plain EXPIRE (no NX, a Redis 7 option): the bundled redis-server of the embedded
@@ -121,10 +128,11 @@ class TokenStreams:
         args: list[str | int] = [self.live_ttl_s, marker]
         for event in events:
             args += [event["type"], event["data"]]
-        cancelled = self._append_tokens(
-            keys=[self.stream_key(message_id), self._cancel_key(message_id)], args=args
-        )
-        return bool(cancelled)
+        keys = [self.stream_key(message_id), self._cancel_key(message_id)]
+        return TokenWrite(self, keys, args)
+
+    def queue_write(self, write: TokenWrite, pipe: redis.client.Pipeline) -> None:
+        self._append_tokens(keys=write.keys, args=write.args, client=pipe)
 
     def read(
         self, message_id: int, after: str = "0-0", *, block_ms: int | None = None
@@ -213,6 +221,15 @@ class TokenStreams:
     def delete(self, *message_ids: int) -> None:
         if message_ids:
             self.client.delete(*(self.stream_key(m) for m in message_ids))
+
+
+@dataclass(frozen=True)
+class TokenWrite:
+    """One reply's ``append_tokens``, ready to run (alone or in a pipeline with others)."""
+
+    streams: TokenStreams
+    keys: list[str]
+    args: list[str | int]
 
 
 # KEYS: stream, cancel flag; ARGV: live TTL, marker ("" for none), then type and data of

@@ -15,8 +15,9 @@ from typing import Literal
 from app.content_policy import ContentPolicy
 from app.streams import TokenStreams
 from workers.inference.model import ChatModel, Sampling
-from workers.inference.sequence import CHAT, FinishReason, Request
-from workers.inference.token_writer import TokenWriter
+from workers.inference.sequence import CHAT, FinishReason, Reply, Request
+from workers.inference.token_flusher import token_flusher
+from workers.inference.token_writer import CATCH_UP_S, TokenWriter
 
 # output is screened over its last characters as it streams (a word or pattern longer than this
 # is caught by the whole-text check at the end), and by the classifier every so many characters
@@ -66,6 +67,35 @@ class Generated:
     blocked_rule: str = ""  # "filtered": the policy's rule that stopped it
 
 
+def screened(
+    reply: Reply,
+    flush_interval_s: float,
+    screen: OutputScreen | None,
+    writer: TokenWriter | None,
+    pieces: list[str],
+) -> tuple[float | None, bool]:
+    """Streams ``reply`` from the job's thread, each piece screened before it is sent (into
+    ``pieces`` and ``writer``): when its first piece came, and whether the screen blocked it."""
+    first_token_at: float | None = None
+    # one batch per flush interval (the first piece at once): one wake-up of this thread
+    # and one Redis round trip for several tokens
+    for batch in reply.batches(flush_interval_s):
+        if first_token_at is None:
+            first_token_at = time.perf_counter()
+        sent: list[str] = []
+        for text in batch:
+            if screen is not None and screen.blocks(text):
+                pieces += sent
+                if writer is not None and sent:
+                    writer.write(sent)
+                return first_token_at, True
+            sent.append(text)
+        pieces += sent
+        if writer is not None and sent:
+            writer.write(sent)
+    return first_token_at, False
+
+
 def generate_text(
     model: ChatModel,
     prompt_tokens: list[int],
@@ -94,32 +124,30 @@ def generate_text(
     started = time.perf_counter()
     writer = TokenWriter(streams, stream_id, abandoned) if streams is not None else None
     cancelled = writer.cancelled if writer is not None else threading.Event()
+    # the worker's one writing thread takes the pieces, unless each must be screened first
+    flusher = None
+    if writer is not None and screen is None and flush_interval_s > 0:
+        flusher = token_flusher(flush_interval_s)
     request = Request(prompt_tokens, stop, sampling, priority, cancelled, grammar, abandoned, owner)
+    request.notify = flusher.wake if flusher is not None else None
     reply = model.engine.submit(request)
     first_token_at: float | None = None
     pieces: list[str] = []
+    streamed = None
     try:
-        # one batch per flush interval (the first piece at once): one wake-up of this thread
-        # and one Redis round trip for several tokens
-        for batch in reply.batches(flush_interval_s):
-            if first_token_at is None:
-                first_token_at = time.perf_counter()
-            sent: list[str] = []
-            for text in batch:
-                if screen is not None and screen.blocks(text):
-                    blocked = True
-                    break
-                sent.append(text)
-            pieces += sent
-            if writer is not None and sent:
-                writer.write(sent)
-            if blocked:
-                break
+        if flusher is not None and writer is not None:
+            streamed = flusher.stream(reply, writer)
+            streamed.done.wait()
+            first_token_at, pieces = streamed.first_at, writer.text
+        else:
+            first_token_at, blocked = screened(reply, flush_interval_s, screen, writer, pieces)
     finally:
         reply.cancel()  # no-op for a finished reply; stops the sequence if this thread failed
         if blocked:  # the engine's last word after the cancel: the tokens it generated
             for _unsent in reply:
                 pass
+        if streamed is not None:  # the flusher's last write for it, before any catching up
+            streamed.done.wait(CATCH_UP_S)
         if writer is not None:
             writer.close()
     if screen is not None and (blocked or reply.finish_reason != "cancelled"):

@@ -15,7 +15,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,6 +47,7 @@ class Request:
     grammar: str | None = None  # GBNF; sampling only ever picks tokens it allows
     abandoned: threading.Event | None = None  # the job's lease was lost: stop like a cancel
     owner: int | None = None  # the user it is for (fair sharing of the places between users)
+    notify: Callable[[], None] | None = None  # called by the engine: first piece, and the end
 
     def stopped(self) -> bool:
         return self.cancelled.is_set() or (self.abandoned is not None and self.abandoned.is_set())
@@ -60,6 +61,9 @@ class Reply:
         self.finish_reason: FinishReason = "length"
         self.generated_tokens = 0
         self.ended = threading.Event()  # set once the engine is done with it
+        self.ending = False  # the engine has put the end (the consumer may not have taken it)
+        self.over = False  # the consumer has taken the end
+        self._told = False  # ``request.notify`` was called for the first piece
         self._pieces: queue.SimpleQueue[str | Finished] = queue.SimpleQueue()
 
     def __iter__(self) -> Iterator[str]:
@@ -79,32 +83,43 @@ class Reply:
         batch is whatever came. The end wakes it at once.
         """
         last = float("-inf")
-        while True:
+        while not self.over:
             wait = next_tick(last, gather_s) - time.monotonic()
             if wait > 0:
                 self.ended.wait(wait)
-            item = self._pieces.get()
-            batch: list[str] = []
-            while not isinstance(item, Finished):
-                batch.append(item)
-                try:
-                    item = self._pieces.get_nowait()
-                except queue.Empty:
-                    break
+            batch = self.take(wait=True)
             if batch:
                 last = time.monotonic()
                 yield batch
-            if isinstance(item, Finished):
-                self.finish_reason = item.reason
-                self.generated_tokens = item.generated_tokens
-                return
+
+    def take(self, wait: bool = False) -> list[str]:
+        """The pieces that came since the last take (with ``wait``, at least one, or the end);
+        the end, once taken, sets ``over``, ``finish_reason`` and ``generated_tokens``."""
+        batch: list[str] = []
+        try:
+            item = self._pieces.get(block=wait)
+            while not isinstance(item, Finished):
+                batch.append(item)
+                item = self._pieces.get_nowait()
+        except queue.Empty:
+            return batch
+        self.over = True
+        self.finish_reason = item.reason
+        self.generated_tokens = item.generated_tokens
+        return batch
 
     def cancel(self) -> None:
         """The engine drops the sequence at its next step."""
         self.request.cancelled.set()
 
     def put(self, item: str | Finished) -> None:
+        ending = isinstance(item, Finished)
+        self.ending |= ending
         self._pieces.put(item)
+        notify = self.request.notify
+        if notify is not None and (ending or not self._told):
+            self._told = True
+            notify()
 
 
 class Sequence:

@@ -1,11 +1,13 @@
-"""Appends a reply's tokens to its Redis stream, from the job's thread.
+"""Appends a reply's tokens to its Redis stream: ``TokenWriter`` keeps one reply's writes whole
+and idempotent, ``run_writes`` runs many replies' writes in one round trip.
 
 The engine decodes in a thread of its own and releases the GIL inside llama.cpp, so Redis round
-trips cost decoding nothing. The job's thread gets the tokens in batches (the first at once,
-then at most one batch per flush interval, STREAM_FLUSH_MS: `Reply.batches`) and writes each
-batch in one round trip, which leaves the CPU to the model. Cancellation does not wait for a
-write: a watcher thread listens on the reply's cancel channel and the engine sees its flag
-before the next token.
+trips cost decoding nothing. The worker's flusher thread (token_flusher.py) takes every reply's
+pieces once per flush interval (STREAM_FLUSH_MS; the first piece and the end at once) and writes
+them all in one pipeline, which leaves the CPU to the model; a reply whose output is screened
+piece by piece is written from its job's thread instead (`Reply.batches`). Cancellation does not
+wait for a write: a watcher thread listens on the reply's cancel channel and the engine sees its
+flag before the next token.
 
 Redis going away (a restart) stops neither: generation goes on, and the first write that
 succeeds afterwards appends "reset" and the whole text so far, so a client never keeps a text
@@ -20,10 +22,11 @@ import logging
 import threading
 import time
 import uuid
+from typing import Any
 
 import redis
 
-from app.streams import TokenStreams
+from app.streams import TokenStreams, TokenWrite
 
 logger = logging.getLogger(__name__)
 RETRY_S = 0.5  # how often the cancel watcher, and a writer behind at the end, try Redis again
@@ -66,6 +69,27 @@ class CancelWatcher(threading.Thread):
                 self.cancelled.set()
 
 
+def run_writes(writes: list[TokenWrite]) -> list[bool | Exception]:
+    """Runs ``writes`` in one pipeline per Redis client (one round trip for a worker's replies):
+    for each, whether its reply's cancel was asked, or the error that failed it (a lost
+    connection fails every write of its pipeline; each write's marker makes its retry safe)."""
+    results: dict[int, bool | Exception] = {}
+    by_client: dict[int, list[int]] = {}
+    for index, write in enumerate(writes):
+        by_client.setdefault(id(write.streams.client), []).append(index)
+    for indexes in by_client.values():
+        pipe = writes[indexes[0]].streams.client.pipeline(transaction=False)
+        for index in indexes:
+            writes[index].streams.queue_write(writes[index], pipe)
+        try:
+            replies: list[Any] = pipe.execute(raise_on_error=False)
+        except Exception as exc:  # the connection: none of them is known to have run
+            replies = [exc] * len(indexes)
+        for index, reply in zip(indexes, replies, strict=True):
+            results[index] = reply if isinstance(reply, Exception) else bool(reply)
+    return [results[index] for index in range(len(writes))]
+
+
 class TokenWriter:
     def __init__(
         self,
@@ -87,29 +111,38 @@ class TokenWriter:
     def write(self, texts: list[str]) -> None:
         """Appends ``texts`` in one round trip (or, after a failed write, the whole text so far
         after a "reset"); a failure leaves the writer ``behind`` and raises nothing."""
+        write = self.prepare(texts)
+        if write is not None:
+            self.settle(run_writes([write])[0])
+
+    def prepare(self, texts: list[str]) -> TokenWrite | None:
+        """``write``'s Redis write, to run with other replies' (``run_writes``), then ``settle``;
+        None when there is nothing to write."""
         self.text.extend(texts)
         if self.abandoned.is_set():
-            return  # the stream belongs to the attempt that took the job over
+            return None  # the stream belongs to the attempt that took the job over
         self._writes += 1
         marker = f"{self._id}:{self._writes}"  # a retried send of this write appends nothing
-        try:
-            if self.behind:  # start the text over: some earlier tokens may be missing
-                texts = [text for text in ["".join(self.text)] if text]
-            if self.streams.append_tokens(
-                self.message_id, texts, marker=marker, reset=self.behind
-            ):
+        if self.behind:  # start the text over: some earlier tokens may be missing
+            texts = [text for text in ["".join(self.text)] if text]
+        return self.streams.token_write(self.message_id, texts, marker=marker, reset=self.behind)
+
+    def settle(self, result: bool | Exception) -> None:
+        """The prepared write's outcome: cancel asked, or the error that left it ``behind``."""
+        if not isinstance(result, Exception):
+            if result:
                 self.cancelled.set()
             self.behind = False
-        except Exception as exc:  # the reply still reaches the database
-            if not self.behind:
-                unexpected = not isinstance(exc, redis.RedisError)
-                logger.warning(
-                    "could not append tokens of message %s: %s",
-                    self.message_id,
-                    exc,
-                    exc_info=unexpected,
-                )
-            self.behind = True
+            return
+        if not self.behind:  # the reply still reaches the database
+            unexpected = not isinstance(result, redis.RedisError)
+            logger.warning(
+                "could not append tokens of message %s: %s",
+                self.message_id,
+                result,
+                exc_info=result if unexpected else None,
+            )
+        self.behind = True
 
     def close(self) -> None:
         """Catches up a writer left behind by a failed write (or gives up after CATCH_UP_S; the
