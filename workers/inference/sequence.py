@@ -75,12 +75,13 @@ class Reply:
         ``gather_s`` clock after the one before (or when the reply ended), holding whatever came
         meanwhile.
 
-        The consumer wakes once a batch, not once a token (it sleeps until the tick, then takes
-        what came, waiting only when nothing did), and writes each batch in one round trip (no
-        writer thread of its own). The ticks are the same for every reply on the machine (the
-        monotonic clock's multiples of ``gather_s``): the replies of a worker write together,
-        so a web process reads them in one pass, not one pass per reply. With ``gather_s`` 0 a
-        batch is whatever came. The end wakes it at once.
+        The consumer (the job's thread of a reply whose output is screened piece by piece; the
+        others are written by the worker's token flusher, at the same ticks) wakes once a batch,
+        not once a token (it sleeps until the tick, then takes what came, waiting only when
+        nothing did), and writes each batch in one round trip. The ticks are the same for every
+        reply on the machine (the monotonic clock's multiples of ``gather_s``): the replies of
+        a worker write together, so a web process reads them in one pass, not one per reply.
+        With ``gather_s`` 0 a batch is whatever came. The end wakes it at once.
         """
         last = float("-inf")
         while not self.over:
