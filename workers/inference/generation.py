@@ -67,15 +67,16 @@ class Generated:
     blocked_rule: str = ""  # "filtered": the policy's rule that stopped it
 
 
-def screened(
+def consume(
     reply: Reply,
     flush_interval_s: float,
     screen: OutputScreen | None,
     writer: TokenWriter | None,
     pieces: list[str],
 ) -> tuple[float | None, bool]:
-    """Streams ``reply`` from the job's thread, each piece screened before it is sent (into
-    ``pieces`` and ``writer``): when its first piece came, and whether the screen blocked it."""
+    """Takes ``reply``'s pieces on the job's thread, each screened (when ``screen``) before it
+    goes into ``pieces`` and ``writer``: when the first piece came, and whether the screen
+    blocked one."""
     first_token_at: float | None = None
     # one batch per flush interval (the first piece at once): one wake-up of this thread
     # and one Redis round trip for several tokens
@@ -83,16 +84,17 @@ def screened(
         if first_token_at is None:
             first_token_at = time.perf_counter()
         sent: list[str] = []
+        blocked = False
         for text in batch:
             if screen is not None and screen.blocks(text):
-                pieces += sent
-                if writer is not None and sent:
-                    writer.write(sent)
-                return first_token_at, True
+                blocked = True
+                break
             sent.append(text)
         pieces += sent
         if writer is not None and sent:
             writer.write(sent)
+        if blocked:
+            return first_token_at, True
     return first_token_at, False
 
 
@@ -128,8 +130,10 @@ def generate_text(
     flusher = None
     if writer is not None and screen is None and flush_interval_s > 0:
         flusher = token_flusher(flush_interval_s)
-    request = Request(prompt_tokens, stop, sampling, priority, cancelled, grammar, abandoned, owner)
-    request.notify = flusher.wake if flusher is not None else None
+    notify = flusher.wake if flusher is not None else None
+    request = Request(
+        prompt_tokens, stop, sampling, priority, cancelled, grammar, abandoned, owner, notify
+    )
     reply = model.engine.submit(request)
     first_token_at: float | None = None
     pieces: list[str] = []
@@ -140,7 +144,7 @@ def generate_text(
             streamed.done.wait()
             first_token_at, pieces = streamed.first_at, writer.text
         else:
-            first_token_at, blocked = screened(reply, flush_interval_s, screen, writer, pieces)
+            first_token_at, blocked = consume(reply, flush_interval_s, screen, writer, pieces)
     finally:
         reply.cancel()  # no-op for a finished reply; stops the sequence if this thread failed
         if blocked:  # the engine's last word after the cancel: the tokens it generated
