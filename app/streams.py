@@ -16,8 +16,8 @@ import redis
 
 from app.config import Settings
 from app.redis_keys import CANCEL_PREFIX, ITEM_NAMESPACE, STREAM_PREFIX, db_channel
+from app.stream_scripts import APPEND_FINAL, APPEND_TOKENS, FINAL_EVENT_TYPES
 
-FINAL_EVENT_TYPES = frozenset({"done", "error", "cancelled"})
 EVENT_TYPES = frozenset({"token", "reset"}) | FINAL_EVENT_TYPES
 GATHER_STEP_S = 0.0005  # a gathering read looks again this often
 
@@ -58,8 +58,8 @@ class TokenStreams:
         self.final_ttl_s = final_ttl_s
         self.live_ttl_s = live_ttl_s
         self.namespace = namespace
-        self._append_tokens = client.register_script(_APPEND_TOKENS)
-        self._append_final = client.register_script(_APPEND_FINAL)
+        self._append_tokens = client.register_script(APPEND_TOKENS)
+        self._append_final = client.register_script(APPEND_FINAL)
 
     @classmethod
     def for_settings(
@@ -132,7 +132,12 @@ class TokenStreams:
         return TokenWrite(self, keys, args)
 
     def queue_write(self, write: TokenWrite, pipe: redis.client.Pipeline) -> None:
-        self._append_tokens(keys=write.keys, args=write.args, client=pipe)
+        """As a bare EVALSHA: a pipeline given the script asks Redis for it first (SCRIPT EXISTS,
+        one more round trip a flush). NOSCRIPT (Redis restarted) is answered by ``load_script``."""
+        pipe.evalsha(self._append_tokens.sha, len(write.keys), *write.keys, *write.args)
+
+    def load_script(self) -> None:
+        self.client.script_load(APPEND_TOKENS)
 
     def read(
         self, message_id: int, after: str = "0-0", *, block_ms: int | None = None
@@ -230,51 +235,6 @@ class TokenWrite:
     streams: TokenStreams
     keys: list[str]
     args: list[str | int]
-
-
-# KEYS: stream, cancel flag; ARGV: live TTL, marker ("" for none), then type and data of
-# each event. The marker goes on the last entry; finding it there means this write ran already.
-_APPEND_TOKENS = """
-local marker = ARGV[2]
-if marker ~= '' then
-  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-  if last then
-    local fields = last[2]
-    for i = 1, #fields, 2 do
-      if fields[i] == 'w' and fields[i + 1] == marker then
-        return redis.call('EXISTS', KEYS[2])
-      end
-    end
-  end
-end
-for i = 3, #ARGV, 2 do
-  if i + 1 == #ARGV and marker ~= '' then
-    redis.call('XADD', KEYS[1], '*', 'type', ARGV[i], 'data', ARGV[i + 1], 'w', marker)
-  else
-    redis.call('XADD', KEYS[1], '*', 'type', ARGV[i], 'data', ARGV[i + 1])
-  end
-end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return redis.call('EXISTS', KEYS[2])
-"""
-
-# KEYS: stream; ARGV: final TTL, type, data. A stream holds at most one final event, last.
-_APPEND_FINAL = """
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-if last then
-  local fields = last[2]
-  for i = 1, #fields, 2 do
-    if fields[i] == 'type' and (FINAL) then
-      return last[1]
-    end
-  end
-end
-local id = redis.call('XADD', KEYS[1], '*', 'type', ARGV[2], 'data', ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return id
-""".replace(
-    "FINAL", " or ".join(f"fields[i + 1] == '{kind}'" for kind in sorted(FINAL_EVENT_TYPES))
-)
 
 
 def _events(entries: Any) -> list[StreamEvent]:

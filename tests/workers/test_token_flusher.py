@@ -21,7 +21,7 @@ from testkit.wsclient import text_of
 from workers.inference.sampling import Sampling
 from workers.inference.sequence import Finished, Reply, Request, next_tick
 from workers.inference.token_flusher import Streamed, TokenFlusher
-from workers.inference.token_writer import TokenWriter
+from workers.inference.token_writer import TokenWriter, run_writes
 
 LONG_S = 60.0  # a tick this far apart: only a first piece or an end may wake the flusher
 
@@ -30,16 +30,23 @@ class CountingRedis(redis_lib.Redis):
     """A real client that counts the pipelines it runs (each one round trip)."""
 
     executed: list[int]
+    asked: list[str]  # what a pipeline sent on its own before it ran (each one round trip)
 
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Pipeline:
         pipe = super().pipeline(transaction, shard_hint)
         run, counts = pipe.execute, self.executed
+        immediate, asked = pipe.immediate_execute_command, self.asked
 
         def execute(raise_on_error: bool = True) -> list[Any]:
             counts.append(len(pipe.command_stack))
             return run(raise_on_error)
 
+        def execute_now(*args: Any, **options: Any) -> Any:
+            asked.append(str(args[0]))
+            return immediate(*args, **options)
+
         pipe.execute = execute  # type: ignore[method-assign]
+        pipe.immediate_execute_command = execute_now  # type: ignore[method-assign]
         return pipe
 
 
@@ -65,7 +72,7 @@ def texts(streams: TokenStreams, reply_id: int) -> list[str]:
 
 def test_replies_of_a_tick_go_in_one_round_trip_whole_and_in_order(redis_url: str) -> None:
     client = CountingRedis.from_url(redis_url)
-    client.executed = []
+    client.executed, client.asked = [], []
     streams = make_streams(client)
     interval = 0.2
     flusher = TokenFlusher(interval)
@@ -192,3 +199,37 @@ def test_pieces_put_while_redis_is_down_reach_every_stream_whole(tmp_path: Path)
     for reply_events in events.values():
         assert "reset" in [event["type"] for event in reply_events]
         assert text_of(reply_events) == "One two three"
+
+
+def test_a_flush_is_one_round_trip_even_after_redis_forgot_the_script(tmp_path: Path) -> None:
+    """No SCRIPT EXISTS before each pipeline (redis-py asks it of a pipeline given a script
+    object); a Redis that lost its scripts (a restart) gets the script again, and the writes
+    it refused run then, whole, with no "reset" (nothing was lost)."""
+    server = RedisServer(tmp_path)
+    client = CountingRedis.from_url(server.url)
+    client.executed, client.asked = [], []
+    try:
+        streams = TokenStreams(client, final_ttl_s=60, live_ttl_s=60)
+        writers = [TokenWriter(streams, reply_id) for reply_id in (1, 2, 3)]
+        for words in (["One"], [" two", " three"]):
+            client.script_flush()  # as after a restart: the first pipeline meets NOSCRIPT
+            writes = [writer.prepare(words) for writer in writers]
+            results = run_writes([write for write in writes if write is not None])
+            assert results == [False, False, False]
+            for writer, result in zip(writers, results, strict=True):
+                writer.settle(result)
+            assert run_writes([w for w in (writer.prepare(["!"]) for writer in writers) if w])
+        events = {
+            reply_id: [event.data for event in streams.read(reply_id)] for reply_id in (1, 2, 3)
+        }
+        for writer in writers:
+            writer.close()
+            writer._watcher.join(10)
+    finally:
+        client.close()
+        server.stop()
+    assert client.asked == []  # every round trip was a pipeline of writes
+    assert client.executed == [3, 3, 3] * 2  # writes, the refused ones again, then "!"
+    for reply_events in events.values():
+        assert [event["type"] for event in reply_events] == ["token"] * 5
+        assert text_of(reply_events) == "One! two three!"

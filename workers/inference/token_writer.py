@@ -25,6 +25,7 @@ import uuid
 from typing import Any
 
 import redis
+from redis.exceptions import NoScriptError
 
 from app.streams import TokenStreams, TokenWrite
 
@@ -70,24 +71,40 @@ class CancelWatcher(threading.Thread):
 
 
 def run_writes(writes: list[TokenWrite]) -> list[bool | Exception]:
-    """Runs ``writes`` in one pipeline per Redis client (one round trip for a worker's replies):
-    for each, whether its reply's cancel was asked, or the error that failed it (a lost
-    connection fails every write of its pipeline; each write's marker makes its retry safe)."""
+    """Runs ``writes`` in one round trip per Redis client (a worker's replies share one): for
+    each, whether its reply's cancel was asked, or the error that failed it (a lost connection
+    fails every write of its round trip; each write's marker makes its retry safe)."""
     results: dict[int, bool | Exception] = {}
     by_client: dict[int, list[int]] = {}
     for index, write in enumerate(writes):
         by_client.setdefault(id(write.streams.client), []).append(index)
     for indexes in by_client.values():
-        pipe = writes[indexes[0]].streams.client.pipeline(transaction=False)
-        for index in indexes:
-            writes[index].streams.queue_write(writes[index], pipe)
-        try:
-            replies: list[Any] = pipe.execute(raise_on_error=False)
-        except Exception as exc:  # the connection: none of them is known to have run
-            replies = [exc] * len(indexes)
+        replies = _execute([writes[index] for index in indexes])
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:  # Redis restarted (its script cache is empty): load it, run those again
+            try:
+                writes[indexes[0]].streams.load_script()
+                again = _execute([writes[indexes[i]] for i in missing])
+                for i, reply in zip(missing, again, strict=True):
+                    replies[i] = reply
+            except redis.RedisError as exc:
+                for i in missing:
+                    replies[i] = exc
         for index, reply in zip(indexes, replies, strict=True):
             results[index] = reply if isinstance(reply, Exception) else bool(reply)
     return [results[index] for index in range(len(writes))]
+
+
+def _execute(writes: list[TokenWrite]) -> list[Any]:
+    """One round trip; a failure of the connection is every write's reply."""
+    pipe = writes[0].streams.client.pipeline(transaction=False)
+    for write in writes:
+        write.streams.queue_write(write, pipe)
+    try:
+        replies: list[Any] = pipe.execute(raise_on_error=False)
+    except Exception as exc:  # the connection: none of them is known to have run
+        return [exc] * len(writes)
+    return replies
 
 
 class TokenWriter:
