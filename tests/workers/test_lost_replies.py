@@ -40,7 +40,6 @@ def test_a_token_write_whose_reply_was_lost_is_in_the_stream_once(
     assert proxy.lost == 1
     writer.write([" a", " time"])
     writer.close()
-    writer._watcher.join(10)
     events = [event.data for event in streams.read(1)]
     streams.client.close()
     assert text_of(events) == "Once upon a time"

@@ -179,8 +179,6 @@ def test_pieces_put_while_redis_is_down_reach_every_stream_whole(tmp_path: Path)
             thread.start()
         for thread in closing:
             thread.join(40)
-        for streamed in replies:
-            streamed.writer._watcher.join(10)
         events = {reply_id: [event.data for event in streams.read(reply_id)] for reply_id in (1, 2)}
     finally:
         client.close()
@@ -218,7 +216,6 @@ def test_a_flush_is_one_round_trip_even_after_redis_forgot_the_script(tmp_path: 
         events = {reply_id: [e.data for e in streams.read(reply_id)] for reply_id in (1, 2, 3)}
         for writer in writers:
             writer.close()
-            writer._watcher.join(10)
     finally:
         client.close()
         server.stop()

@@ -25,7 +25,6 @@ def test_tokens_put_while_redis_is_down_reach_the_stream_whole(tmp_path: Path) -
         server.start()
         writer.write([" three"])
         writer.close()
-        writer._watcher.join(10)  # before the server goes: its connection closes with it
         events = [event.data for event in streams.read(1)]
     finally:
         client.close()
@@ -50,7 +49,6 @@ def test_a_cancel_sent_after_redis_came_back_is_heard(tmp_path: Path) -> None:
         writer.write([" three"])  # generation goes on until the flag is seen
         heard = writer.cancelled.wait(10)
         writer.close()
-        writer._watcher.join(10)
     finally:
         client.close()
         server.stop()

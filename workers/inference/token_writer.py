@@ -4,10 +4,10 @@ and idempotent, ``run_writes`` runs many replies' writes in one round trip.
 The engine decodes in a thread of its own and releases the GIL inside llama.cpp, so Redis round
 trips cost decoding nothing. The worker's flusher thread (token_flusher.py) takes every reply's
 pieces once per flush interval (STREAM_FLUSH_MS; the first piece and the end at once) and writes
-them all in one pipeline, which leaves the CPU to the model; a reply whose output is screened
+them all in one script call, which leaves the CPU to the model; a reply whose output is screened
 piece by piece is written from its job's thread instead (`Reply.batches`). Cancellation does not
-wait for a write: a watcher thread listens on the reply's cancel channel and the engine sees its
-flag before the next token.
+wait for a write: the worker's cancel listener (cancel_listener.py) hears the reply's channel and
+the engine sees its flag before the next token.
 
 Redis going away (a restart) stops neither: generation goes on, and the first write that
 succeeds afterwards appends "reset" and the whole text so far, so a client never keeps a text
@@ -26,46 +26,11 @@ import uuid
 import redis
 
 from app.streams import TokenStreams, TokenWrite
+from workers.inference.cancel_listener import watch_cancel
 
 logger = logging.getLogger(__name__)
-RETRY_S = 0.5  # how often the cancel watcher, and a writer behind at the end, try Redis again
+RETRY_S = 0.5  # how often a writer behind at the end tries Redis again
 CATCH_UP_S = 30.0  # how long a writer behind at the end keeps trying before it gives up
-
-
-class CancelWatcher(threading.Thread):
-    """Sets ``cancelled`` when the API publishes a cancel for this reply (or already flagged it)."""
-
-    def __init__(self, streams: TokenStreams, message_id: int, cancelled: threading.Event):
-        super().__init__(daemon=True, name="cancel-watcher")
-        self.streams = streams
-        self.message_id = message_id
-        self.cancelled = cancelled
-        self.stopped = threading.Event()
-        self.pubsub = streams.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-
-    def run(self) -> None:
-        """Subscribes here, off the generation loop's path to its first token; the flag check
-        after subscribing catches a cancel sent before (the API sets it before publishing)."""
-        try:
-            while not self.stopped.is_set() and not self.cancelled.is_set():
-                try:
-                    self.watch()
-                except redis.RedisError as exc:  # pub/sub subscribes again when it reconnects
-                    logger.warning(
-                        "cancel watcher of %s: Redis unavailable: %s", self.message_id, exc
-                    )
-                    self.stopped.wait(RETRY_S)
-        finally:
-            self.pubsub.close()
-
-    def watch(self) -> None:
-        if not self.pubsub.subscribed:
-            self.pubsub.subscribe(self.streams.cancel_channel(self.message_id))
-        if self.streams.cancel_requested(self.message_id):
-            self.cancelled.set()
-        while not self.stopped.is_set() and not self.cancelled.is_set():
-            if self.pubsub.get_message(timeout=0.5) is not None:
-                self.cancelled.set()
 
 
 def run_writes(writes: list[TokenWrite]) -> list[bool | Exception]:
@@ -101,8 +66,7 @@ class TokenWriter:
         self.text: list[str] = []  # everything written so far, for catching up after a failure
         self._id = uuid.uuid4().hex[:12]  # this writer's, for the markers of its writes
         self._writes = 0
-        self._watcher = CancelWatcher(streams, message_id, self.cancelled)
-        self._watcher.start()
+        self._unwatch = watch_cancel(streams, message_id, self.cancelled)
 
     def write(self, texts: list[str]) -> None:
         """Appends ``texts`` in one round trip (or, after a failed write, the whole text so far
@@ -147,7 +111,7 @@ class TokenWriter:
         while self.behind and not self.abandoned.is_set() and time.monotonic() < deadline:
             time.sleep(RETRY_S)
             self.write([])
-        self._watcher.stopped.set()
+        self._unwatch()
 
     def withdraw(self) -> None:
         """Takes back everything sent (the content policy stopped the reply), after ``close``:
