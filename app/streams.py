@@ -236,7 +236,7 @@ class TokenStreams:
 
 @dataclass(frozen=True)
 class TokenWrite:
-    """One reply's ``append_tokens``, ready to run (alone or in a pipeline with others)."""
+    """One reply's ``append_tokens``, ready to run (alone or with others: ``append_many``)."""
 
     streams: TokenStreams
     keys: list[str]

@@ -3,15 +3,15 @@
 The engine decodes every reply of the worker in one loop; the pieces it puts reach Redis here,
 at the ticks of the flush clock (STREAM_FLUSH_MS, the same multiples of the monotonic clock on
 every machine): at each tick this thread takes what every reply got since the last one and
-writes it all in one pipeline, each reply's write still the idempotent Lua append with its own
-marker (app/streams.py). The job threads sleep until their reply has ended and its last piece
-is written. So a worker makes one wake-up and one round trip a tick, not one per reply: at 16
-replies each job thread's own round trip cost 126 µs of the worker's CPU a write against 50 µs
-in a pipeline, and every wake-up takes the interpreter from the engine's loop between decodes.
+writes it all in one call of the append script, each reply's part still idempotent with its
+own marker (app/stream_scripts.py). The job threads sleep until their reply has ended and its
+last piece is written. So a worker makes one wake-up and one Redis command a tick, not one per
+reply: at 16 replies each job thread's own round trip cost 126 µs of the worker's CPU a write
+against 50 µs in a pipeline, and every wake-up takes the interpreter from the engine's loop.
 
 A reply's first piece and its end are not held for the tick: they wake this thread (through
 ``Request.notify``, from the engine), which then writes the replies that are new or ending.
-A failed pipeline leaves each of its writers ``behind``: its next write starts the text over
+A failed call leaves each of its writers ``behind``: its next write starts the text over
 after a "reset", and the job's thread catches up after the end (``TokenWriter.close``).
 
 Replies whose output the content policy screens piece by piece stay on their job's thread
