@@ -37,6 +37,11 @@ def listeners() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "cancel-listener"]
 
 
+def listener_of(streams: TokenStreams) -> cancel_listener.CancelListener:
+    """This process's listener on the streams' client."""
+    return cancel_listener._listeners[(os.getpid(), id(streams.client))]
+
+
 def pubsub_connections(streams: TokenStreams) -> int:
     return len(streams.client.client_list(_type="pubsub"))
 
@@ -54,7 +59,7 @@ def test_one_thread_and_one_connection_hear_each_replys_own_cancel(
     before = len(listeners())
     flags = {reply_id: threading.Event() for reply_id in range(1, 9)}
     unwatch = [watch_cancel(streams, reply_id, flag) for reply_id, flag in flags.items()]
-    listener = cancel_listener._listeners[(os.getpid(), id(streams.client))]
+    listener = listener_of(streams)
     assert listener.subscribed.wait(10)
     assert len(listeners()) == before + 1
     assert pubsub_connections(streams) == 1  # not one a reply
@@ -81,7 +86,7 @@ def test_a_cancel_asked_while_the_subscription_was_gone_is_heard(streams: TokenS
     it watches each time it has subscribed again."""
     flag = threading.Event()
     unwatch = watch_cancel(streams, 7, flag)
-    listener = cancel_listener._listeners[(os.getpid(), id(streams.client))]
+    listener = listener_of(streams)
     assert listener.subscribed.wait(10)
     streams.client.set(f"{CANCEL_PREFIX}7", "1")  # the flag, its message lost
     time.sleep(0.2)
@@ -94,9 +99,8 @@ def test_a_cancel_asked_while_the_subscription_was_gone_is_heard(streams: TokenS
 def test_with_nothing_watched_the_listener_ends_and_the_next_reply_starts_another(
     streams: TokenStreams,
 ) -> None:
-    key = (os.getpid(), id(streams.client))
     unwatch = watch_cancel(streams, 1, threading.Event())
-    first = cancel_listener._listeners[key]
+    first = listener_of(streams)
     assert first.subscribed.wait(10)
     unwatch()
     first.join(IDLE_WAIT_S * 3)
@@ -104,7 +108,7 @@ def test_with_nothing_watched_the_listener_ends_and_the_next_reply_starts_anothe
     wait_for(lambda: pubsub_connections(streams) == 0, "the pub/sub connection stayed open")
     flag = threading.Event()
     unwatch = watch_cancel(streams, 2, flag)
-    second = cancel_listener._listeners[key]
+    second = listener_of(streams)
     assert second is not first and second.subscribed.wait(10)
     streams.request_cancel(2)
     assert flag.wait(5)
