@@ -55,35 +55,48 @@ class Round:
         return self.outside_s / (self.wall_s * (os.cpu_count() or 1))
 
 
-def in_parallel(
-    count: int, job: Callable[[int, threading.Barrier], tuple[float, int]], threads_of_model: int
-) -> Round:
-    barrier = threading.Barrier(count + 1)
-    results: list[tuple[float, int]] = [(0.0, 0)] * count
+# a chat's job: (seconds to its first token, perf_counter at its stream's end, tokens)
+JobResult = tuple[float, float, int]
+Job = Callable[[int, threading.Barrier, threading.Barrier], JobResult]
+
+
+def in_parallel(count: int, job: Job, threads_of_model: int) -> Round:
+    """Runs ``job`` for each of ``count`` chats at once. A round lasts from the common start to
+    the last stream's end, and its CPU is read over the same span: what a job does after its
+    stream (QueueChat's client reads the stored reply, closes its socket) is outside both."""
+    start = threading.Barrier(count + 1)
+    streamed = threading.Barrier(count + 1)
+    results: list[tuple[float, float, int]] = [(0.0, 0.0, 0)] * count
 
     def run(i: int) -> None:
-        results[i] = job(i, barrier)
+        try:
+            results[i] = job(i, start, streamed)
+        except BaseException:
+            start.abort()  # the round is void: the main thread raises BrokenBarrierError
+            streamed.abort()
+            raise
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     before = snapshot()
-    barrier.wait()
+    start.wait()
     started = time.perf_counter()
+    streamed.wait()
+    outside = outside_model(before, snapshot(), threads_of_model)
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - started
-    outside = outside_model(before, snapshot(), threads_of_model)
-    return Round([r[0] * 1000 for r in results], sum(r[1] for r in results), wall, outside)
+    wall = max(r[1] for r in results) - started
+    return Round([r[0] * 1000 for r in results], sum(r[2] for r in results), wall, outside)
 
 
 def queuechat_round(stack: Stack, users: list[tuple[str, int]], tokens: int) -> Round:
-    def job(i: int, barrier: threading.Barrier) -> tuple[float, int]:
+    def job(i: int, start: threading.Barrier, streamed: threading.Barrier) -> JobResult:
         token, chat_id = users[i]
         http = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"})
         sock = ChatSocket(stack.ws_url, token)
         body = {"content": QUESTION.format(i=i), "max_tokens": tokens, "temperature": 0.0}
-        barrier.wait()
+        start.wait()
         started = time.perf_counter()
         reply = http.post(f"/api/sessions/{chat_id}/messages", json=body).json()
         sock.subscribe(reply["assistant_message_id"])
@@ -94,10 +107,12 @@ def queuechat_round(stack: Stack, users: list[tuple[str, int]], tokens: int) -> 
                 first = time.perf_counter() - started
             if event["type"] in {"done", "error", "cancelled"}:
                 break
+        ended = time.perf_counter()
+        streamed.wait()
         sock.close()
         stored = http.get(f"/api/messages/{reply['assistant_message_id']}").json()
         http.close()
-        return first or 0.0, int(stored["completion_tokens"] or 0)
+        return first or 0.0, ended, int(stored["completion_tokens"] or 0)
 
     return in_parallel(len(users), job, stack.settings.n_threads)
 
@@ -108,7 +123,7 @@ def llama_server_round(
     """A turn in each of ``chats`` (the conversations so far, which it extends): llama-server
     is sent the same prompts as QueueChat's chats hold, history and all."""
 
-    def job(i: int, barrier: threading.Barrier) -> tuple[float, int]:
+    def job(i: int, start: threading.Barrier, streamed: threading.Barrier) -> JobResult:
         asked = {"role": "user", "content": QUESTION.format(i=i)}
         body = {
             "messages": [*chats[i], asked],
@@ -117,7 +132,7 @@ def llama_server_round(
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        barrier.wait()
+        start.wait()
         started = time.perf_counter()
         first, used, pieces = None, 0, []
         with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=600) as r:
@@ -132,8 +147,10 @@ def llama_server_round(
                 if piece:
                     first = first or time.perf_counter() - started
                     pieces.append(piece)
+        ended = time.perf_counter()
+        streamed.wait()
         chats[i] += [asked, {"role": "assistant", "content": "".join(pieces)}]
-        return first or 0.0, used
+        return first or 0.0, ended, used
 
     return in_parallel(len(chats), job, threads)
 
@@ -219,7 +236,9 @@ def print_rows(rows: list[Row], header: bool) -> None:
             f"| {n} | {rate:.1f} | {peer_rate:.1f} | **{rate / peer_rate:.2f}x** | "
             f"{p50:.0f} / {p95:.0f} / {worst:.0f} | {peer_p50:.0f} / {peer_p95:.0f} / "
             f"{peer_worst:.0f} | {worst / peer_worst:.2f}x | "
-            f"{', '.join(f'{pair:.2f}' for pair in pairs)} | {out:.1%} / {peer_out:.1%} |",
+            f"{', '.join(f'{pair:.2f}' for pair in pairs)} (median "
+            f"{statistics.median(pairs):.2f}, {sum(p >= 1 for p in pairs)} of {len(pairs)} >= 1) | "
+            f"{out:.1%} / {peer_out:.1%} |",
             flush=True,
         )
 
