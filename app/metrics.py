@@ -71,6 +71,12 @@ ENGINE_STEP = Histogram(
     ["tokens"],
     buckets=(0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.2, 0.5, 1, 2.5),
 )
+PROMPT_TOKENS = Counter(
+    "queuechat_prompt_tokens",
+    "Prompt tokens an inference worker's engine took in, by source: cached (already in its "
+    "cache: a chat's earlier turns, a shared prefix) or evaluated",
+    ["source"],
+)
 STEP_SIZES = ((1, "1"), (4, "2-4"), (16, "5-16"), (64, "17-64"))  # else "65+"
 
 

@@ -86,6 +86,7 @@ WORKER_PREFIX = "qc:worker:"  # an inference worker's presence (expires unless r
 WORKERS_SET = "qc:workers"  # every inference worker that announced itself, alive or not
 HOLDER_PREFIX = "qc:holder:"  # the worker that holds a chat's evaluated tokens: qc:holder:{chat}
 ROUTED_PREFIX = "qc:routed:"  # replies sent to one worker's own queue: qc:routed:{worker}
+WINDOW_PREFIX = "qc:window:"  # the message a chat's last prompt started at: qc:window:{chat}
 
 
 def worker_key(worker_id: str) -> str:
@@ -94,6 +95,10 @@ def worker_key(worker_id: str) -> str:
 
 def holder_key(session_id: int) -> str:
     return f"{HOLDER_PREFIX}{session_id}"
+
+
+def window_key(session_id: int) -> str:
+    return f"{WINDOW_PREFIX}{session_id}"
 
 
 def routed_key(worker_id: str) -> str:

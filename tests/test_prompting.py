@@ -133,3 +133,47 @@ def test_a_template_that_fills_the_context_is_named() -> None:
         )
     with pytest.raises(PromptTooLong, match="the message does not fit"):
         build_chat_messages([Turn("user", "y" * 500)], fits=chars_fit(400), system_prompt="short")
+
+
+def grow_chat(turns: int, *, keep_start: bool) -> list[int]:
+    """A chat of ``turns`` exchanges of 10 characters each way, with room for 13 messages
+    (roomy: for 9); the start each turn's prompt keeps, as the worker carries it from turn to
+    turn (or not)."""
+    system = len(DEFAULT_SYSTEM_PROMPT)
+    fits, roomy = chars_fit(system + 130), chars_fit(system + 90)
+    history: list[Turn] = []
+    starts: list[int] = []
+    for turn in range(turns):
+        history.append(Turn("user", f"question{turn:02}", 2 * turn))
+        kept = starts[-1] if keep_start and starts else None
+        built = build_chat_messages(
+            history, fits=fits, kept_from=kept, roomy=roomy if keep_start else None
+        )
+        starts.append(built.first_turn)
+        kept = [t.content for t in history[built.first_turn :]]
+        assert [m["content"] for m in built.messages[1:]] == kept
+        history.append(Turn("assistant", f"answer{turn:02}xx", 2 * turn + 1))
+    return starts
+
+
+def test_a_chat_past_the_window_moves_its_start_once_every_few_turns() -> None:
+    """Each move makes the worker evaluate the whole window again: a chat that moved its start
+    at every turn paid that at every turn (a 9.6 s first token on this VM at 2k tokens)."""
+    starts = grow_chat(20, keep_start=True)
+    assert starts[:7] == [0] * 7  # everything fits: nothing dropped
+    moves = [turn for turn in range(1, 20) if starts[turn] != starts[turn - 1]]
+    assert moves == [7, 10, 13, 16, 19], starts  # a move every third turn
+    # each prompt holds 9 to 13 messages: never less than the roomy window
+    assert [2 * turn - starts[turn] + 1 for turn in range(7, 20)] == [9, 11, 13] * 4 + [9]
+    # without the kept start and the room, the start moved at every turn past the window
+    plain = grow_chat(20, keep_start=False)
+    assert [plain[t] != plain[t - 1] for t in range(7, 20)] == [True] * 13, plain
+
+
+def test_a_kept_start_that_is_gone_or_no_longer_fits_is_not_used() -> None:
+    history = [Turn("user", "a" * 40), Turn("assistant", "b" * 40), Turn("user", "c" * 10)]
+    fits = chars_fit(len(DEFAULT_SYSTEM_PROMPT) + 50)
+    built = build_chat_messages(history, fits=fits, kept_from=0)
+    assert built.first_turn == 2  # the start it kept no longer fits: moved
+    built = build_chat_messages(history, fits=chars_fit(10_000), kept_from=1)
+    assert built.first_turn == 0  # not a user turn (an edited branch): all that fits

@@ -23,6 +23,7 @@ ChatMessage = dict[str, str]
 class BuiltPrompt:
     messages: list[ChatMessage]
     context_used: int  # how many of the given context chunks made it in, best first
+    first_turn: int = 0  # the index in the history of the oldest turn kept
 
 
 class PromptTooLong(Exception):
@@ -33,6 +34,7 @@ class PromptTooLong(Exception):
 class Turn:
     role: str
     content: str
+    id: int | None = None  # the stored message's, where there is one
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,25 @@ def first_fitting(starts: Sequence[int], fits: Callable[[int], bool]) -> int | N
     return found
 
 
+def window_start(
+    starts: Sequence[int],
+    fits: Callable[[int], bool],
+    kept_from: int | None,
+    roomy: Callable[[int], bool] | None,
+) -> int | None:
+    """Where the kept conversation starts: where the previous turn's did (``kept_from``) while
+    that still fits, so that what a worker evaluated for it serves again; else at the first
+    turn when all fits; else at the earliest start that ``roomy`` passes (room for the next
+    turns too, so that the window moves once every few turns, not at every turn, each move
+    evaluating the whole window again); else at the earliest that fits."""
+    if kept_from is not None and kept_from in starts and fits(kept_from):
+        return kept_from
+    if fits(starts[0]):
+        return starts[0]
+    found = None if roomy is None else first_fitting(starts, roomy)
+    return found if found is not None else first_fitting(starts, fits)
+
+
 def build_chat_messages(
     history: Sequence[Turn],
     *,
@@ -101,12 +122,16 @@ def build_chat_messages(
     system_prompt: str = DEFAULT_SYSTEM_PROMPT,
     examples: Sequence[Example] = (),
     context: Sequence[ContextChunk] = (),
+    kept_from: int | None = None,
+    roomy: Callable[[list[ChatMessage]], bool] | None = None,
 ) -> BuiltPrompt:
     """The longest suffix of history that fits, with as much context as fits.
 
     Old turns go before context does; context goes lowest-ranked first. ``history``
     ends with the user message being answered; ``fits`` says whether a candidate
-    leaves room for the reply.
+    leaves room for the reply. A chat that outgrew the window keeps the start of its previous
+    turn (``kept_from``, an index in ``history``) while it fits, and moves it to where
+    ``roomy`` passes when it must move (``window_start``).
     """
     if not history or history[-1].role != "user":
         raise ValueError("history must end with a user message")
@@ -120,9 +145,14 @@ def build_chat_messages(
     for kept in range(len(context), -1, -1):
         content = system_message(system_prompt, context[:kept])
         head = ([{"role": "system", "content": content}] if content else []) + shots
-        start = first_fitting(starts, partial(suffix_fits, fits, head, turns))
+        start = window_start(
+            starts,
+            partial(suffix_fits, fits, head, turns),
+            kept_from,
+            None if roomy is None else partial(suffix_fits, roomy, head, turns),
+        )
         if start is not None:
-            return BuiltPrompt(head + turns[start:], kept)
+            return BuiltPrompt(head + turns[start:], kept, start)
     head = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + shots
     if not fits([*head, {"role": "user", "content": ""}]):  # no message could ever fit
         raise PromptTooLong(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.enums import OPEN_STATUSES, MessageRole, MessageStatus
 from app.models import ChatSession, Message
+from app.redis_keys import window_key
 from app.services.branches import ancestor_ids
 from app.services.prompt_setup import PromptSetup, load_prompt_setup
 from app.services.prompting import Turn, build_chat_messages
@@ -28,6 +29,10 @@ from workers.retrieval import as_citations, as_context
 from workers.vectors import Hit
 
 logger = logging.getLogger(__name__)
+# A chat that outgrew the context window drops this share of the window more than it must, so
+# that its next turns fit after the same start and reuse what was evaluated (a move evaluates
+# the whole window again: seconds on a CPU). The start is kept in Redis for a day.
+WINDOW_ROOM_SHARE, WINDOW_TTL_S = 4, 86400
 Retriever = Callable[[str, int, bool], list[Hit]]  # question, chat, its knowledge base?
 
 
@@ -118,13 +123,20 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
         hits = [hit for hit, decision in decisions if not decision.blocked]
         withheld = Counter(decision.reason for _, decision in decisions if decision.blocked)
         hits = within_budget(model, hits, ctx.settings.rag_context_tokens)
+        ids = [turn.id for turn in history]
+        kept_id = kept_window(ctx.streams.client, claim.session_id)
+        room = sampling.max_tokens + model.n_ctx // WINDOW_ROOM_SHARE
         built = build_chat_messages(
             history,
             fits=lambda candidate: model.fits(candidate, sampling.max_tokens),
             system_prompt=setup.system_prompt,
             examples=setup.examples,
             context=as_context(hits),
+            kept_from=ids.index(kept_id) if kept_id in ids else None,
+            roomy=lambda candidate: model.fits(candidate, room),
         )
+        if ids[built.first_turn] != kept_id:
+            keep_window(ctx.streams.client, claim.session_id, ids[built.first_turn])
         tokens, stop = model.encode(built.messages)
         template = setup.template_name
         return ReplyPrompt(
@@ -180,6 +192,26 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
         return claim.owner_id, None
 
 
+def kept_window(client: redis.Redis, session_id: int) -> int | None:
+    """The message the chat's previous prompt started at (None: unknown)."""
+    try:
+        found = client.get(window_key(session_id))
+    except redis.RedisError:
+        logger.warning("could not read where chat %s's window starts", session_id)
+        return None
+    return int(found) if found else None
+
+
+def keep_window(client: redis.Redis, session_id: int, message_id: int | None) -> None:
+    try:
+        if message_id is None:
+            client.delete(window_key(session_id))
+        else:
+            client.set(window_key(session_id), message_id, ex=WINDOW_TTL_S)
+    except redis.RedisError:
+        logger.warning("could not note where chat %s's window starts", session_id)
+
+
 def load_history(session: Session, session_id: int, message_id: int, newest: int) -> list[Turn]:
     """The newest turns of the reply's branch before it (user turns and finished replies),
     oldest first.
@@ -190,11 +222,11 @@ def load_history(session: Session, session_id: int, message_id: int, newest: int
     kept = (Message.role == MessageRole.USER) | (Message.status == MessageStatus.DONE)
     branch = ancestor_ids(session, message_id, depth=newest)
     rows = session.execute(
-        select(Message.role, Message.content)
+        select(Message.role, Message.content, Message.id)
         .where(Message.id.in_(branch[:-1]), Message.session_id == session_id, kept)
         .order_by(Message.id)
     ).all()
-    return [Turn(role, content) for role, content in rows]
+    return [Turn(role, content, message_id) for role, content, message_id in rows]
 
 
 def within_budget(model: ChatModel, hits: list[Hit], budget_tokens: int) -> list[Hit]:

@@ -1,20 +1,28 @@
-"""The engine's sequences as gauges, and its decode steps' times as a histogram, from a thread
-of its own: the step loop only appends each step's time to a bounded deque (the length of a list
-is read without its lock; a sample a step old is fine)."""
+"""The engine's sequences as gauges, its decode steps' times as a histogram and its prompt tokens
+(cached or evaluated) as counters, from a thread of its own: the step loop only appends each
+step's time to a bounded deque and adds to the cache's totals (the length of a list and an int
+are read without its lock; a sample a step old is fine)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
-from app.metrics import ENGINE_SEQUENCES, ENGINE_STEP, step_size
+from app.metrics import ENGINE_SEQUENCES, ENGINE_STEP, PROMPT_TOKENS, step_size
 from workers.inference.engine import Engine
 
 logger = logging.getLogger(__name__)
 SAMPLE_S = 1.0
 
 
-def sample(engine: Engine) -> None:
+def sample(engine: Engine, counted: dict[str, int]) -> None:
+    """``counted``: the cache's totals at the previous sample (this adds what came since)."""
+    cached = engine.cache.reused_tokens
+    totals = {"cached": cached, "evaluated": engine.cache.placed_tokens - cached}
+    for source, total in totals.items():
+        if total > counted.get(source, 0):
+            PROMPT_TOKENS.labels(source).inc(total - counted.get(source, 0))
+            counted[source] = total
     ENGINE_SEQUENCES.labels("running").set(len(engine.running))
     ENGINE_SEQUENCES.labels("waiting").set(len(engine.waiting))
     ENGINE_SEQUENCES.labels("places").set(engine.config.n_parallel)
@@ -26,14 +34,15 @@ def sample(engine: Engine) -> None:
 def start_engine_gauges(engine: Engine, interval_s: float = SAMPLE_S) -> threading.Event:
     """Samples every ``interval_s`` until the returned event is set."""
     stopped = threading.Event()
+    counted: dict[str, int] = {}
 
     def run() -> None:
         while not stopped.wait(interval_s):
             try:
-                sample(engine)
+                sample(engine, counted)
             except OSError:  # an unwritable metrics directory must not stop the worker
                 logger.warning("could not record engine gauges", exc_info=True)
 
-    sample(engine)
+    sample(engine, counted)
     threading.Thread(target=run, daemon=True, name="engine-gauges").start()
     return stopped

@@ -66,6 +66,7 @@ class PrefixCache:
         self.asked: dict[int, int] = {}  # an idle sequence's prompt length
         self.saved: OrderedDict[int, Saved] = OrderedDict()  # host memory, by a running key
         self._saved_key = 0
+        self.placed_tokens = 0  # prompt tokens of every placed sequence, cached or not
         self.reused_tokens = 0  # prompt tokens not evaluated thanks to the cache
         self.restored = 0  # sequences loaded back from host memory
         self.moves = 0  # running sequences moved next to the others (layout.py)
@@ -79,6 +80,7 @@ class PrefixCache:
         # more because llama.cpp computes a one-token batch by another kernel than a longer
         # one (rounding differs), and a prompt evaluated cold never ends in a one-token chunk.
         # So a reply from a cached prefix equals the reply from a cold prompt.
+        self.placed_tokens += len(prompt)
         usable = len(prompt) - 2
         idle_id, idle_shared = best_match(prompt, self.idle, usable)
         live_id, live_shared = best_match(prompt, live, usable)
