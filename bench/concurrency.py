@@ -6,7 +6,8 @@ once: QueueChat POST -> first token over the WebSocket, with one inference worke
 places (PARALLEL_SEQUENCES=N); llama-server (bench/llama_server.py, built from the llama.cpp
 vendored in the pinned llama-cpp-python, same CMake flags) with -np N, streaming
 /v1/chat/completions. Same model, threads and prompts (each round is a new turn of the same
-conversations on both: system prompt, history, question), temperature 0. Rounds alternate
+conversations on both: system prompt, history, question; new conversations before they outgrow
+the context window), temperature 0. Rounds alternate
 between the two so drift on the machine hits both alike. The last column is the share of the
 machine's CPU time each side spent outside its model's threads (bench/cpu_share.py): on a
 machine with no more cores than model threads, that time is taken from the model.
@@ -167,6 +168,17 @@ def users_with_chats(stack: Stack, count: int) -> list[tuple[str, int]]:
     return users
 
 
+def new_conversations(
+    stack: Stack, url: str, count: int, threads: int
+) -> tuple[list[tuple[str, int]], list[list[dict[str, str]]]]:
+    """``count`` new chats on both sides, each with a first short turn (not measured)."""
+    users = users_with_chats(stack, count)
+    queuechat_round(stack, users, 8)
+    chats = [[{"role": "system", "content": DEFAULT_SYSTEM_PROMPT}] for _ in range(count)]
+    llama_server_round(url, chats, 8, threads)
+    return users, chats
+
+
 def summary(rounds: list[Round]) -> tuple[float, float, float, float, float]:
     ttfts = [t for r in rounds for t in r.ttfts_ms]
     rate = statistics.median(r.rate for r in rounds)
@@ -190,11 +202,9 @@ def main() -> None:
             ours: list[Round] = []
             theirs: list[Round] = []
             try:
-                users = users_with_chats(stack, n)
                 # the warm-up on other chats: it adds a turn per round, and a long history
                 # would slow the measured chats' decoding (attention over every turn)
                 warm_up(partial(queuechat_round, stack, users_with_chats(stack, n), 8))
-                queuechat_round(stack, users, 8)  # the measured chats' first turn
                 with llama_server(
                     settings.model_path,
                     threads=args.threads,
@@ -202,10 +212,13 @@ def main() -> None:
                     n_ctx_seq=settings.n_ctx,
                     n_batch=settings.n_batch,
                 ) as url:
-                    system = {"role": "system", "content": DEFAULT_SYSTEM_PROMPT}
-                    chats = [[system] for _ in range(n)]  # the same turns as ``users``' chats
-                    llama_server_round(url, chats, 8, args.threads)
-                    for _ in range(args.rounds):
+                    # each round is a turn of the same conversations, started again before
+                    # they outgrow the window: past it QueueChat drops old turns (and evaluates
+                    # the window again) where llama-server cuts the reply short
+                    per_chat = max(1, (settings.n_ctx - args.tokens - 100) // (args.tokens + 40))
+                    for done in range(args.rounds):
+                        if done % per_chat == 0:
+                            users, chats = new_conversations(stack, url, n, args.threads)
                         theirs.append(llama_server_round(url, chats, args.tokens, args.threads))
                         time.sleep(0.5)
                         ours.append(queuechat_round(stack, users, args.tokens))
