@@ -135,8 +135,9 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
             kept_from=ids.index(kept_id) if kept_id in ids else None,
             roomy=lambda candidate: model.fits(candidate, room),
         )
-        if ids[built.first_turn] != kept_id:
-            keep_window(ctx.streams.client, claim.session_id, ids[built.first_turn])
+        start_id = ids[built.first_turn] if built.first_turn else None  # None: from the first
+        if start_id != kept_id:
+            keep_window(ctx.streams.client, claim.session_id, start_id)
         tokens, stop = model.encode(built.messages)
         template = setup.template_name
         return ReplyPrompt(
