@@ -217,6 +217,14 @@ def reply_in_chat(cluster: Cluster, chat_id: int, body: dict[str, Any]) -> int:
     return message_id
 
 
+def reaper_lines(worker: WorkerProcess) -> str:
+    """What a worker's log says of the reaper and of the jobs it took (timestamps and all)."""
+    wanted = ("gone", "reaper", "received", "succeeded", "[warning", "[error")
+    lines = [line for line in worker.log_path.read_text().splitlines() if any(
+        word in line for word in wanted)]  # fmt: skip
+    return f"{worker.log_path.name}:\n" + "\n".join(lines[-20:])
+
+
 def worker_of(cluster: Cluster, message_id: int) -> WorkerProcess:
     """The worker process that generated a reply (its worker id names its pid)."""
     with cluster.db.session() as session:
@@ -273,7 +281,20 @@ def test_a_turn_routed_to_a_worker_that_died_is_served_by_another(cluster: Clust
     holder = worker_of(cluster, reply_in_chat(cluster, chat, SHORT_REPLY))
     holder.kill()
     cluster.workers.remove(holder)
-    message_id = reply_in_chat(cluster, chat, {"content": "And again.", "max_tokens": 8})
+    killed_at = time.monotonic()
+    message_id = post_turn(cluster, chat, {"content": "And again.", "max_tokens": 8})
+    try:
+        wait_until(lambda: cluster.statuses(message_id) == ("done",), timeout=30, what="reply")
+    except TimeoutError as exc:  # say where the time went (CI saw this once, never alone)
+        with cluster.db.session() as session:
+            row = session.get_one(Message, message_id)
+            state = (row.status, row.attempts, row.worker, row.created_at, row.completed_at)
+        client = redis_lib.Redis.from_url(cluster.settings.redis_url, decode_responses=True)
+        keys = {k: client.pttl(k) for k in client.scan_iter("qc:[wrh]*")}  # workers, routed, ...
+        raise AssertionError(
+            f"not done {time.monotonic() - killed_at:.1f} s after the kill: {state}\n{keys}\n"
+            + "\n".join(reaper_lines(worker) for worker in cluster.workers)
+        ) from exc
     assert worker_of(cluster, message_id) is not holder
     assert cluster.attempts(message_id) == 1, "the dead worker never took it"
     cluster.workers.append(WorkerProcess(cluster.settings))
