@@ -58,41 +58,66 @@ class Round:
 
 # a chat's job: (seconds to its first token, perf_counter at its stream's end, tokens)
 JobResult = tuple[float, float, int]
-Job = Callable[[int, threading.Barrier, threading.Barrier], JobResult]
+Job = Callable[[int, "Start", threading.Barrier], JobResult]
+
+
+class Start:
+    """The jobs' start: each waits once its clients are ready; the round's CPU is read between
+    the last one ready and the start (the QueueChat clients connect and sign in before)."""
+
+    def __init__(self, count: int) -> None:
+        self.ready = threading.Barrier(count + 1)
+        self.go = threading.Barrier(count + 1)
+
+    def wait(self) -> None:
+        self.ready.wait()
+        self.go.wait()
+
+    def abort(self) -> None:
+        self.ready.abort()
+        self.go.abort()
 
 
 def in_parallel(count: int, job: Job, threads_of_model: int) -> Round:
     """Runs ``job`` for each of ``count`` chats at once. A round lasts from the common start to
-    the last stream's end, and its CPU is read over the same span: what a job does after its
-    stream (QueueChat's client reads the stored reply, closes its socket) is outside both."""
-    start = threading.Barrier(count + 1)
+    the last stream's end, and its CPU is read over the same span: what a job does before it
+    (connect) or after its stream (QueueChat's client reads the stored reply, closes its
+    socket) is outside both. A job that fails voids the round: its error is raised here."""
+    start = Start(count)
     streamed = threading.Barrier(count + 1)
-    results: list[tuple[float, float, int]] = [(0.0, 0.0, 0)] * count
+    results: list[JobResult] = [(0.0, 0.0, 0)] * count
+    errors: list[BaseException] = []
 
     def run(i: int) -> None:
         try:
             results[i] = job(i, start, streamed)
-        except BaseException:
-            start.abort()  # the round is void: the main thread raises BrokenBarrierError
+        except BaseException as exc:  # noqa: BLE001 - raised again in the main thread
+            errors.append(exc)
+            start.abort()
             streamed.abort()
-            raise
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
-    before = snapshot()
-    start.wait()
-    started = time.perf_counter()
-    streamed.wait()
-    outside = outside_model(before, snapshot(), threads_of_model)
+    try:
+        start.ready.wait()
+        before = snapshot()
+        start.go.wait()
+        started = time.perf_counter()
+        streamed.wait()
+        outside = outside_model(before, snapshot(), threads_of_model)
+    except threading.BrokenBarrierError:
+        outside = started = 0.0
     for thread in threads:
         thread.join()
+    if errors:
+        raise errors[0]
     wall = max(r[1] for r in results) - started
     return Round([r[0] * 1000 for r in results], sum(r[2] for r in results), wall, outside)
 
 
 def queuechat_round(stack: Stack, users: list[tuple[str, int]], tokens: int) -> Round:
-    def job(i: int, start: threading.Barrier, streamed: threading.Barrier) -> JobResult:
+    def job(i: int, start: Start, streamed: threading.Barrier) -> JobResult:
         token, chat_id = users[i]
         http = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"})
         sock = ChatSocket(stack.ws_url, token)
@@ -124,7 +149,7 @@ def llama_server_round(
     """A turn in each of ``chats`` (the conversations so far, which it extends): llama-server
     is sent the same prompts as QueueChat's chats hold, history and all."""
 
-    def job(i: int, start: threading.Barrier, streamed: threading.Barrier) -> JobResult:
+    def job(i: int, start: Start, streamed: threading.Barrier) -> JobResult:
         asked = {"role": "user", "content": QUESTION.format(i=i)}
         body = {
             "messages": [*chats[i], asked],

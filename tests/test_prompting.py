@@ -10,6 +10,7 @@ from app.services.prompting import (
     PromptTooLong,
     Turn,
     build_chat_messages,
+    system_message,
 )
 
 HISTORY = [
@@ -175,5 +176,25 @@ def test_a_kept_start_that_is_gone_or_no_longer_fits_is_not_used() -> None:
     fits = chars_fit(len(DEFAULT_SYSTEM_PROMPT) + 50)
     built = build_chat_messages(history, fits=fits, kept_from=0)
     assert built.first_turn == 2  # the start it kept no longer fits: moved
-    built = build_chat_messages(history, fits=chars_fit(10_000), kept_from=1)
-    assert built.first_turn == 0  # not a user turn (an edited branch): all that fits
+    tight = chars_fit(len(DEFAULT_SYSTEM_PROMPT) + 60)
+    for kept in (1, 99):  # not a user turn; not in this history
+        assert build_chat_messages(history, fits=tight, kept_from=kept).first_turn == 2
+    # all fits again (a smaller reply asked for): everything, not the start kept before
+    assert build_chat_messages(history, fits=chars_fit(10_000), kept_from=2).first_turn == 0
+
+
+def test_a_chat_with_documents_in_its_prompt_keeps_the_longest_suffix() -> None:
+    """Its documents change from turn to turn and the cache holds nothing past them: neither
+    the start kept nor the room apply."""
+    history = [Turn("user", "a" * 40), Turn("assistant", "b" * 40), Turn("user", "c" * 10)]
+    history += [Turn("assistant", "d" * 10), Turn("user", "e" * 10)]
+    chunk = ContextChunk("A", "alpha")
+    budget = len(system_message(DEFAULT_SYSTEM_PROMPT, [chunk])) + 70
+    built = build_chat_messages(
+        history, fits=chars_fit(budget), context=[chunk], kept_from=4, roomy=chars_fit(0)
+    )
+    assert (built.context_used, built.first_turn) == (1, 2)
+    plain = build_chat_messages(
+        history, fits=chars_fit(len(DEFAULT_SYSTEM_PROMPT) + 70), kept_from=4
+    )
+    assert plain.first_turn == 4  # without documents the start kept holds

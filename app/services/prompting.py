@@ -102,15 +102,15 @@ def window_start(
     kept_from: int | None,
     roomy: Callable[[int], bool] | None,
 ) -> int | None:
-    """Where the kept conversation starts: where the previous turn's did (``kept_from``) while
-    that still fits, so that what a worker evaluated for it serves again; else at the first
-    turn when all fits; else at the earliest start that ``roomy`` passes (room for the next
+    """Where the kept conversation starts: at the first turn when all fits; else where the
+    previous turn's did (``kept_from``) while that still fits, so that what a worker evaluated
+    for it serves again; else at the earliest start that ``roomy`` passes (room for the next
     turns too, so that the window moves once every few turns, not at every turn, each move
     evaluating the whole window again); else at the earliest that fits."""
-    if kept_from is not None and kept_from in starts and fits(kept_from):
-        return kept_from
     if fits(starts[0]):
         return starts[0]
+    if kept_from is not None and kept_from in starts and fits(kept_from):
+        return kept_from
     found = None if roomy is None else first_fitting(starts, roomy)
     return found if found is not None else first_fitting(starts, fits)
 
@@ -125,13 +125,14 @@ def build_chat_messages(
     kept_from: int | None = None,
     roomy: Callable[[list[ChatMessage]], bool] | None = None,
 ) -> BuiltPrompt:
-    """The longest suffix of history that fits, with as much context as fits.
+    """A suffix of history that fits, with as much context as fits.
 
     Old turns go before context does; context goes lowest-ranked first. ``history``
     ends with the user message being answered; ``fits`` says whether a candidate
-    leaves room for the reply. A chat that outgrew the window keeps the start of its previous
-    turn (``kept_from``, an index in ``history``) while it fits, and moves it to where
-    ``roomy`` passes when it must move (``window_start``).
+    leaves room for the reply. Without context, a chat that outgrew the window keeps the start
+    of its previous turn (``kept_from``, an index in ``history``) while it fits, and moves it to
+    where ``roomy`` passes when it must move (``window_start``); with context (its chunks change
+    from turn to turn, and the cache holds nothing past them) it keeps the longest suffix.
     """
     if not history or history[-1].role != "user":
         raise ValueError("history must end with a user message")
@@ -145,11 +146,12 @@ def build_chat_messages(
     for kept in range(len(context), -1, -1):
         content = system_message(system_prompt, context[:kept])
         head = ([{"role": "system", "content": content}] if content else []) + shots
+        steady = kept == 0  # the head is the same from turn to turn
         start = window_start(
             starts,
             partial(suffix_fits, fits, head, turns),
-            kept_from,
-            None if roomy is None else partial(suffix_fits, roomy, head, turns),
+            kept_from if steady else None,
+            None if roomy is None or not steady else partial(suffix_fits, roomy, head, turns),
         )
         if start is not None:
             return BuiltPrompt(head + turns[start:], kept, start)

@@ -31,8 +31,9 @@ from workers.vectors import Hit
 logger = logging.getLogger(__name__)
 # A chat that outgrew the context window drops this share of the window more than it must, so
 # that its next turns fit after the same start and reuse what was evaluated (a move evaluates
-# the whole window again: seconds on a CPU). The start is kept in Redis for a day.
-WINDOW_ROOM_SHARE, WINDOW_TTL_S = 4, 86400
+# the whole window again: seconds on a CPU). The start is kept in Redis for a day after it moved.
+WINDOW_ROOM_SHARE = 4
+WINDOW_TTL_S = 86400
 Retriever = Callable[[str, int, bool], list[Hit]]  # question, chat, its knowledge base?
 
 
@@ -200,10 +201,14 @@ def kept_window(client: redis.Redis, session_id: int) -> int | None:
     except redis.RedisError:
         logger.warning("could not read where chat %s's window starts", session_id)
         return None
-    return int(found) if found else None
+    try:
+        return int(found) if found else None
+    except ValueError:  # not a value this code wrote: unknown
+        return None
 
 
 def keep_window(client: redis.Redis, session_id: int, message_id: int | None) -> None:
+    """Notes where the chat's prompt starts now (None: at its first message)."""
     try:
         if message_id is None:
             client.delete(window_key(session_id))

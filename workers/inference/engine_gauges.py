@@ -17,8 +17,8 @@ SAMPLE_S = 1.0
 
 def sample(engine: Engine, counted: dict[str, int]) -> None:
     """``counted``: the cache's totals at the previous sample (this adds what came since)."""
-    cached = engine.cache.reused_tokens
-    totals = {"cached": cached, "evaluated": engine.cache.placed_tokens - cached}
+    # each total only grows, and each is read once: no difference of two reads a step apart
+    totals = {"cached": engine.cache.reused_tokens, "evaluated": engine.cache.evaluated_tokens}
     for source, total in totals.items():
         if total > counted.get(source, 0):
             PROMPT_TOKENS.labels(source).inc(total - counted.get(source, 0))

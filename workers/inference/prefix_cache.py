@@ -66,7 +66,7 @@ class PrefixCache:
         self.asked: dict[int, int] = {}  # an idle sequence's prompt length
         self.saved: OrderedDict[int, Saved] = OrderedDict()  # host memory, by a running key
         self._saved_key = 0
-        self.placed_tokens = 0  # prompt tokens of every placed sequence, cached or not
+        self.evaluated_tokens = 0  # prompt tokens placed that the cache did not hold
         self.reused_tokens = 0  # prompt tokens not evaluated thanks to the cache
         self.restored = 0  # sequences loaded back from host memory
         self.moves = 0  # running sequences moved next to the others (layout.py)
@@ -76,11 +76,17 @@ class PrefixCache:
     ) -> tuple[int, int]:
         """A sequence id for this prompt and how many of its tokens are already in the cache;
         a new id is the first of ``near`` that is free, else the lowest free."""
+        seq_id, shared = self._place(prompt, live, near)
+        self.evaluated_tokens += len(prompt) - shared
+        return seq_id, shared
+
+    def _place(
+        self, prompt: list[int], live: dict[int, list[int]], near: list[int]
+    ) -> tuple[int, int]:
         # At least the last two tokens are evaluated again: the last for its logits, and one
         # more because llama.cpp computes a one-token batch by another kernel than a longer
         # one (rounding differs), and a prompt evaluated cold never ends in a one-token chunk.
         # So a reply from a cached prefix equals the reply from a cold prompt.
-        self.placed_tokens += len(prompt)
         usable = len(prompt) - 2
         idle_id, idle_shared = best_match(prompt, self.idle, usable)
         live_id, live_shared = best_match(prompt, live, usable)
