@@ -20,8 +20,9 @@ def sample(engine: Engine, counted: dict[str, int]) -> None:
     # each total only grows, and each is read once: no difference of two reads a step apart
     totals = {"cached": engine.cache.reused_tokens, "evaluated": engine.cache.evaluated_tokens}
     for source, total in totals.items():
-        if total > counted.get(source, 0):
-            PROMPT_TOKENS.labels(source).inc(total - counted.get(source, 0))
+        seen = counted.get(source, 0)
+        if total > seen:
+            PROMPT_TOKENS.labels(source).inc(total - seen)
             counted[source] = total
     ENGINE_SEQUENCES.labels("running").set(len(engine.running))
     ENGINE_SEQUENCES.labels("waiting").set(len(engine.waiting))
