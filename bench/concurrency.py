@@ -23,13 +23,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import httpx
 
 from app.services.prompting import DEFAULT_SYSTEM_PROMPT
-from bench.cpu_share import outside_model, snapshot
+from bench.cpu_share import outside_by_process, outside_model, snapshot
 from bench.harness import Stack, running_stack, warm_up
 from bench.llama_server import llama_server
 from bench.stream import percentile
@@ -45,6 +45,7 @@ class Round:
     tokens: int
     wall_s: float
     outside_s: float = 0.0  # CPU time of everything but the model's threads (cpu_share.py)
+    by_process: dict[str, float] = field(default_factory=dict)  # outside_s by process
 
     @property
     def rate(self) -> float:
@@ -105,15 +106,19 @@ def in_parallel(count: int, job: Job, threads_of_model: int) -> Round:
         start.go.wait()
         started = time.perf_counter()
         streamed.wait()
-        outside = outside_model(before, snapshot(), threads_of_model)
+        after = snapshot()
+        outside = outside_model(before, after, threads_of_model)
+        by_process = outside_by_process(before, after, threads_of_model)
     except threading.BrokenBarrierError:
         outside = started = 0.0
+        by_process = {}
     for thread in threads:
         thread.join()
     if errors:
         raise errors[0]
     wall = max(r[1] for r in results) - started
-    return Round([r[0] * 1000 for r in results], sum(r[2] for r in results), wall, outside)
+    ttfts = [r[0] * 1000 for r in results]
+    return Round(ttfts, sum(r[2] for r in results), wall, outside, by_process)
 
 
 def queuechat_round(stack: Stack, users: list[tuple[str, int]], tokens: int) -> Round:
@@ -217,6 +222,9 @@ def main() -> None:
     parser.add_argument("--levels", default="1,2,4,8,16")
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--by-process", action="store_true", help="where the CPU outside the model went"
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     rows: list[Row] = []
@@ -253,6 +261,8 @@ def main() -> None:
             pairs = [mine.rate / peer.rate for mine, peer in zip(ours, theirs, strict=True)]
             rows.append((n, summary(ours), summary(theirs), pairs))
             print_rows(rows[-1:], header=len(rows) == 1)
+            if args.by_process:
+                print_by_process(n, ours, theirs)
 
 
 Row = tuple[int, tuple[float, ...], tuple[float, ...], list[float]]
@@ -279,6 +289,20 @@ def print_rows(rows: list[Row], header: bool) -> None:
             f"{out:.1%} / {peer_out:.1%} |",
             flush=True,
         )
+
+
+def print_by_process(n: int, ours: list[Round], theirs: list[Round]) -> None:
+    """Each side's CPU outside the model by process, as a share of the machine over its rounds
+    (the processes that took 0.1% or more)."""
+    for side, rounds in (("QueueChat", ours), ("llama-server", theirs)):
+        machine_s = sum(r.wall_s for r in rounds) * (os.cpu_count() or 1)
+        spent: dict[str, float] = {}
+        for r in rounds:
+            for name, seconds in r.by_process.items():
+                spent[name] = spent.get(name, 0.0) + seconds
+        shares = sorted(((s / machine_s, name) for name, s in spent.items()), reverse=True)
+        listed = ", ".join(f"{name} {share:.1%}" for share, name in shares if share >= 0.001)
+        print(f"  {n} chats, {side} outside the model: {listed}", flush=True)  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -45,3 +45,30 @@ def outside_model(before: Snapshot, after: Snapshot, model_threads: int) -> floa
         reverse=True,
     )
     return max(0.0, after.busy_s - before.busy_s - sum(deltas[:model_threads]))
+
+
+def process_name(pid: str) -> str:
+    """A short name for a process: its program and what it runs (``python -m bench.x``)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "exited"
+    words = [Path(w.decode(errors="replace")).name for w in argv[:4] if w]
+    return " ".join(words)[:48] or f"pid {pid}"
+
+
+def outside_by_process(before: Snapshot, after: Snapshot, model_threads: int) -> dict[str, float]:
+    """``outside_model``'s CPU seconds by process (the kernel's own time as "kernel, other":
+    the machine's busy time that no thread was charged with)."""
+    deltas = sorted(
+        ((spent - before.threads.get(key, 0.0), key) for key, spent in after.threads.items()),
+        reverse=True,
+    )
+    spent: dict[str, float] = {}
+    for delta, key in deltas[model_threads:]:
+        if delta > 0:
+            name = process_name(key.split("/")[0])
+            spent[name] = spent.get(name, 0.0) + delta
+    charged = sum(delta for delta, _ in deltas)
+    spent["kernel, other"] = max(0.0, after.busy_s - before.busy_s - charged)
+    return spent

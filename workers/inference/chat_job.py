@@ -31,7 +31,7 @@ from workers.vectors import Hit
 logger = logging.getLogger(__name__)
 # A chat that outgrew the context window drops this share of the window more than it must, so
 # that its next turns fit after the same start and reuse what was evaluated (a move evaluates
-# the whole window again: seconds on a CPU). The start is kept in Redis for a day after it moved.
+# the whole window again: seconds on a CPU). The start is kept in Redis a day past its last use.
 WINDOW_ROOM_SHARE = 4
 WINDOW_TTL_S = 86400
 Retriever = Callable[[str, int, bool], list[Hit]]  # question, chat, its knowledge base?
@@ -195,9 +195,10 @@ class ChatReplyJob(Job[ReplyClaim, ReplyPrompt, ReplyOutcome]):
 
 
 def kept_window(client: redis.Redis, session_id: int) -> int | None:
-    """The message the chat's previous prompt started at (None: unknown)."""
+    """The message the chat's previous prompt started at (None: unknown); reading it keeps it
+    another WINDOW_TTL_S (a chat in use never loses its start)."""
     try:
-        found = client.get(window_key(session_id))
+        found = client.getex(window_key(session_id), ex=WINDOW_TTL_S)
     except redis.RedisError:
         logger.warning("could not read where chat %s's window starts", session_id)
         return None
