@@ -51,10 +51,11 @@ def process_name(pid: str) -> str:
     """A short name for a process: its program and what it runs (``python -m bench.x``)."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()  # a kernel thread has no argv
     except OSError:
         return "exited"
     words = [Path(w.decode(errors="replace")).name for w in argv[:4] if w]
-    return " ".join(words)[:48] or f"pid {pid}"
+    return " ".join(words)[:48] or f"[{comm}]"
 
 
 def outside_by_process(before: Snapshot, after: Snapshot, model_threads: int) -> dict[str, float]:
