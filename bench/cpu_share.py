@@ -59,8 +59,9 @@ def process_name(pid: str) -> str:
 
 
 def outside_by_process(before: Snapshot, after: Snapshot, model_threads: int) -> dict[str, float]:
-    """``outside_model``'s CPU seconds by process (the kernel's own time as "kernel, other":
-    the machine's busy time that no thread was charged with)."""
+    """``outside_model``'s CPU seconds by process; "kernel, other" is the machine's busy time
+    that no thread alive at the end was charged with (softirqs such as loopback networking, and
+    threads that ended during the round)."""
     deltas = sorted(
         ((spent - before.threads.get(key, 0.0), key) for key, spent in after.threads.items()),
         reverse=True,
