@@ -38,13 +38,16 @@ def snapshot() -> Snapshot:
     return Snapshot(busy * TICK_S, threads)
 
 
+def thread_deltas(before: Snapshot, after: Snapshot) -> list[tuple[float, str]]:
+    """Each thread's CPU seconds between the two snapshots, busiest first, with its key."""
+    spent = ((s - before.threads.get(key, 0.0), key) for key, s in after.threads.items())
+    return sorted(spent, reverse=True)
+
+
 def outside_model(before: Snapshot, after: Snapshot, model_threads: int) -> float:
     """CPU seconds of everything but the ``model_threads`` busiest threads."""
-    deltas = sorted(
-        (spent - before.threads.get(key, 0.0) for key, spent in after.threads.items()),
-        reverse=True,
-    )
-    return max(0.0, after.busy_s - before.busy_s - sum(deltas[:model_threads]))
+    model = sum(delta for delta, _ in thread_deltas(before, after)[:model_threads])
+    return max(0.0, after.busy_s - before.busy_s - model)
 
 
 def process_name(pid: str) -> str:
@@ -62,15 +65,15 @@ def outside_by_process(before: Snapshot, after: Snapshot, model_threads: int) ->
     """``outside_model``'s CPU seconds by process; "kernel, other" is the machine's busy time
     that no thread alive at the end was charged with (softirqs such as loopback networking, and
     threads that ended during the round)."""
-    deltas = sorted(
-        ((spent - before.threads.get(key, 0.0), key) for key, spent in after.threads.items()),
-        reverse=True,
-    )
+    deltas = thread_deltas(before, after)
+    names: dict[str, str] = {}  # by pid: each process's name is read once
     spent: dict[str, float] = {}
     for delta, key in deltas[model_threads:]:
         if delta > 0:
-            name = process_name(key.split("/")[0])
-            spent[name] = spent.get(name, 0.0) + delta
+            pid = key.split("/")[0]
+            if pid not in names:
+                names[pid] = process_name(pid)
+            spent[names[pid]] = spent.get(names[pid], 0.0) + delta
     charged = sum(delta for delta, _ in deltas)
     spent["kernel, other"] = max(0.0, after.busy_s - before.busy_s - charged)
     return spent
