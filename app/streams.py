@@ -167,24 +167,27 @@ class TokenStreams:
         last event (its ``after`` id, on Redis's clock) is less than that older than the
         burst read (the newest of the streams' first events: a stream read from further back,
         a new subscriber's, does not date it) wrote in this burst already (the previous read
-        had it) and is not waited for; when none is left to wait for, the read returns at once."""
-        found, woken = self._read_many(after, block_ms, count, wake)
+        had it) and is not waited for; when none is left to wait for, the read returns at once.
+        With two replies or more streaming, the gathering's first look, at once, goes in the
+        same round trip as the blocking read (``_read_many``'s ``look_again``)."""
+        expected = set(expect) & after.keys() if gather_s > 0 else set()
+        look_again = block_ms is not None and len(expected) > 1
+        found, woken = self._read_many(after, block_ms, count, wake, look_again=look_again)
         if not found or gather_s <= 0:
             return found, woken
-        expected = set(expect) & after.keys()
         if expected and written_ms > 0:
             burst = max(_id_ms(events[0].id) for events in found.values())
             expected = {m for m in expected if _id_ms(after[m]) <= burst - written_ms}
             if not expected:
                 return found, woken
-        deadline, pause = time.monotonic() + gather_s, 0.0
+        deadline, pause = time.monotonic() + gather_s, GATHER_STEP_S if look_again else 0.0
         while not (expected and expected <= found.keys()):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            # the first look is at once: Redis wakes a read with the first stream a command
-            # wrote, but answers it after that command, so a worker's flush (one command for
-            # all its replies) is all there already
+            # the first look is at once (unless it went with the blocking read): Redis wakes a
+            # read with the first stream a command wrote, but answers it after that command,
+            # so a worker's flush (one command for all its replies) is all there already
             if pause:
                 time.sleep(min(pause, left))
             pause = GATHER_STEP_S
@@ -194,12 +197,32 @@ class TokenStreams:
         return found, woken
 
     def _read_many(
-        self, after: dict[int, str], block_ms: int | None, count: int, wake: tuple[str, str]
+        self,
+        after: dict[int, str],
+        block_ms: int | None,
+        count: int,
+        wake: tuple[str, str],
+        *,
+        look_again: bool = False,
     ) -> tuple[dict[int, list[StreamEvent]], str | None]:
+        """``look_again``: a non-blocking XREAD from the same positions follows the blocking
+        one in the same round trip. Redis before 7.2 answers a woken XREAD with only the
+        stream that woke it; the second read, which it runs as soon as it has answered the
+        first, brings every stream the waking command wrote (a worker's flush writes all its
+        replies in one). Each stream's entries are then the second read's, which start where
+        the first's do and hold them."""
         keys = {self.stream_key(message_id): message_id for message_id in after}
         positions: dict[str, str] = {key: after[message_id] for key, message_id in keys.items()}
         positions[wake[0]] = wake[1]
-        response: Any = self.client.xread(positions, block=block_ms, count=count)  # type: ignore[arg-type]
+        response: Any
+        if look_again:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.xread(positions, block=block_ms, count=count)  # type: ignore[arg-type]
+            pipe.xread(positions, count=count)  # type: ignore[arg-type]
+            first, second = pipe.execute()
+            response = {**dict(first or []), **dict(second or [])}.items()
+        else:
+            response = self.client.xread(positions, block=block_ms, count=count)  # type: ignore[arg-type]
         found: dict[int, list[StreamEvent]] = {}
         woken: str | None = None
         for key, entries in response or []:

@@ -165,6 +165,53 @@ def test_a_flush_of_many_replies_is_read_whole_without_a_pause(
     assert sleeps == []
 
 
+def test_a_flush_of_many_streaming_replies_is_read_in_one_round_trip(
+    streams: TokenStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two replies or more streaming, the look that takes the rest of a flush goes in the
+    same round trip as the blocking read (Redis before 7.2 answers that read with the first
+    stream only): one send to Redis a burst, two XREADs. With one reply streaming, the
+    blocking read alone: one XREAD."""
+    ids = (81, 82, 83)
+    for message_id in ids:
+        streams.append_tokens(message_id, ["old"])
+    after = {m: streams.read(m)[-1].id for m in ids}
+    sends: list[int] = []
+    real_send = redis_lib.connection.Connection.send_packed_command
+
+    def counted(self: redis_lib.connection.Connection, *args: Any, **kwargs: Any) -> None:
+        if threading.current_thread() is threading.main_thread():
+            sends.append(1)
+        real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis_lib.connection.Connection, "send_packed_command", counted)
+    monkeypatch.setattr("app.streams.time.sleep", lambda _s: pytest.fail("it waited"))
+
+    def burst(expect: tuple[int, ...], texts: dict[int, str]) -> tuple[Any, int, int]:
+        before = _xreads(streams)
+        sends.clear()
+        flushed = threading.Timer(
+            0.2, streams.append_many, [[streams.token_write(m, [t]) for m, t in texts.items()]]
+        )
+        flushed.start()
+        found, _ = streams.read_many(
+            after, block_ms=5000, count=100, wake=WAKE, gather_s=0.005, expect=expect
+        )
+        flushed.join()
+        for message_id, events in found.items():
+            after[message_id] = events[-1].id
+        return _texts(found), len(sends), _xreads(streams) - before
+
+    texts = {m: [f"t{m}"] for m in ids}
+    assert burst(ids, {m: f"t{m}" for m in ids}) == (texts, 1, 2)
+    assert burst((81,), {81: "u81"}) == ({81: ["u81"]}, 1, 1)
+
+
+def _xreads(streams: TokenStreams) -> int:
+    stats: dict[str, Any] = streams.client.info("commandstats")  # type: ignore[assignment]
+    return int(stats.get("cmdstat_xread", {}).get("calls", 0))
+
+
 def _gathering(
     streams: TokenStreams, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[list[float], list[int]]:
