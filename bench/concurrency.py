@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import random
 import statistics
 import threading
 import time
@@ -268,9 +270,23 @@ def main() -> None:
 Row = tuple[int, tuple[float, ...], tuple[float, ...], list[float]]
 
 
+BOOTSTRAP_DRAWS = 10_000
+
+
+def pair_interval(pairs: list[float], draws: int = BOOTSTRAP_DRAWS) -> tuple[float, float, float]:
+    """The pairs' geometric mean and its 95% interval: a bootstrap of the rounds (seeded, so the
+    same pairs print the same interval), i.e. where the ratio lies given this run's noise."""
+    logs = [math.log(pair) for pair in pairs]
+    draw = random.Random(0)
+    means = sorted(statistics.fmean(draw.choices(logs, k=len(logs))) for _ in range(draws))
+    low, high = means[int(0.025 * draws)], means[int(0.975 * draws) - 1]
+    return math.exp(statistics.fmean(logs)), math.exp(low), math.exp(high)
+
+
 def print_rows(rows: list[Row], header: bool) -> None:
     """The ratio of the median rates, and the ratios of each round with the llama-server round
-    run just before it (the machine's speed drifts over minutes: a pair shares its minute)."""
+    run just before it (the machine's speed drifts over minutes: a pair shares its minute),
+    with their geometric mean and its interval (``pair_interval``)."""
     if header:
         print(  # noqa: T201
             "| chats | QueueChat tok/s | llama-server tok/s | ratio | QueueChat TTFT p50/p95/max "
@@ -279,13 +295,15 @@ def print_rows(rows: list[Row], header: bool) -> None:
         )
     for n, ours, theirs, pairs in rows:
         rate, p50, p95, worst, out = ours
+        mean, low, high = pair_interval(pairs)
         peer_rate, peer_p50, peer_p95, peer_worst, peer_out = theirs
         print(  # noqa: T201
             f"| {n} | {rate:.1f} | {peer_rate:.1f} | **{rate / peer_rate:.2f}x** | "
             f"{p50:.0f} / {p95:.0f} / {worst:.0f} | {peer_p50:.0f} / {peer_p95:.0f} / "
             f"{peer_worst:.0f} | {worst / peer_worst:.2f}x | "
             f"{', '.join(f'{pair:.2f}' for pair in pairs)} (median "
-            f"{statistics.median(pairs):.2f}, {sum(p >= 1 for p in pairs)} of {len(pairs)} >= 1) | "
+            f"{statistics.median(pairs):.2f}, {sum(p >= 1 for p in pairs)} of {len(pairs)} >= 1; "
+            f"geometric mean {mean:.2f}, 95% {low:.2f}-{high:.2f}) | "
             f"{out:.1%} / {peer_out:.1%} |",
             flush=True,
         )
