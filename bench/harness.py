@@ -32,6 +32,9 @@ class Stack:
     token: str
     http: httpx.Client
     worker_rates: list[float] = field(default_factory=list)
+    # per reply of pipeline_run: POST answered, and the worker's own TTFT (engine submit -> first
+    # token), in ms: what lies between is the queue, the claim and the prompt, then the relay
+    stages: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def ws_url(self) -> str:

@@ -13,6 +13,7 @@ token over the WebSocket. Idle samples are taken before the batch and after it i
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import time
@@ -24,15 +25,32 @@ from testkit.processes import WorkerProcess, wait_until
 from testkit.wsclient import ChatSocket
 
 QUESTION = "Name one animal that lives in the sea."
+# each chat asks a question of its own: a question asked before is still cached on an idle
+# queue (its prompt's last two tokens evaluated) but evicted by a running batch, which made the
+# idle samples cheaper than any new message and the ratio a measure of the cache
+ASKED = itertools.count()
 
 
 def chat_ttfts(stack: Stack, sock: ChatSocket, count: int, max_tokens: int) -> list[float]:
     found = []
-    for i in range(count):
+    for _ in range(count):
         time.sleep(random.uniform(0.0, 0.3))  # land at a random point of the running batch item
-        ttft, _, _ = pipeline_run(stack, sock, f"{i}. {QUESTION}", max_tokens)
+        ttft, _, _ = pipeline_run(stack, sock, f"{next(ASKED)}. {QUESTION}", max_tokens)
         found.append(ttft * 1000)
     return found
+
+
+def stages(ttfts: list[float], recorded: list[tuple[float, float]]) -> str:
+    """Where a phase's first tokens went, p50/p95 in ms: the POST, the queue and the worker
+    before the engine (claim, prompt) with the relay after it, and the engine's own TTFT."""
+    posts = [post for post, _ in recorded]
+    engine = [ttft for _, ttft in recorded]
+    between = [ttft - post - e for ttft, (post, e) in zip(ttfts, recorded, strict=True)]
+
+    def spread(values: list[float]) -> str:
+        return f"{percentile(values, 0.5):.0f}/{percentile(values, 0.95):.0f}"
+
+    return f"POST {spread(posts)}, queue + claim + relay {spread(between)}, engine {spread(engine)}"
 
 
 def submit_batch(stack: Stack, items: int, max_tokens: int) -> dict[str, object]:
@@ -116,7 +134,9 @@ def main() -> None:
             sock = ChatSocket(stack.ws_url, stack.token)
             warm_up(lambda: chat_ttfts(stack, sock, 1, args.chat_tokens))
             half = args.requests // 2  # idle samples before and after: drift hits both sides
+            stack.stages.clear()
             idle = chat_ttfts(stack, sock, half, args.chat_tokens)
+            idle_stages = list(stack.stages)
             started = time.perf_counter()
             submit = submit_openai_batch if args.batch_api else submit_batch
             batch = submit(stack, args.items, args.item_tokens)
@@ -131,7 +151,9 @@ def main() -> None:
                 timeout=120,
                 what="the batch to start",
             )
+            stack.stages.clear()
             busy = chat_ttfts(stack, sock, args.requests, args.chat_tokens)
+            busy_stages = list(stack.stages)
             state = batch_state()
             elapsed = time.perf_counter() - started
             stack.http.post(f"/api/batches/{batch['id']}/cancel").raise_for_status()
@@ -140,7 +162,9 @@ def main() -> None:
                 timeout=60,
                 what="the cancelled batch to stop",
             )
+            stack.stages.clear()
             idle += chat_ttfts(stack, sock, args.requests - half, args.chat_tokens)
+            idle_stages += stack.stages
             sock.close()
         finally:
             worker.stop()
@@ -162,11 +186,11 @@ def main() -> None:
     busy_p50, busy_p95 = percentile(busy, 0.5), percentile(busy, 0.95)
     print(
         f"chat TTFT idle queue  ({args.requests} requests): p50 {idle_p50:.1f} ms, "
-        f"p95 {idle_p95:.1f} ms"
+        f"p95 {idle_p95:.1f} ms; {stages(idle, idle_stages)}"
     )
     print(
         f"chat TTFT during batch ({args.requests} requests): p50 {busy_p50:.1f} ms, "
-        f"p95 {busy_p95:.1f} ms"
+        f"p95 {busy_p95:.1f} ms; {stages(busy, busy_stages)}"
     )
     print(f"p95 ratio busy/idle: {busy_p95 / idle_p95:.2f}x (target <= 1.3x)")
 

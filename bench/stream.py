@@ -88,6 +88,7 @@ def pipeline_run(
             "seed": 42,
         },
     ).json()
+    posted_ms = (time.perf_counter() - started) * 1000
     sock.subscribe(reply["assistant_message_id"])
     times = []
     while True:
@@ -98,6 +99,7 @@ def pipeline_run(
             break
     stored = stack.http.get(f"/api/messages/{reply['assistant_message_id']}").json()
     stack.worker_rates.append(stored["tokens_per_second"] or 0.0)
+    stack.stages.append((posted_ms, stored["time_to_first_token_ms"] or 0.0))
     return times[0] - started, _rate(times), len(times)
 
 

@@ -7,6 +7,7 @@ finish reason, stop-string cut, seeded sampling); concurrent ones to one-at-a-ti
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from llama_cpp import Llama
 
 from app.config import Settings
+from testkit.processes import wait_until
+from workers.inference.holds import HOLD_MAX_S
 from workers.inference.model import ChatModel, Sampling, load_model
 from workers.inference.prefix_cache import common_prefix, min_copy_tokens
 from workers.inference.sequence import BATCH, Reply, Request
@@ -234,15 +237,7 @@ def test_batch_items_sit_out_the_steps_of_a_chats_prompt(
     sampling = Sampling(40, 0.0, 1.0, 42)
     question = "Write a long story about a mountain."
     expected, _ = run(model, question, sampling)
-    steps: list[list[tuple[int, int]]] = []  # each step's (priority, tokens) per sequence
-    plan = engine._plan
-
-    def recorded() -> list[tuple[Any, int, int | None]]:
-        planned = plan()
-        steps.append([(sequence.request.priority, chunk) for sequence, chunk, _ in planned])
-        return planned
-
-    monkeypatch.setattr(engine, "_plan", recorded)
+    steps = record_plans(engine, monkeypatch)
     items = [submit(model, question, sampling, priority=BATCH) for _ in range(2)]
     streams = [iter(item) for item in items]
     firsts = [next(stream) for stream in streams]  # both items are decoding
@@ -253,6 +248,98 @@ def test_batch_items_sit_out_the_steps_of_a_chats_prompt(
     assert all(p != BATCH for step in prompt_steps for p, _ in step), prompt_steps
     assert any(step.count((BATCH, 1)) == 2 for step in steps[steps.index(prompt_steps[-1]) :])
     assert outputs == [expected] * 2
+
+
+def record_plans(engine: Any, monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[int, int]]]:
+    """Each step's (priority, tokens) per sequence, from now on."""
+    steps: list[list[tuple[int, int]]] = []
+    plan = engine._plan
+
+    def recorded(held: bool) -> list[tuple[Any, int, int | None]]:
+        planned = plan(held)
+        steps.append([(sequence.request.priority, chunk) for sequence, chunk, _ in planned])
+        return planned
+
+    monkeypatch.setattr(engine, "_plan", recorded)
+    return steps
+
+
+def test_batch_items_sit_out_while_a_chat_job_is_on_its_way(
+    model: ChatModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the moment a chat job's task starts (claim, prompt: holds.py) the engine steps no
+    batch item; the chat's prompt then runs alone and the items go on, their text unchanged.
+    The holds' clock stands still here, so a slow machine cannot make the hold lapse."""
+    engine = model.engine
+    sampling = Sampling(40, 0.0, 1.0, 42)
+    question = "Write a long story about a river."
+    expected, _ = run(model, question, sampling)
+    monkeypatch.setattr(engine.holds, "_clock", lambda: 0.0)
+    steps = record_plans(engine, monkeypatch)
+    items = [submit(model, question, sampling, priority=BATCH) for _ in range(2)]
+    streams = [iter(item) for item in items]
+    firsts = [next(stream) for stream in streams]  # both items are decoding
+    with engine.holds.expecting():
+        time.sleep(0.2)  # a step planned before the hold began ends
+        mark = len(steps)
+        time.sleep(0.3)  # the claim: the engine would have made ~10 steps
+        assert len(steps) == mark, steps[mark:]
+        chat = submit(model, "Name the capital city of France.", Sampling(4, 0.0, 1.0, 1))
+    chat_text = "".join(chat)
+    outputs = [first + "".join(stream) for first, stream in zip(firsts, streams, strict=True)]
+    assert chat_text
+    first_step = steps[mark]
+    assert first_step and all(p != BATCH for p, _ in first_step), steps[mark:]
+    assert outputs == [expected] * 2
+
+
+def test_a_hold_lapses_so_a_slow_claim_never_stalls_batch_work(
+    model: ChatModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = model.engine
+    now = [0.0]
+    monkeypatch.setattr(engine.holds, "_clock", lambda: now[0])
+    steps = record_plans(engine, monkeypatch)
+    item = submit(model, "Write a long story about a lake.", Sampling(60, 0.0, 1.0, 42),
+                  priority=BATCH)  # fmt: skip
+    stream = iter(item)
+    next(stream)
+    with engine.holds.expecting():
+        time.sleep(0.2)
+        mark = len(steps)
+        time.sleep(0.2)
+        assert len(steps) == mark, steps[mark:]
+        now[0] = HOLD_MAX_S + 0.01  # the engine looks again when the hold would lapse
+        wait_until(lambda: (BATCH, 1) in sum(steps[mark:], []), timeout=10, what="a batch step")
+    "".join(stream)
+    assert item.generated_tokens == 60
+
+
+def test_a_chat_job_that_reaches_the_engine_releases_only_its_own_hold(
+    model: ChatModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holds = model.engine.holds
+    monkeypatch.setattr(holds, "_clock", lambda: 0.0)  # no hold lapses here
+    entered, release = threading.Event(), threading.Event()
+
+    def other_job() -> None:
+        with holds.expecting():
+            entered.set()
+            release.wait(10)
+
+    other = threading.Thread(target=other_job)
+    other.start()
+    try:
+        assert entered.wait(10)
+        with holds.expecting():
+            "".join(submit(model, "Say hi.", Sampling(2, 0.0, 1.0, 1)))  # this thread's: in
+            with model.engine._lock:
+                assert holds.lapse_s() is not None, "the other job's hold went with this one"
+    finally:
+        release.set()
+        other.join(10)
+    with model.engine._lock:
+        assert holds.lapse_s() is None
 
 
 def test_a_light_users_reply_takes_the_place_of_the_heaviest_users_latest(

@@ -5,10 +5,10 @@ that is generating, plus a chunk of the prompt of newcomers (small while others 
 keep flowing), decodes it once, and samples each reply's token with that reply's own sampler chain.
 Replies join and leave between steps. Chat work comes first: when every place is taken and a chat
 reply waits, a batch item is suspended (its KV cache, sampler and text kept) and resumes when a
-place frees; batch items sit out the steps of a chat's prompt. Users share the places: a reply of a
-user with nothing running takes the place of the latest reply of the user who holds the most (the
-fair-sharing reserve lets it reach the engine, workers/inference/fair.py). A cancelled reply leaves
-at the next step.
+place frees; batch items sit out a chat's claim and prompt (holds.py). Users share the places: a
+reply of a user with nothing running takes the place of the latest reply of the user who holds the
+most (the fair-sharing reserve lets it reach the engine, workers/inference/fair.py). A cancelled
+reply leaves at the next step.
 
 Each sequence has a KV stream of its own (a full context window; twice as many streams as places),
 so its attention sums in the same order alone or beside others: concurrent replies equal
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import llama_cpp
 
+from workers.inference.holds import Holds
 from workers.inference.layout import contiguous_moves, next_to, runs
 from workers.inference.prefix_cache import PrefixCache, min_copy_tokens
 from workers.inference.sampler import SequenceSampler, best_tokens
@@ -59,14 +60,12 @@ class Engine:
     def __init__(self, model: llama_cpp.llama_model_p, config: EngineConfig) -> None:
         self.config = config
         params = llama_cpp.llama_context_default_params()
-        # One KV stream per sequence, each a full window: twice the places (and the reserve),
-        # so finished replies stay cached and suspended ones keep theirs (and each sequence's
-        # attention sums in the same order alone or beside others).
+        # A KV stream per sequence, each a full window, twice the places (and the reserve): finished
+        # replies stay cached, suspended ones keep theirs, attention sums as if alone.
         self.n_seq_max = min(
             2 * config.n_parallel + config.reserve, llama_cpp.llama_max_parallel_sequences()
         )
-        self.n_cells = config.n_ctx_seq * self.n_seq_max
-        params.n_ctx = self.n_cells
+        params.n_ctx = self.n_cells = config.n_ctx_seq * self.n_seq_max
         params.n_batch = params.n_ubatch = config.n_batch
         params.n_seq_max = self.n_seq_max
         params.kv_unified = False
@@ -83,6 +82,7 @@ class Engine:
         )
         self.words = Vocabulary(self.vocab)
         self._lock = threading.Condition()
+        self.holds = Holds(self._lock)  # chat jobs on their way in: batch items sit out
         self._inbox: list[Sequence] = []
         self.waiting: list[Sequence] = []  # admitted order: priority, then arrival
         self.running: list[Sequence] = []
@@ -97,6 +97,7 @@ class Engine:
         sampler = SequenceSampler(self.vocab, request.sampling, request.grammar)
         sequence = Sequence(-1, reply, sampler, budget)
         with self._lock:
+            self.holds.arrived()
             self._inbox.append(sequence)
             self._lock.notify()
         return reply
@@ -110,11 +111,12 @@ class Engine:
     def _loop(self) -> None:
         while True:
             with self._lock:
-                while not self._inbox and not self.running and not self.waiting:
-                    self._lock.wait()
+                while not self._inbox and self.holds.idle(self.running + self.waiting):
+                    self._lock.wait(self.holds.lapse_s())
                 arrived, self._inbox = self._inbox, []
+                held = self.holds.lapse_s() is not None
             try:
-                self._step(arrived)
+                self._step(arrived, held)
             except Exception:
                 logger.exception("engine step failed; its replies end")
                 for sequence in self.running + self.waiting:
@@ -122,7 +124,7 @@ class Engine:
                 self.running, self.waiting = [], []
                 time.sleep(0.1)
 
-    def _step(self, arrived: list[Sequence]) -> None:
+    def _step(self, arrived: list[Sequence], held: bool) -> None:
         for sequence in arrived:
             if sequence.finish_reason is not None:  # no room for a single token
                 sequence.finish(sequence.finish_reason)
@@ -134,7 +136,7 @@ class Engine:
         self._admit()
         if self.config.compact:
             self._compact()
-        planned = self._plan()
+        planned = self._plan(held)
         if not planned:
             return
         if not self._decode(planned):
@@ -163,8 +165,7 @@ class Engine:
                     return
                 self.suspensions += 1
                 self.running.remove(suspended)
-                self.waiting.append(suspended)
-                self.waiting.sort(key=lambda s: s.request.priority)
+                self.waiting = sorted([*self.waiting, suspended], key=lambda s: s.request.priority)
                 logger.info("sequence %d waits for another's reply", suspended.seq_id)
             self.waiting.remove(newcomer)
             if newcomer.seq_id < 0:
@@ -233,15 +234,15 @@ class Engine:
             cache.move(src, dst)
             by_id[src].seq_id = dst
 
-    def _plan(self) -> list[tuple[Sequence, int, int | None]]:
+    def _plan(self, held: bool) -> list[tuple[Sequence, int, int | None]]:
         """The batch: (sequence, tokens it adds, its output index when it samples after). Room goes
         to generating replies first, then to prompt chunks (short while others stream). While a
-        chat's prompt waits, batch items sit the step out: its first token costs a step of chat
-        work only. Tokens go by ascending sequence id: llama.cpp computes in one pass only
-        sequences whose ids follow each other in the batch (layout.py)."""
+        chat's prompt waits or a chat job is on its way in (holds.py), batch items sit the step
+        out: its first token costs a step of chat work only. Tokens go by ascending sequence id:
+        llama.cpp computes in one pass only sequences whose ids follow each other (layout.py)."""
         room = self.config.n_batch
         chats = [s for s in self.running if s.request.priority != BATCH]
-        stepping = chats if any(s.pending > 1 for s in chats) else self.running
+        stepping = chats if held or any(s.pending > 1 for s in chats) else self.running
         streaming = any(s.pending == 1 for s in stepping)
         chunks: dict[int, int] = {}
         for sequence in sorted(stepping, key=lambda s: s.pending):  # decoders first
@@ -287,10 +288,9 @@ class Engine:
         return False
 
     def _leave(self, sequence: Sequence, reason: FinishReason) -> None:
-        if sequence in self.running:
-            self.running.remove(sequence)
-        if sequence in self.waiting:
-            self.waiting.remove(sequence)
+        for queue in (self.running, self.waiting):
+            if sequence in queue:
+                queue.remove(sequence)
         self._end(sequence, reason)
 
     def _end(self, sequence: Sequence, reason: FinishReason) -> None:

@@ -149,6 +149,13 @@ def interactive_job(task: str) -> Job[Any, Any, Any]:
     return ChatReplyJob(knowledge) if task == GENERATE_REPLY else ItemJob(stream=True)
 
 
+def run_interactive(ctx: WorkerContext, model: ChatModel, task: str, job_id: int) -> bool:
+    """A chat reply's or API completion's job; batch items sit the engine's steps out from now
+    until it reaches the engine (its claim and prompt have the cores: holds.py)."""
+    with model.engine.holds.expecting():
+        return run_job(ctx, model, interactive_job(task), job_id)
+
+
 @dataclass
 class Scout:
     """The reserve tickets' shared look for light users' jobs: one ticket picks at a time, and
@@ -200,7 +207,7 @@ def start_light(ctx: WorkerContext, model: ChatModel) -> bool:
         finally:
             scout.lock.release()
         try:
-            if run_job(ctx, model, interactive_job(job.task), job.job_id):
+            if run_interactive(ctx, model, job.task, job.job_id):
                 return True
         finally:
             with scout.lock:
@@ -215,8 +222,8 @@ def start_fair(model: ChatModel, task: str, job_id: int) -> None:
     ctx = get_context()
     places = model.engine.config.n_parallel
     if not chat_gate.take_place(places):
-        own = interactive_job(task)  # sent again after its worker died: take it up
-        if fair.is_running(ctx, task, job_id) and run_job(ctx, model, own, job_id):
+        # sent again after its worker died: take it up
+        if fair.is_running(ctx, task, job_id) and run_interactive(ctx, model, task, job_id):
             return
         look_out = 0.0
         while not chat_gate.take_place(places, RESERVE_POLL_S):
@@ -227,9 +234,10 @@ def start_fair(model: ChatModel, task: str, job_id: int) -> None:
                     return
                 look_out = time.monotonic() + HANDOVER_POLL_S
     try:
-        for picked_task, picked_id in fair.candidates(ctx, task, job_id):
-            if run_job(ctx, model, interactive_job(picked_task), picked_id):
-                return
+        with model.engine.holds.expecting():  # batch items sit out until the job is in
+            for picked_task, picked_id in fair.candidates(ctx, task, job_id):
+                if run_job(ctx, model, interactive_job(picked_task), picked_id):
+                    return
     finally:
         chat_gate.give_place()
 
