@@ -111,10 +111,8 @@ class Engine:
     def _loop(self) -> None:
         while True:
             with self._lock:
-                while not self._inbox and self.holds.idle(self.running + self.waiting):
-                    self._lock.wait(self.holds.lapse_s())
+                held = self.holds.await_step(self._inbox, self.running + self.waiting)
                 arrived, self._inbox = self._inbox, []
-                held = self.holds.lapse_s() is not None
             try:
                 self._step(arrived, held)
             except Exception:
@@ -242,6 +240,8 @@ class Engine:
         llama.cpp computes in one pass only sequences whose ids follow each other (layout.py)."""
         room = self.config.n_batch
         chats = [s for s in self.running if s.request.priority != BATCH]
+        # a chat that found no place waits for batch items to end: they go on
+        held = held and all(s.request.priority == BATCH for s in self.waiting)
         stepping = chats if held or any(s.pending > 1 for s in chats) else self.running
         streaming = any(s.pending == 1 for s in stepping)
         chunks: dict[int, int] = {}

@@ -49,8 +49,13 @@ class Holds:
         left = max((since + HOLD_MAX_S - now for since in self._since.values()), default=0.0)
         return left if left > 0 else None
 
-    def idle(self, sequences: Iterable[Sequence]) -> bool:
-        """Under the engine's lock: nothing to step (no reply, or batch items only while a chat
-        job is on its way)."""
-        kinds = {sequence.request.priority == BATCH for sequence in sequences}
-        return not kinds or (kinds == {True} and self.lapse_s() is not None)
+    def await_step(self, inbox: list[Sequence], placed: Iterable[Sequence]) -> bool:
+        """Under the engine's lock: waits until the engine has a step to make (a newcomer in
+        ``inbox``, a chat reply, or batch items while no hold is live); whether one is live.
+        One reading of the clock a pass: a hold that lapses while the engine waits ends it."""
+        kinds = {sequence.request.priority == BATCH for sequence in placed}
+        while True:
+            lapse = self.lapse_s()
+            if inbox or (kinds and (kinds != {True} or lapse is None)):
+                return lapse is not None
+            self._lock.wait(lapse)
