@@ -31,13 +31,16 @@ QUESTION = "Name one animal that lives in the sea."
 ASKED = itertools.count()
 
 
-def chat_ttfts(stack: Stack, sock: ChatSocket, count: int, max_tokens: int) -> list[float]:
-    found = []
+def chat_ttfts(
+    stack: Stack, sock: ChatSocket, count: int, max_tokens: int
+) -> tuple[list[float], list[tuple[float, float]]]:
+    """Each chat's TTFT in ms, and its stages (POST, engine: Stack.stages)."""
+    found, mark = [], len(stack.stages)
     for _ in range(count):
         time.sleep(random.uniform(0.0, 0.3))  # land at a random point of the running batch item
         ttft, _, _ = pipeline_run(stack, sock, f"{next(ASKED)}. {QUESTION}", max_tokens)
         found.append(ttft * 1000)
-    return found
+    return found, stack.stages[mark:]
 
 
 def stages(ttfts: list[float], recorded: list[tuple[float, float]]) -> str:
@@ -135,9 +138,7 @@ def main() -> None:
             sock = ChatSocket(stack.ws_url, stack.token)
             warm_up(lambda: chat_ttfts(stack, sock, 1, args.chat_tokens))
             half = args.requests // 2  # idle samples before and after: drift hits both sides
-            stack.stages.clear()
-            idle = chat_ttfts(stack, sock, half, args.chat_tokens)
-            idle_stages = list(stack.stages)
+            idle, idle_stages = chat_ttfts(stack, sock, half, args.chat_tokens)
             started = time.perf_counter()
             submit = submit_openai_batch if args.batch_api else submit_batch
             batch = submit(stack, args.items, args.item_tokens)
@@ -152,9 +153,7 @@ def main() -> None:
                 timeout=120,
                 what="the batch to start",
             )
-            stack.stages.clear()
-            busy = chat_ttfts(stack, sock, args.requests, args.chat_tokens)
-            busy_stages = list(stack.stages)
+            busy, busy_stages = chat_ttfts(stack, sock, args.requests, args.chat_tokens)
             state = batch_state()
             elapsed = time.perf_counter() - started
             stack.http.post(f"/api/batches/{batch['id']}/cancel").raise_for_status()
@@ -163,9 +162,8 @@ def main() -> None:
                 timeout=60,
                 what="the cancelled batch to stop",
             )
-            stack.stages.clear()
-            idle += chat_ttfts(stack, sock, args.requests - half, args.chat_tokens)
-            idle_stages += stack.stages
+            more, more_stages = chat_ttfts(stack, sock, args.requests - half, args.chat_tokens)
+            idle, idle_stages = idle + more, idle_stages + more_stages
             sock.close()
         finally:
             worker.stop()
