@@ -164,9 +164,6 @@ class Settings(BaseSettings):
     prefill_chunk_tokens: int = Field(default=64, ge=8)
     # host memory for cached sequences evicted from the context (a chat's earlier turns)
     kv_host_cache_mb: int = Field(default=1024, ge=0)
-    # the nice value of the model's compute threads and of ingest workers: the web, Redis and
-    # the workers' job threads go first on busy cores (workers/cpu_priority.py; 0: as started)
-    compute_nice: int = Field(default=5, ge=0, le=19)
 
     # OpenID Connect sign-in beside local accounts (off while issuer or client id is empty):
     # discovery at {issuer}/.well-known/openid-configuration, the code flow with PKCE (S256);

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import llama_cpp
 
-from workers.cpu_priority import at_nice
 from workers.inference.holds import Holds
 from workers.inference.layout import contiguous_moves, next_to, runs
 from workers.inference.prefix_cache import PrefixCache, min_copy_tokens
@@ -55,7 +54,6 @@ class EngineConfig:
     host_cache_bytes: int = 0  # evicted sequences kept in host memory
     reserve: int = 0  # replies beyond the places that may wait suspended (fair sharing)
     compact: bool = True  # move running replies next to each other (off: bench/layout.py)
-    nice: int = 0  # the compute threads' nice value (workers/cpu_priority.py)
 
 
 class Engine:
@@ -90,8 +88,7 @@ class Engine:
         self.running: list[Sequence] = []
         self.suspensions = 0  # replies that gave their place to another's
         self.step_times: deque[tuple[int, float]] = deque(maxlen=10_000)  # drained: metrics
-        loop = at_nice(config.nice, self._loop)  # the compute below the request work
-        threading.Thread(target=loop, daemon=True, name="engine").start()
+        threading.Thread(target=self._loop, daemon=True, name="engine").start()
 
     def submit(self, request: Request) -> Reply:
         """Queues a reply; its pieces come out of the returned Reply as they are sampled."""
@@ -138,7 +135,9 @@ class Engine:
         if self.config.compact:
             self._compact()
         planned = self._plan(held)
-        if not planned or not self._decode(planned):
+        if not planned:
+            return
+        if not self._decode(planned):
             return
         outputs = [(s, output) for s, _, output in planned if output is not None]
         best = best_tokens(self.ctx, [s.sampler.greedy for s, _ in outputs], len(self.words.pieces))
@@ -254,8 +253,9 @@ class Engine:
                 chunk = min(chunk, self.config.prefill_chunk)
             chunks[id(sequence)] = chunk
             room -= chunk
-        batch, n = self.batch, 0
+        batch = self.batch
         planned: list[tuple[Sequence, int, int | None]] = []
+        n = 0
         for sequence in sorted(self.running, key=lambda s: s.seq_id):
             chunk = chunks.get(id(sequence), 0)
             if chunk == 0:

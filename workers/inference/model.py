@@ -60,7 +60,6 @@ def load_model(settings: Settings, *, with_engine: bool = True) -> ChatModel:
                 prefill_chunk=settings.prefill_chunk_tokens,
                 host_cache_bytes=settings.kv_host_cache_mb * 2**20,
                 reserve=settings.reserve_places,
-                nice=settings.compute_nice,
             ),
         )
     return ChatModel(llm=llm, n_ctx=settings.n_ctx, name=settings.served_model_name, _engine=engine)

@@ -6,11 +6,9 @@ from typing import Any
 
 from celery.signals import worker_init
 
-from app.config import get_settings
 from app.jobs import DELETE_VECTORS, INGEST_DOCUMENT, INGEST_QUEUE
 from workers import celery
 from workers.context import get_context
-from workers.cpu_priority import lower_thread_priority
 from workers.ingest.embedder import get_embedder
 from workers.ingest.pipeline import ingest_document as run_ingest
 from workers.vectors import get_vector_store
@@ -18,10 +16,8 @@ from workers.vectors import get_vector_store
 
 @worker_init.connect
 def load_embedder_on_start(**_kwargs: Any) -> None:
-    """Ingest workers load the embedding model before their first job, at the model compute's
-    nice value: this thread's, inherited by the pool's threads and torch's started after."""
+    """Ingest workers load the embedding model before their first job."""
     if INGEST_QUEUE in (celery.amqp.queues.consume_from or {}):
-        lower_thread_priority(get_settings().compute_nice)
         get_embedder()
 
 
