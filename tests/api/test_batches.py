@@ -154,6 +154,36 @@ def test_small_batch_completes_with_correct_results(
     assert [b["id"] for b in listed] == [queued["id"]]
 
 
+def test_a_batch_sent_after_a_cancelled_one_is_served(
+    client: FlaskClient, auth_headers: dict[str, str], celery_worker: WorkerProcess
+) -> None:
+    """A running batch cancelled leaves its queued items' tasks for the worker to drop, each in
+    a millisecond: the batch queue's gate pauses and resumes hundreds of times in seconds. The
+    worker goes on taking batch work: before, a resume that ran ahead of the pause it followed
+    (the event loop runs callbacks in no set order) left the queue cancelled for good."""
+    rows = [
+        {"custom_id": f"n{i}", "prompt": f"Say the number {i}.", "max_tokens": 16}
+        for i in range(300)
+    ]
+    first = submit(client, auth_headers, jsonl(*rows)).json
+    deadline = time.monotonic() + 120
+    while (
+        client.get(f"/api/batches/{first['id']}", headers=auth_headers).json["counts"]["done"] < 2
+    ):
+        assert time.monotonic() < deadline, "the first batch never started"
+        time.sleep(0.2)
+    cancelled = client.post(f"/api/batches/{first['id']}/cancel", headers=auth_headers)
+    assert cancelled.status_code == 202 and cancelled.json["counts"]["cancelled"] > 250
+    rows = [{"custom_id": f"after{i}", "prompt": "Say yes.", "max_tokens": 4} for i in range(2)]
+    second = submit(client, auth_headers, jsonl(*rows)).json
+    batch = wait_finished(client, auth_headers, second["id"])
+    assert batch["counts"] == {"queued": 0, "running": 0, "done": 2, "failed": 0, "cancelled": 0}
+    assert [line["custom_id"] for line in results(client, auth_headers, second["id"])] == [
+        "after0",
+        "after1",
+    ]
+
+
 def test_cancel_stops_queued_items(idle_client: FlaskClient, settings: Settings) -> None:
     headers = register_and_login(idle_client)
     rows = [{"custom_id": f"r{i}", "prompt": "hi", "max_tokens": 4} for i in range(3)]

@@ -63,15 +63,15 @@ class QueueGate:
                 return False
             self.held += 1
             if self.held >= limit and not self.paused:
-                self.paused = self._call(Consumer.cancel_task_queue)
+                self.paused = self._schedule()
             return True
 
     def leave(self, limit: int) -> None:
         with self._lock:
             self.held -= 1
             if self.held < limit and self.paused:
-                self._call(Consumer.add_task_queue)
                 self.paused = False
+                self._schedule()
 
     def take_place(self, places: int, wait_s: float = 0.0) -> bool:
         """Counts this thread's job in the engine's places if one is free (waiting up to
@@ -94,14 +94,30 @@ class QueueGate:
         with self._lock:
             self._freed.notify_all()
 
-    def _call(self, method: Any) -> bool:
-        """Runs a consumer method in the consumer's own thread (its event loop)."""
+    def _schedule(self) -> bool:
+        """Has the consumer's own thread (its event loop) consume the queues or not, as the gate
+        wants when it runs (``_apply``); False: no consumer yet."""
         consumer = self.consumer
         if consumer is None:
             return False
-        for queue in self.queues:
-            consumer.call_soon(method, consumer, queue)
+        consumer.call_soon(self._apply, consumer)
         return True
+
+    def _apply(self, consumer: Consumer) -> None:
+        """Cancels the queues while the gate is paused, consumes them again once it is not.
+
+        It reads the state when it runs, not when it was scheduled: the event loop runs its
+        callbacks in no set order (kombu's Hub keeps them in a set). A pause and a resume
+        scheduled close together (batch items cancelled, each dropped in a millisecond) ran
+        resume first, a no-op, then the pause: the worker never took batch work again."""
+        with self._lock:
+            paused = self.paused
+        for queue in self.queues:
+            consuming = consumer.task_consumer.consuming_from(queue)
+            if paused and consuming:
+                consumer.cancel_task_queue(queue)
+            elif not paused and not consuming:
+                consumer.add_task_queue(queue)
 
 
 _served = get_settings()  # this worker's model: its chat and batch queues
