@@ -53,7 +53,8 @@ class QueueGate:
         self.held = 0
         self.placed = 0  # of ``held``: jobs that have an engine place (chat; the rest reserve)
         self._freed = threading.Condition(self._lock)
-        self.paused = False
+        self.paused = False  # wanted: its kind holds every thread
+        self.cancelled = False  # done: its queues cancelled (the consumer's thread only)
         self.consumer: Consumer | None = None
 
     def enter(self, limit: int) -> bool:
@@ -63,7 +64,8 @@ class QueueGate:
                 return False
             self.held += 1
             if self.held >= limit and not self.paused:
-                self.paused = self._schedule()
+                self.paused = True
+                self._schedule()
             return True
 
     def leave(self, limit: int) -> None:
@@ -94,30 +96,41 @@ class QueueGate:
         with self._lock:
             self._freed.notify_all()
 
-    def _schedule(self) -> bool:
+    def _schedule(self) -> None:
         """Has the consumer's own thread (its event loop) consume the queues or not, as the gate
-        wants when it runs (``_apply``); False: no consumer yet."""
+        wants when it runs (``_apply``); with no consumer (between a connection's loss and the
+        next), the next one applies it when it starts (``start``)."""
         consumer = self.consumer
-        if consumer is None:
-            return False
-        consumer.call_soon(self._apply, consumer)
-        return True
+        if consumer is not None:
+            consumer.call_soon(self._apply, consumer)
 
-    def _apply(self, consumer: Consumer) -> None:
+    def _apply(self, consumer: Consumer, starting: bool = False) -> None:
         """Cancels the queues while the gate is paused, consumes them again once it is not.
 
         It reads the state when it runs, not when it was scheduled: the event loop runs its
         callbacks in no set order (kombu's Hub keeps them in a set). A pause and a resume
         scheduled close together (batch items cancelled, each dropped in a millisecond) ran
-        resume first, a no-op, then the pause: the worker never took batch work again."""
+        resume first, a no-op, then the pause: the worker never took batch work again. A new
+        consumer (``starting``) cancels a paused gate's queues anew: it consumes what is
+        selected, and a gate paused while there was none never cancelled them."""
+        if consumer.task_consumer is None:  # the worker is shutting down
+            return
         with self._lock:
             paused = self.paused
-        for queue in self.queues:
-            consuming = consumer.task_consumer.consuming_from(queue)
-            if paused and consuming:
+        if paused and (starting or not self.cancelled):
+            self.cancelled = True  # first: a failed call leaves it to be undone
+            for queue in self.queues:
                 consumer.cancel_task_queue(queue)
-            elif not paused and not consuming:
+        elif not paused and self.cancelled:
+            for queue in self.queues:
                 consumer.add_task_queue(queue)
+            self.cancelled = False
+
+    def start(self, consumer: Consumer) -> None:
+        """A new consumer (the worker's start, or after a connection was lost): its queues as
+        the gate wants them now (in the consumer's thread)."""
+        self.consumer = consumer
+        self._apply(consumer, starting=True)
 
 
 _served = get_settings()  # this worker's model: its chat and batch queues
@@ -147,12 +160,13 @@ class CaptureConsumer(bootsteps.StartStopStep):  # type: ignore[misc]
     requires = ("celery.worker.consumer.tasks:Tasks",)
 
     def start(self, parent: Consumer) -> None:
-        chat_gate.consumer = batch_gate.consumer = parent
         if serves_inference():
             own = worker_queue(get_context().worker_id)
             parent.add_task_queue(own)
             if own not in chat_gate.queues:
                 chat_gate.queues.append(own)
+        chat_gate.start(parent)
+        batch_gate.start(parent)
 
     def stop(self, parent: Consumer) -> None:
         chat_gate.consumer = batch_gate.consumer = None
