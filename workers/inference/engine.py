@@ -5,7 +5,8 @@ that is generating, plus a chunk of the prompt of newcomers (small while others 
 keep flowing), decodes it once, and samples each reply's token with that reply's own sampler chain.
 Replies join and leave between steps. Chat work comes first: when every place is taken and a chat
 reply waits, a batch item is suspended (its KV cache, sampler and text kept) and resumes when a
-place frees; batch items sit out a chat's claim and prompt (holds.py). Users share the places: a
+place frees; batch items sit out a chat's claim and prompt (holds.py), and a step of batch items
+under way when a chat's claim begins ends early (interrupt.py). Users share the places: a
 reply of a user with nothing running takes the place of the latest reply of the user who holds the
 most (the fair-sharing reserve lets it reach the engine, workers/inference/fair.py). A cancelled
 reply leaves at the next step.
@@ -29,7 +30,9 @@ from dataclasses import dataclass
 import llama_cpp
 
 from workers.inference.holds import Holds
+from workers.inference.interrupt import ABORTED, StepInterrupt
 from workers.inference.layout import contiguous_moves, next_to, runs
+from workers.inference.places import next_in_line, victim
 from workers.inference.prefix_cache import PrefixCache, min_copy_tokens
 from workers.inference.sampler import SequenceSampler, best_tokens
 from workers.inference.sequence import (
@@ -83,6 +86,7 @@ class Engine:
         self.words = Vocabulary(self.vocab)
         self._lock = threading.Condition()
         self.holds = Holds(self._lock)  # chat jobs on their way in: batch items sit out
+        self.interrupt = StepInterrupt(self.ctx, self._lock, self.holds)
         self._inbox: list[Sequence] = []
         self.waiting: list[Sequence] = []  # admitted order: priority, then arrival
         self.running: list[Sequence] = []
@@ -154,11 +158,12 @@ class Engine:
         suspends a batch item, and a reply of a user with nothing running suspends one of the
         replies of the user who holds the most places (two at least)."""
         while self.waiting:
-            newcomer = self._next()
-            if newcomer.seq_id < 0 and self._placed() >= self.n_seq_max:
+            newcomer = next_in_line(self.waiting, self.running)
+            placed = sum(s.seq_id >= 0 for s in self.running + self.waiting)
+            if newcomer.seq_id < 0 and placed >= self.n_seq_max:
                 return  # every KV stream holds a running or suspended reply
             if len(self.running) >= self.config.n_parallel:
-                suspended = self._victim(newcomer)
+                suspended = victim(newcomer, self.running)
                 if suspended is None:
                     return
                 self.suspensions += 1
@@ -169,34 +174,6 @@ class Engine:
             if newcomer.seq_id < 0:
                 self._place(newcomer)
             self.running.append(newcomer)
-
-    def _next(self) -> Sequence:
-        """The first waiting reply of the best priority, a light user's first (one with no
-        reply running: fair sharing put it ahead, and it may take a heavy user's place)."""
-        best = [s for s in self.waiting if s.request.priority == self.waiting[0].request.priority]
-        return next((s for s in best if self._light(s)), best[0])
-
-    def _light(self, sequence: Sequence) -> bool:
-        owner = sequence.request.owner
-        return owner is not None and all(s.request.owner != owner for s in self.running)
-
-    def _victim(self, newcomer: Sequence) -> Sequence | None:
-        """The running reply that gives its place to ``newcomer``, if one should."""
-        if newcomer.request.priority == BATCH:
-            return None
-        batch_items = [s for s in self.running if s.request.priority == BATCH]
-        if batch_items:
-            return batch_items[-1]  # the latest to start: least work waits
-        if not self._light(newcomer):
-            return None
-        held = Counter(s.request.owner for s in self.running if s.request.owner is not None)
-        heaviest = max(held, key=lambda owner: held[owner], default=None)
-        if heaviest is None or held[heaviest] < 2:
-            return None
-        return [s for s in self.running if s.request.owner == heaviest][-1]
-
-    def _placed(self) -> int:
-        return sum(1 for s in self.running + self.waiting if s.seq_id >= 0)
 
     def owners(self) -> tuple[Counter[int], bool]:
         """Replies per user in the engine (running or waiting), and whether a light user's
@@ -276,12 +253,16 @@ class Engine:
         return planned
 
     def _decode(self, planned: list[tuple[Sequence, int, int | None]]) -> bool:
-        """One llama_decode, timed; a failure ends its replies (a KV slot is never missing)."""
+        """One llama_decode, timed; a failure ends its replies (a KV slot is never missing). A
+        step of batch items that a chat job's hold ends early is made again (interrupt.py)."""
+        kinds = {s.request.priority for s in [*(p[0] for p in planned), *self.waiting]}
         started = time.perf_counter()
-        if (result := llama_cpp.llama_decode(self.ctx, self.batch)) == 0:
+        if (result := self.interrupt.decode(self.batch, kinds == {BATCH})) == 0:
             llama_cpp.llama_synchronize(self.ctx)  # on a GPU the decode returns before it ends
             self.step_times.append((self.batch.n_tokens, time.perf_counter() - started))
             return True
+        if result == ABORTED and kinds == {BATCH}:
+            return False  # its sequences are as they were before it
         logger.error("llama_decode returned %d for %d tokens", result, self.batch.n_tokens)
         for sequence, _, _ in planned:
             self._leave(sequence, "length")

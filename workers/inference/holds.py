@@ -24,6 +24,8 @@ class Holds:
         self._lock = lock  # the engine's: its loop waits on it
         self._clock = clock
         self._since: dict[int, float] = {}  # thread id -> when its hold began
+        # called under the lock as a hold begins: the step under way may end (interrupt.py)
+        self.on_begin: Callable[[], None] = lambda: None
 
     @contextmanager
     def expecting(self) -> Iterator[None]:
@@ -32,6 +34,7 @@ class Holds:
         ident = threading.get_ident()
         with self._lock:
             self._since[ident] = self._clock()
+            self.on_begin()
         try:
             yield
         finally:
