@@ -77,6 +77,11 @@ PROMPT_TOKENS = Counter(
     "cache: a chat's earlier turns, a shared prefix) or evaluated",
     ["source"],
 )
+ENGINE_STEPS_ENDED = Counter(
+    "queuechat_engine_steps_ended_early",
+    "Steps of batch items alone an inference worker's engine ended early because a chat job "
+    "began (the step is made again after the chat's prompt)",
+)
 STEP_SIZES = ((1, "1"), (4, "2-4"), (16, "5-16"), (64, "17-64"))  # else "65+"
 
 

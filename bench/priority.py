@@ -162,7 +162,15 @@ def one_round(stack: Stack, sock: ChatSocket, args: argparse.Namespace) -> Phase
     # the worker takes the cancelled items' messages and drops them: not beside idle samples
     queue = batch_queue(stack.settings, stack.settings.served_model_name)
     with redis.Redis.from_url(stack.settings.redis_url) as broker:
-        wait_until(lambda: queue_depth(broker, queue) == 0, timeout=300, what="the queue drained")
+
+        def drained() -> bool:
+            # a socket that answers no ping for 25 s is closed by the server: read meanwhile
+            sock.send({"type": "ping"})
+            while sock.recv()["type"] != "pong":
+                pass
+            return queue_depth(broker, queue) == 0
+
+        wait_until(drained, timeout=300, what="the queue drained", interval=1.0)
     more, more_stages = chat_ttfts(stack, sock, args.requests - half, args.chat_tokens)
     found.idle += more
     found.idle_stages += more_stages

@@ -1,7 +1,7 @@
 """A step of batch items ends early when a chat job's hold begins (interrupt.py), on the real
 model: the step stops, its sequences are as before it, and made again it gives what it would
 have given; in the engine, batch items whose steps were ended write the text of an
-uninterrupted run."""
+uninterrupted run, and the worker's metrics count the steps ended."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ from pathlib import Path
 
 import llama_cpp
 import pytest
+from prometheus_client import REGISTRY
 
 from app.config import Settings
+from workers.inference.engine_gauges import sample
 from workers.inference.holds import Holds
 from workers.inference.interrupt import ABORTED, StepInterrupt
 from workers.inference.model import ChatModel, Sampling, load_model
 from workers.inference.sequence import BATCH, Request
 
+ENDED_EARLY = "queuechat_engine_steps_ended_early_total"
 PROMPT = 400  # tokens: a step of ~1.5 s here, so a hold 0.1 s in lands inside it
 N_VOCAB_LOOK = 64  # logits compared
 
@@ -164,6 +167,39 @@ def test_batch_items_whose_steps_chat_jobs_ended_write_an_uninterrupted_runs_tex
     assert engine.interrupt.ended > ended, "no step was ended early"
     assert texts == [alone] * 4
     assert all(item.generated_tokens == 80 for item in items)
+    counted: dict[str, int] = {"ended": ended}  # what earlier samples had counted
+    before = REGISTRY.get_sample_value(ENDED_EARLY) or 0.0
+    sample(engine, counted)
+    assert REGISTRY.get_sample_value(ENDED_EARLY) == before + engine.interrupt.ended - ended
+
+
+def test_batch_items_go_on_while_chat_jobs_begin_one_after_another(model: ChatModel) -> None:
+    """Holds begin every few milliseconds, far more often than a step ends: were every step
+    ended early, no item would move. A step made again after an early end runs whole."""
+    engine = model.engine
+    sampling = Sampling(30, 0.0, 1.0, 42)
+    tokens, stop = model.encode([{"role": "user", "content": "Write a long story about a cat."}])
+    alone = "".join(engine.submit(Request(tokens, stop, sampling)))
+    ended = engine.interrupt.ended
+    stopped = threading.Event()
+
+    def chat_jobs() -> None:
+        while not stopped.is_set():
+            with engine.holds.expecting():
+                pass
+            time.sleep(0.002)
+
+    items = [engine.submit(Request(tokens, stop, sampling, priority=BATCH)) for _ in range(2)]
+    spinner = threading.Thread(target=chat_jobs)
+    spinner.start()
+    try:
+        finished = [item.ended.wait(timeout=120) for item in items]
+    finally:
+        stopped.set()
+        spinner.join()
+    assert finished == [True, True], "batch items stood still while chat jobs began"
+    assert engine.interrupt.ended > ended, "no step was ended early"
+    assert ["".join(item) for item in items] == [alone] * 2
 
 
 def test_the_abort_callback_reads_the_flag_in_c() -> None:

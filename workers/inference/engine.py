@@ -87,6 +87,7 @@ class Engine:
         self._lock = threading.Condition()
         self.holds = Holds(self._lock)  # chat jobs on their way in: batch items sit out
         self.interrupt = StepInterrupt(self.ctx, self._lock, self.holds)
+        self.items_stepped = True  # batch items made a whole step since one was ended early
         self._inbox: list[Sequence] = []
         self.waiting: list[Sequence] = []  # admitted order: priority, then arrival
         self.running: list[Sequence] = []
@@ -254,14 +255,20 @@ class Engine:
 
     def _decode(self, planned: list[tuple[Sequence, int, int | None]]) -> bool:
         """One llama_decode, timed; a failure ends its replies (a KV slot is never missing). A
-        step of batch items that a chat job's hold ends early is made again (interrupt.py)."""
-        kinds = {s.request.priority for s in [*(p[0] for p in planned), *self.waiting]}
+        step of batch items that a chat job's hold ends early is made again (interrupt.py), and
+        that one whole: under a stream of chat jobs batch items still move, a step between two."""
+        kinds = {s.request.priority for s, _, _ in planned}
+        # batch items alone, no chat waiting for a place; never twice without a whole step between
+        alone = kinds | {s.request.priority for s in self.waiting} == {BATCH}
+        interruptible = alone and self.items_stepped
         started = time.perf_counter()
-        if (result := self.interrupt.decode(self.batch, kinds == {BATCH})) == 0:
+        if (result := self.interrupt.decode(self.batch, interruptible)) == 0:
             llama_cpp.llama_synchronize(self.ctx)  # on a GPU the decode returns before it ends
             self.step_times.append((self.batch.n_tokens, time.perf_counter() - started))
+            self.items_stepped |= BATCH in kinds
             return True
-        if result == ABORTED and kinds == {BATCH}:
+        if result == ABORTED and interruptible:
+            self.items_stepped = False
             return False  # its sequences are as they were before it
         logger.error("llama_decode returned %d for %d tokens", result, self.batch.n_tokens)
         for sequence, _, _ in planned:

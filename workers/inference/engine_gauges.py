@@ -1,14 +1,20 @@
-"""The engine's sequences as gauges, its decode steps' times as a histogram and its prompt tokens
-(cached or evaluated) as counters, from a thread of its own: the step loop only appends each
-step's time to a bounded deque and adds to the cache's totals (the length of a list and an int
-are read without its lock; a sample a step old is fine)."""
+"""The engine's sequences as gauges, its decode steps' times as a histogram, its prompt tokens
+(cached or evaluated) and the steps it ended early (interrupt.py) as counters, from a thread of
+its own: the step loop only appends each step's time to a bounded deque and adds to its totals
+(the length of a list and an int are read without its lock; a sample a step old is fine)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
-from app.metrics import ENGINE_SEQUENCES, ENGINE_STEP, PROMPT_TOKENS, step_size
+from app.metrics import (
+    ENGINE_SEQUENCES,
+    ENGINE_STEP,
+    ENGINE_STEPS_ENDED,
+    PROMPT_TOKENS,
+    step_size,
+)
 from workers.inference.engine import Engine
 
 logger = logging.getLogger(__name__)
@@ -24,6 +30,9 @@ def sample(engine: Engine, counted: dict[str, int]) -> None:
         if total > seen:
             PROMPT_TOKENS.labels(source).inc(total - seen)
             counted[source] = total
+    if (ended := engine.interrupt.ended) > counted.get("ended", 0):
+        ENGINE_STEPS_ENDED.inc(ended - counted.get("ended", 0))
+        counted["ended"] = ended
     ENGINE_SEQUENCES.labels("running").set(len(engine.running))
     ENGINE_SEQUENCES.labels("waiting").set(len(engine.waiting))
     ENGINE_SEQUENCES.labels("places").set(engine.config.n_parallel)
