@@ -15,7 +15,6 @@ On a GPU the step ends in a few milliseconds anyway: llama.cpp asks the callback
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import threading
 
 import llama_cpp
@@ -28,7 +27,7 @@ ABORTED = 2  # llama_decode's return when the abort callback said so
 _ENDED_LOG = (b"decode: removing memory module entries", b"llama_decode: failed to decode, ret = 2")
 _decoding = threading.local()  # the StepInterrupt whose step this thread decodes
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"))
+_libc = ctypes.CDLL(None)  # the process's own symbols, C's library among them
 # size_t strlen(const char *) over [flag, NUL] is 0 or 1: the same bits as bool false and true
 _READ_FLAG = ctypes.cast(_libc.strlen, llama_cpp.ggml_abort_callback)
 
