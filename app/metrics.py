@@ -79,8 +79,9 @@ PROMPT_TOKENS = Counter(
 )
 ENGINE_STEPS_ENDED = Counter(
     "queuechat_engine_steps_ended_early",
-    "Steps of batch items alone an inference worker's engine ended early because a chat job "
-    "began (the step is made again after the chat's prompt)",
+    "Steps of batch items alone an inference worker's engine ended early, by reason (chat_job: "
+    "a chat job began); each is made again after the chat's prompt",
+    ["reason"],  # a labelled metric: its multiprocess file is made when first used, not at import
 )
 STEP_SIZES = ((1, "1"), (4, "2-4"), (16, "5-16"), (64, "17-64"))  # else "65+"
 

@@ -168,9 +168,10 @@ def test_batch_items_whose_steps_chat_jobs_ended_write_an_uninterrupted_runs_tex
     assert texts == [alone] * 4
     assert all(item.generated_tokens == 80 for item in items)
     counted: dict[str, int] = {"ended": ended}  # what earlier samples had counted
-    before = REGISTRY.get_sample_value(ENDED_EARLY) or 0.0
+    before = REGISTRY.get_sample_value(ENDED_EARLY, {"reason": "chat_job"}) or 0.0
     sample(engine, counted)
-    assert REGISTRY.get_sample_value(ENDED_EARLY) == before + engine.interrupt.ended - ended
+    after = REGISTRY.get_sample_value(ENDED_EARLY, {"reason": "chat_job"})
+    assert after == before + engine.interrupt.ended - ended
 
 
 def test_batch_items_go_on_while_chat_jobs_begin_one_after_another(model: ChatModel) -> None:

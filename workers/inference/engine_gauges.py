@@ -31,7 +31,7 @@ def sample(engine: Engine, counted: dict[str, int]) -> None:
             PROMPT_TOKENS.labels(source).inc(total - seen)
             counted[source] = total
     if (ended := engine.interrupt.ended) > counted.get("ended", 0):
-        ENGINE_STEPS_ENDED.inc(ended - counted.get("ended", 0))
+        ENGINE_STEPS_ENDED.labels("chat_job").inc(ended - counted.get("ended", 0))
         counted["ended"] = ended
     ENGINE_SEQUENCES.labels("running").set(len(engine.running))
     ENGINE_SEQUENCES.labels("waiting").set(len(engine.waiting))
