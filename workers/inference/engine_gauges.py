@@ -30,8 +30,9 @@ def sample(engine: Engine, counted: dict[str, int]) -> None:
         if total > seen:
             PROMPT_TOKENS.labels(source).inc(total - seen)
             counted[source] = total
-    if (ended := engine.interrupt.ended) > counted.get("ended", 0):
-        ENGINE_STEPS_ENDED.labels("chat_job").inc(ended - counted.get("ended", 0))
+    seen = counted.get("ended", 0)
+    if (ended := engine.interrupt.ended) > seen:
+        ENGINE_STEPS_ENDED.labels("chat_job").inc(ended - seen)
         counted["ended"] = ended
     ENGINE_SEQUENCES.labels("running").set(len(engine.running))
     ENGINE_SEQUENCES.labels("waiting").set(len(engine.waiting))
