@@ -60,5 +60,6 @@ def test_dashboard_queries_exported_metrics_from_the_provisioned_source(app: Fla
         "queuechat_tokens_per_second",
         "queuechat_http_request_duration_seconds",
         "queuechat_ingest_chunks",
+        "queuechat_engine_steps_ended_early",
     ):
         assert wanted in used, wanted
