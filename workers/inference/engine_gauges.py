@@ -24,16 +24,15 @@ SAMPLE_S = 1.0
 def sample(engine: Engine, counted: dict[str, int]) -> None:
     """``counted``: the cache's totals at the previous sample (this adds what came since)."""
     # each total only grows, and each is read once: no difference of two reads a step apart
-    totals = {"cached": engine.cache.reused_tokens, "evaluated": engine.cache.evaluated_tokens}
-    for source, total in totals.items():
-        seen = counted.get(source, 0)
-        if total > seen:
-            PROMPT_TOKENS.labels(source).inc(total - seen)
-            counted[source] = total
-    seen = counted.get("ended", 0)
-    if (ended := engine.interrupt.ended) > seen:
-        ENGINE_STEPS_ENDED.labels("chat_job").inc(ended - seen)
-        counted["ended"] = ended
+    totals = (
+        (PROMPT_TOKENS, "cached", "cached", engine.cache.reused_tokens),
+        (PROMPT_TOKENS, "evaluated", "evaluated", engine.cache.evaluated_tokens),
+        (ENGINE_STEPS_ENDED, "chat_job", "ended", engine.interrupt.ended),
+    )
+    for counter, label, key, total in totals:
+        if total > (seen := counted.get(key, 0)):
+            counter.labels(label).inc(total - seen)
+            counted[key] = total
     ENGINE_SEQUENCES.labels("running").set(len(engine.running))
     ENGINE_SEQUENCES.labels("waiting").set(len(engine.waiting))
     ENGINE_SEQUENCES.labels("places").set(engine.config.n_parallel)
